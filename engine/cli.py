@@ -1,0 +1,312 @@
+"""The command line: declares the interface, presents results, maps outcomes to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import io
+import json
+import os
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Sequence, TextIO
+
+from rich.console import Console
+
+from engine import __version__
+from engine.knowledge import Knowledge, KnowledgeInvalid, load_knowledge
+from engine.redact import Redactor
+from engine.session import AnswerError, Asker, NoAsker, check_answers
+from engine.settings import AccountSettings
+from engine.textinput import TextInputError, read_lines
+from engine.yamlfile import YamlError, load
+
+FORMATS = ("text", "md", "html", "json")
+SUFFIX_FORMATS = {".md": "md", ".html": "html", ".htm": "html", ".json": "json", ".txt": "text"}
+
+
+class Exit(enum.IntEnum):
+    OK = 0
+    PROBLEM_FOUND = 1
+    BAD_INPUT = 2
+    INTERNAL_ERROR = 3
+
+
+class BadInput(Exception):
+    """Anything the user can fix: shown as one line, exit 2."""
+
+
+@dataclass
+class Environment:
+    """Streams and surroundings, injected so tests run the real CLI in-process."""
+
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    stdin_isatty: bool | None = None
+
+    def interactive(self) -> bool:
+        if self.stdin_isatty is not None:
+            return self.stdin_isatty
+        try:
+            return self.stdin.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def stdin_bytes(self) -> BinaryIO:
+        buffer = getattr(self.stdin, "buffer", None)
+        if buffer is not None:
+            return buffer
+        return io.BytesIO(self.stdin.read().encode("utf-8"))
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, no usage dump
+        raise BadInput(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 300:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 300 seconds, not {text}")
+    return value
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, not {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def _add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--answers", metavar="FILE", help="YAML or JSON mapping of question id to answer")
+    p.add_argument("--non-interactive", action="store_true", help="never prompt; unanswered questions stay open")
+    p.add_argument("--knowledge", metavar="DIR", action="append", default=[], help="extra knowledge directory layered over the shipped one (repeatable)")
+    p.add_argument("--format", choices=FORMATS, help="report format (default: text, or from --output's suffix)")
+    p.add_argument("--output", metavar="FILE", help="write the report here; the terminal still gets the summary")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mailtriage", description="Find out why an application's emails fail to send.")
+    parser.add_argument("--version", action="version", version=f"mailtriage {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    d = sub.add_parser("diagnose", help="probe an SMTP account, ask what probes cannot see, conclude, report")
+    d.add_argument("--host", help="SMTP host name or address")
+    d.add_argument("--port", type=int, default=587, help="SMTP port (default 587)")
+    d.add_argument("--security", choices=("auto", "starttls", "ssl", "none"), default="auto")
+    d.add_argument("--user", help="user name for SMTP AUTH")
+    pw = d.add_mutually_exclusive_group()
+    pw.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    pw.add_argument("--password-file", metavar="FILE", help="read the password from the first line of this file")
+    d.add_argument("--from", dest="from_addr", metavar="ADDR", help="envelope sender / From address")
+    d.add_argument("--to", dest="to_addr", metavar="ADDR", help="recipient to test with RCPT TO")
+    d.add_argument("--timeout", type=_positive_float, default=10.0, metavar="SECONDS", help="bound for every network step (default 10)")
+    d.add_argument("--resolver", type=_host_port, metavar="HOST:PORT", help="ask this DNS server instead of the system resolver")
+    d.add_argument("--log", metavar="FILE", action="append", default=[], help="error text or log to mine as well ('-' for stdin; repeatable)")
+    d.add_argument("--session", metavar="FILE", help="reuse answers from this session file and save the session to it")
+    _add_report_options(d)
+
+    a = sub.add_parser("analyze-log", help="diagnose from pasted error text or a log alone")
+    a.add_argument("files", nargs="+", metavar="FILE", help="file with error text, log or bounce ('-' for stdin)")
+    _add_report_options(a)
+
+    k = sub.add_parser("knowledge", help="lint, test and list the knowledge base")
+    ksub = k.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    ksub.required = True
+    for name, text in (("lint", "validate every knowledge file"), ("test", "run rule cases and scenarios"), ("list", "list rules, questions, findings and signatures")):
+        kp = ksub.add_parser(name, help=text)
+        kp.add_argument("--knowledge", metavar="DIR", action="append", default=[], help="extra knowledge directory (repeatable)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    env = env or Environment()
+    redact = Redactor()
+    try:
+        args = build_parser().parse_args(argv)
+        return int(_dispatch(args, env, redact))
+    except BadInput as exc:
+        print(redact(f"mailtriage: {exc}" if not str(exc).startswith("mailtriage") else str(exc)), file=env.stderr)
+        return Exit.BAD_INPUT
+    except KnowledgeInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=env.stderr)
+        count = len(exc.problems)
+        print(f"mailtriage: {count} problem{'s' if count != 1 else ''} in the knowledge files", file=env.stderr)
+        return Exit.BAD_INPUT
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        print("mailtriage: interrupted", file=env.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so, keep the details out of the user's way
+        return _internal_error(exc, env, redact)
+
+
+def _internal_error(exc: Exception, env: Environment, redact: Redactor) -> int:
+    details = redact("".join(traceback.format_exception(exc)))
+    fd, path = tempfile.mkstemp(prefix="mailtriage-crash-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(details)
+    print(redact(f"mailtriage: internal error (a bug): {type(exc).__name__}: {exc}; details in {path}"), file=env.stderr)
+    return Exit.INTERNAL_ERROR
+
+
+def _dispatch(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
+    if args.command == "knowledge":
+        from engine import cli_knowledge
+
+        return Exit(cli_knowledge.run(args.action, _knowledge(args), env))
+    if args.command == "analyze-log":
+        return _analyze_log(args, env, redact)
+    return _diagnose(args, env, redact)
+
+
+def _knowledge(args: argparse.Namespace) -> Knowledge:
+    return load_knowledge([Path(d) for d in args.knowledge])
+
+
+def _read_mapping(path: str, what: str) -> dict[str, Any]:
+    try:
+        located = load(Path(path))
+    except YamlError as exc:
+        raise BadInput(f"{path}:{exc.line}: {exc.message}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if located.data is None:
+        return {}
+    if not isinstance(located.data, dict):
+        raise BadInput(f"{path}:1: {what} must be a mapping of question id to answer")
+    return located.data
+
+
+def _answers(args: argparse.Namespace, kb: Knowledge, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    raw: dict[str, Any] = dict(previous or {})
+    if args.answers:
+        raw.update(_read_mapping(args.answers, "answers file"))
+    try:
+        return check_answers(kb, raw)
+    except AnswerError as exc:
+        raise BadInput(f"{args.answers or 'session file'}: {exc}") from None
+
+
+def _asker(args: argparse.Namespace, env: Environment, stdin_used: bool) -> Asker:
+    if args.non_interactive or stdin_used or not env.interactive():
+        return NoAsker()
+    from engine.prompt import TerminalAsker
+
+    return TerminalAsker(env.stdin, Console(file=env.stderr, highlight=False))
+
+
+def _lines(sources: list[str], env: Environment) -> list:
+    lines = []
+    for source in sources:
+        try:
+            lines.extend(read_lines(source, env.stdin_bytes()))
+        except TextInputError as exc:
+            raise BadInput(str(exc)) from None
+    return lines
+
+
+def _analyze_log(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
+    from engine.pipeline import diagnose_text
+
+    kb = _knowledge(args)
+    answers = _answers(args, kb)
+    lines = _lines(args.files, env)
+    outcome = diagnose_text(kb, lines, _asker(args, env, "-" in args.files), answers, redact=redact)
+    return _present(args, env, kb, outcome, redact)
+
+
+def _password(args: argparse.Namespace, env: Environment) -> str | None:
+    if args.password_env:
+        if args.password_env not in env.environ:
+            raise BadInput(f"--password-env: environment variable {args.password_env} is not set")
+        return env.environ[args.password_env]
+    if args.password_file:
+        try:
+            return Path(args.password_file).read_text(encoding="utf-8").splitlines()[0]
+        except (OSError, UnicodeDecodeError, IndexError) as exc:
+            reason = "the file is empty" if isinstance(exc, IndexError) else (getattr(exc, "strerror", None) or exc)
+            raise BadInput(f"cannot read --password-file {args.password_file}: {reason}") from None
+    return env.environ.get("MAILTRIAGE_PASSWORD")
+
+
+def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
+    from engine.pipeline import diagnose_account
+
+    if not args.host:
+        raise BadInput("diagnose needs --host (the SMTP server the application uses)")
+    kb = _knowledge(args)
+    password = _password(args, env)
+    redact.secrets = Redactor.for_credentials(args.user, password).secrets
+    previous = _load_session(args.session) if args.session else {}
+    answers = _answers(args, kb, previous)
+    settings = AccountSettings(
+        host=args.host, port=args.port, security=args.security, user=args.user, password=password,
+        **{"from": args.from_addr, "to": args.to_addr}, timeout=args.timeout, resolver=args.resolver,
+    )
+    log_lines = _lines(args.log, env)
+    asker = _asker(args, env, "-" in args.log)
+    outcome = diagnose_account(kb, settings, asker, answers, log_lines, redact)
+    code = _present(args, env, kb, outcome, redact)
+    if args.session:
+        _save_session(args.session, outcome, redact)
+    return code
+
+
+def _load_session(path: str) -> dict[str, Any]:
+    if not Path(path).exists():
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"cannot read session file {path}: {exc}") from None
+    answers = data.get("answers") if isinstance(data, dict) else None
+    if not isinstance(answers, dict):
+        raise BadInput(f"{path}: not a mailtriage session file (no 'answers' mapping)")
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+def _save_session(path: str, outcome: Any, redact: Redactor) -> None:
+    from engine.report import scrub
+
+    data = {
+        "schema": "mailtriage.session/1",
+        "target": outcome.target,
+        "answers": {q.question.id: q.answer for q in outcome.session.questions},
+        "findings": [c.finding for c in outcome.session.inference.findings],
+        "facts": [{"name": o.name, "value": o.value, "source": o.source} for o in outcome.session.facts.items],
+    }
+    try:
+        Path(path).write_text(json.dumps(scrub(data, redact), indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write session file {path}: {exc.strerror or exc}") from None
+
+
+def _present(args: argparse.Namespace, env: Environment, kb: Knowledge, outcome: Any, redact: Redactor) -> Exit:
+    from engine.report import build_report, render
+
+    report = build_report(kb, outcome.session, outcome.target, outcome.probes, outcome.transcript)
+    fmt = args.format or (SUFFIX_FORMATS.get(Path(args.output).suffix.lower(), "md") if args.output else "text")
+    if args.output:
+        try:
+            Path(args.output).write_text(render(kb, report, outcome.session, fmt, redact), encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(f"cannot write report {args.output}: {exc.strerror or exc}") from None
+        env.stdout.write(render(kb, report, outcome.session, "text", redact))
+        env.stdout.write(f"\nReport written to {args.output}\n")
+    else:
+        env.stdout.write(render(kb, report, outcome.session, fmt, redact))
+    errors = [f for f in report.findings if f.severity == "error"]
+    return Exit.PROBLEM_FOUND if errors else Exit.OK

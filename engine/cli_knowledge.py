@@ -1,0 +1,55 @@
+"""`mailtriage knowledge lint|test|list`: for the people who extend the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.knowledge import Knowledge, display
+
+
+def run(action: str, kb: Knowledge, env: Any) -> int:
+    out = env.stdout
+    if action == "lint":
+        # Loading already validated everything; reaching here means it is clean.
+        roots = ", ".join(display(r) for r in kb.roots)
+        out.write(
+            f"knowledge OK: {len(kb.rules)} rules, {len(kb.findings)} findings, {len(kb.questions)} questions, "
+            f"{len(kb.signatures)} signatures, {len(kb.scenarios)} scenarios ({roots})\n"
+        )
+        return 0
+    if action == "test":
+        from engine.verify import check_all
+
+        results = check_all(kb)
+        for r in results:
+            if r.status != "pass":
+                detail = f": {r.detail}" if r.detail else ""
+                todo = f" (todo: {r.todo})" if r.todo else ""
+                out.write(f"{r.status} {r.kind} {r.name} [{r.where}]{detail}{todo}\n")
+        failed = sum(r.failed for r in results)
+        passed = sum(r.passed and r.todo is None for r in results)
+        todo = sum(r.todo is not None for r in results)
+        out.write(f"{passed} passed, {failed} failed" + (f", {todo} todo" if todo else "") + "\n")
+        return 1 if failed else 0
+    _list(kb, out)
+    return 0
+
+
+def _list(kb: Knowledge, out: Any) -> None:
+    rules_for: dict[str, list[str]] = {}
+    for rule in kb.rules.values():
+        rules_for.setdefault(rule.finding, []).append(rule.id)
+    out.write("Findings (id, severity, contact, rules):\n")
+    for ident, spec in kb.findings.items():
+        contact = spec.contact if isinstance(spec.contact, str) else f"by {spec.contact.by}"
+        rules = ", ".join(rules_for.get(ident, [])) or "no rule yet"
+        out.write(f"  {ident:40} {spec.severity:8} {contact:26} {rules}\n")
+    out.write("\nRules (id, verdict, finding, confidence):\n")
+    for ident, rule in sorted(kb.rules.items()):
+        out.write(f"  {ident:40} {rule.verdict:10} {rule.finding:40} {rule.confidence}\n")
+    out.write("\nQuestions (id, kind, text):\n")
+    for ident, q in sorted(kb.questions.items()):
+        out.write(f"  {ident:24} {q.kind:8} {q.text}\n")
+    out.write("\nSignatures (id, description):\n")
+    for ident, sig in sorted(kb.signatures.items()):
+        out.write(f"  {ident:40} {sig.description}\n")

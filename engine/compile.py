@@ -1,0 +1,147 @@
+"""Turn knowledge rules and question conditions into experta rules on a KnowledgeEngine class.
+
+experta builds its matching network from the Rule objects on the class when an engine is created,
+so the class is made here with type() after every rule exists. Actions only declare facts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from engine import schema as s
+from engine.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
+from engine.knowledge import Knowledge
+
+
+class Obs(Fact):
+    """A distinct name/value pair; key points back at its evidence."""
+
+
+class Concluded(Fact):
+    """A rule fired: which finding, which verdict, which observations and conclusions it used."""
+
+
+class Need(Fact):
+    """A question is worth asking now."""
+
+
+@dataclass
+class Compiled:
+    knowledge: Knowledge
+    engine_class: type[KnowledgeEngine]
+
+
+def _typed_equal(expected: Any) -> Callable[[Any], bool]:
+    # True == 1 in Python; a rule about a port must not match a boolean, nor the reverse.
+    def test(value: Any) -> bool:
+        return type(value) is type(expected) and value == expected or (
+            isinstance(expected, float) and type(value) is int and value == expected
+        )
+
+    return test
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _value_test(test: s.FactTest) -> Callable[[Any], bool]:
+    op = test.operator
+    if op == "equals":
+        return _typed_equal(test.equals)
+    if op == "one_of":
+        options = [_typed_equal(v) for v in test.one_of or []]
+        return lambda value: any(option(value) for option in options)
+    if op == "matches":
+        regex = re.compile(test.matches or "")
+        return lambda value: isinstance(value, str) and regex.search(value) is not None
+    bound = getattr(test, op)
+    compare = {
+        "gt": lambda v: v > bound,
+        "ge": lambda v: v >= bound,
+        "lt": lambda v: v < bound,
+        "le": lambda v: v <= bound,
+    }[op]
+    return lambda value: _number(value) and compare(value)
+
+
+class _Builder:
+    """Compiles one condition tree; names the facts it binds so the action can cite them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def bind(self, pattern: Any, negated: bool) -> Any:
+        if negated:
+            return pattern
+        self.count += 1
+        return getattr(AS, f"m{self.count}") << pattern
+
+    def build(self, cond: Any, negated: bool = False) -> Any:
+        if isinstance(cond, s.AllOf):
+            return AND(*(self.build(c, negated) for c in cond.all))
+        if isinstance(cond, s.AnyOf):
+            return OR(*(self.build(c, negated) for c in cond.any))
+        if isinstance(cond, s.NotOf):
+            return NOT(self.build(cond.not_, True))
+        if isinstance(cond, s.FindingTest):
+            return self.bind(Concluded(finding=cond.finding, verdict="found"), negated)
+        assert isinstance(cond, s.FactTest)
+        if cond.operator == "absent":
+            return NOT(Obs(name=cond.fact))
+        if cond.operator == "present":
+            return self.bind(Obs(name=cond.fact), negated)
+        return self.bind(Obs(name=cond.fact, value=P(_value_test(cond))), negated)
+
+
+def _conclude(rule: s.RuleSpec) -> Callable[..., None]:
+    def action(engine: KnowledgeEngine, **bound: Any) -> None:
+        keys = sorted(f["key"] for f in bound.values() if isinstance(f, Obs))
+        used = sorted(f["rule"] for f in bound.values() if isinstance(f, Concluded))
+        engine.declare(
+            Concluded(
+                finding=rule.finding,
+                verdict=rule.verdict,
+                rule=rule.id,
+                keys=tuple(keys),
+                used=tuple(used),
+            )
+        )
+
+    action.__name__ = f"rule_{rule.id}"
+    return action
+
+
+def _ask(question: s.QuestionSpec) -> Callable[..., None]:
+    def action(engine: KnowledgeEngine, **bound: Any) -> None:
+        engine.declare(Need(question=question.id))
+
+    action.__name__ = f"ask_{question.id}"
+    return action
+
+
+def compile_knowledge(kb: Knowledge) -> Compiled:
+    namespace: dict[str, Any] = {}
+    for ident, rule in kb.rules.items():
+        if rule.status == "deprecated":
+            continue
+        ce = _Builder().build(rule.when)
+        namespace[f"rule__{ident}"] = Rule(ce)(_conclude(rule))
+    for ident, question in kb.questions.items():
+        ce = AND(_Builder().build(question.when), NOT(Obs(name=f"answer.{ident}")))
+        namespace[f"ask__{ident}"] = Rule(ce)(_ask(question))
+    engine_class = type("MailtriageEngine", (KnowledgeEngine,), namespace)
+    return Compiled(kb, engine_class)
+
+
+_compiled: dict[int, Compiled] = {}
+
+
+def compiled_for(kb: Knowledge) -> Compiled:
+    """One compiled engine class per loaded knowledge base, built on first use."""
+    found = _compiled.get(id(kb))
+    if found is None or found.knowledge is not kb:
+        found = _compiled[id(kb)] = compile_knowledge(kb)
+    return found

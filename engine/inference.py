@@ -1,0 +1,123 @@
+"""Declare facts, run the compiled engine, and collect findings, verdicts and questions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine import schema as s
+from engine.compile import Concluded, Need, Obs, compiled_for
+from engine.facts import FactSet, FactValue, Observation
+from engine.knowledge import Knowledge
+
+
+@dataclass
+class Step:
+    """One link of an explanation: a rule and the observations it matched."""
+
+    rule: str
+    observations: list[Observation]
+    used: list[str]
+
+
+@dataclass
+class Conclusion:
+    finding: str
+    verdict: str
+    rule: str
+    confidence: str
+    contact: str
+    severity: str
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def evidence(self) -> list[Observation]:
+        seen: dict[tuple[str, FactValue, str | None], Observation] = {}
+        for step in self.steps:
+            for obs in step.observations:
+                seen.setdefault((obs.name, obs.value, obs.evidence), obs)
+        return list(seen.values())
+
+
+@dataclass
+class Inference:
+    findings: list[Conclusion]
+    ruled_out: list[Conclusion]
+    pending: list[s.QuestionSpec]
+    fired: list[str]
+
+
+def route(contact: s.ContactRule, facts: FactSet) -> str:
+    """Who acts: a fixed contact, or the case that the routing fact's value picks."""
+    if isinstance(contact, str):
+        return contact
+    value = facts.first(contact.by)
+    return contact.cases.get(str(value), contact.otherwise) if value is not None else contact.otherwise
+
+
+def infer(kb: Knowledge, facts: FactSet) -> Inference:
+    compiled = compiled_for(kb)
+    engine = compiled.engine_class()
+    engine.reset()
+    distinct = facts.distinct()
+    for key, (name, value) in enumerate(distinct):
+        engine.declare(Obs(name=name, value=value, key=key))
+    engine.run()
+
+    fired: list[Concluded] = []
+    needs: list[str] = []
+    for fact in engine.facts.values():
+        if isinstance(fact, Concluded):
+            fired.append(fact)
+        elif isinstance(fact, Need):
+            needs.append(fact["question"])
+
+    by_finding: dict[tuple[str, str], Conclusion] = {}
+    for fact in fired:
+        rule = kb.rules[fact["rule"]]
+        spec = kb.findings[fact["finding"]]
+        observations = [
+            obs for key in fact["keys"] for obs in facts.evidence_for(*distinct[key])
+        ]
+        step = Step(rule.id, observations, list(fact["used"]))
+        key = (rule.finding, rule.verdict)
+        existing = by_finding.get(key)
+        confidence = rule.confidence
+        if existing is None:
+            by_finding[key] = Conclusion(
+                finding=rule.finding,
+                verdict=rule.verdict,
+                rule=rule.id,
+                confidence=confidence,
+                contact=route(rule.contact or spec.contact, facts),
+                severity=spec.severity,
+                steps=[step],
+            )
+            continue
+        existing.steps.append(step)
+        if s.CONFIDENCE_ORDER[confidence] < s.CONFIDENCE_ORDER[existing.confidence]:
+            existing.confidence = confidence
+            existing.rule = rule.id
+            existing.contact = route(rule.contact or spec.contact, facts)
+
+    found = [c for (_, verdict), c in by_finding.items() if verdict == "found"]
+    found_ids = {c.finding for c in found}
+    # A finding that one rule concluded is not "ruled out" by another: the problem wins.
+    ruled_out = [
+        c for (fid, verdict), c in by_finding.items() if verdict == "ruled_out" and fid not in found_ids
+    ]
+    found.sort(key=lambda c: order_key(kb, c))
+    ruled_out.sort(key=lambda c: (kb.findings[c.finding].step, c.finding))
+    pending = sorted(
+        (kb.questions[q] for q in set(needs)), key=lambda q: (q.priority, q.id)
+    )
+    return Inference(found, ruled_out, pending, sorted({f["rule"] for f in fired}))
+
+
+def order_key(kb: Knowledge, c: Conclusion) -> tuple[int, int, int, str]:
+    """Most important first: severity, then confidence, then the decision tree's order."""
+    return (
+        s.SEVERITY_ORDER[c.severity],
+        s.CONFIDENCE_ORDER[c.confidence],
+        kb.findings[c.finding].step,
+        c.finding,
+    )

@@ -1,0 +1,61 @@
+"""Open a TCP connection to host:port within the timeout and say how it ended."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+
+from engine.facts import Observation
+from engine.probes import ProbeResult, Stopwatch
+
+_ERRNO_OUTCOME = {
+    errno.ECONNREFUSED: "refused",
+    errno.EHOSTUNREACH: "unreachable",
+    errno.ENETUNREACH: "unreachable",
+    errno.ECONNRESET: "reset",
+    errno.ETIMEDOUT: "timeout",
+}
+
+
+async def probe_tcp(addresses: list[str], port: int, timeout: float) -> ProbeResult:
+    """Try each address in turn, as a client library would, inside one shared deadline."""
+    watch = Stopwatch()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    outcome, detail, address = "error", "no address to connect to", ""
+    for address in addresses:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            outcome, detail = "timeout", f"no answer from {address}:{port} within {timeout:g} s"
+            break
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(address, port), remaining)
+        except asyncio.TimeoutError:
+            outcome, detail = "timeout", f"connect to {address}:{port}: no answer within {timeout:g} s"
+            continue
+        except OSError as exc:
+            outcome = _ERRNO_OUTCOME.get(exc.errno or 0, "error")
+            detail = f"connect to {address}:{port}: {exc.strerror or exc}"
+            continue
+        elapsed = watch.ms()
+        writer.close()
+        try:
+            await asyncio.wait_for(writer.wait_closed(), 1.0)
+        except (OSError, asyncio.TimeoutError):
+            pass  # the connection worked; how it closes says nothing about the network path
+        evidence = f"TCP connected to {address}:{port} in {elapsed} ms"
+        facts = [
+            Observation("tcp.connect", "ok", "probe", evidence, "tcp"),
+            Observation("tcp.address", address, "probe", None, "tcp"),
+            Observation("tcp.connect_ms", elapsed, "probe", None, "tcp"),
+        ]
+        return ProbeResult("tcp", "ok", elapsed, evidence, facts)
+    elapsed = watch.ms()
+    facts = [
+        Observation("tcp.connect", outcome, "probe", detail, "tcp"),
+        Observation("tcp.connect_ms", elapsed, "probe", None, "tcp"),
+    ]
+    if address:
+        facts.append(Observation("tcp.address", address, "probe", None, "tcp"))
+        facts.append(Observation("tcp.error", detail, "probe", None, "tcp"))
+    return ProbeResult("tcp", "fail", elapsed, detail, facts)

@@ -1,0 +1,39 @@
+"""Keep secrets out of every output: the last line of defence before text leaves the process."""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+
+REDACTED = "<redacted>"
+
+# AUTH lines in transcripts or pasted logs: whatever follows the mechanism is credentials.
+_AUTH_LINE = re.compile(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5|OAUTHBEARER)\b)(\s+\S+)?")
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+@dataclass
+class Redactor:
+    """Replaces each known secret, and the encodings SMTP AUTH would carry it in."""
+
+    secrets: list[str] = field(default_factory=list)
+
+    @classmethod
+    def for_credentials(cls, user: str | None, password: str | None) -> Redactor:
+        if not password:
+            return cls([])
+        forms = [password, _b64(password)]
+        if user:
+            forms += [_b64(f"\0{user}\0{password}"), _b64(f"{user}\0{user}\0{password}")]
+            forms.append(_b64(f"user={user}\x01auth=Bearer {password}\x01\x01"))
+        # Longest first, so a secret inside a longer encoded form cannot leave a fragment.
+        return cls(sorted({f for f in forms if len(f) >= 3}, key=len, reverse=True))
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return _AUTH_LINE.sub(lambda m: m.group(1) + (f" {REDACTED}" if m.group(2) else ""), text)

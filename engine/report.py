@@ -1,0 +1,216 @@
+"""Build the report model, render it through Jinja or as JSON, and redact on the way out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine import __version__
+from engine.facts import FactSet, FactValue, Observation
+from engine.inference import Conclusion
+from engine.knowledge import Knowledge
+from engine.probes import ProbeResult
+from engine.redact import Redactor
+from engine.session import SessionResult
+
+SCHEMA = "mailtriage.report/1"
+Format = Literal["text", "md", "html", "json"]
+TEMPLATES: dict[str, str] = {"text": "summary.txt.j2", "md": "ticket.md.j2", "html": "report.html.j2"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Tool(_Model):
+    name: str = "mailtriage"
+    version: str = __version__
+
+
+class Target(_Model):
+    host: str | None
+    port: int | None
+    security: str | None
+    user: str | None
+    from_: str | None = Field(alias="from")
+    to: str | None
+
+
+class FindingOut(_Model):
+    id: str
+    title: str
+    severity: str
+    contact: str
+    confidence: str
+    evidence: list[str]
+    remediation: list[str]
+    rule: str
+    explanation: list[str]
+
+
+class FactOut(_Model):
+    name: str
+    value: FactValue
+    source: str
+
+
+class QuestionOut(_Model):
+    id: str
+    text: str
+    answer: FactValue | None
+
+
+class ProbeOut(_Model):
+    name: str
+    status: str
+    duration_ms: float
+    detail: str
+
+
+class Report(_Model):
+    """The JSON report exactly as cli-contract.md specifies it."""
+
+    schema_: str = Field(default=SCHEMA, alias="schema")
+    tool: Tool = Tool()
+    generated_at: str
+    target: Target
+    findings: list[FindingOut]
+    facts: list[FactOut]
+    questions: list[QuestionOut]
+    probes: list[ProbeOut]
+    transcript: list[str]
+
+
+def reports_root() -> Path:
+    packaged = Path(str(resources.files("engine"))) / "_data" / "reports"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "reports"
+
+
+_steps_env = SandboxedEnvironment(undefined=jinja2.ChainableUndefined)
+
+
+def render_step(template: str, facts: FactSet) -> str:
+    """A knowledge sentence with the facts in play filled in (fact(name, default))."""
+    values = facts.as_dict()
+
+    def fact(name: str, default: object = "") -> object:
+        return values.get(name, default)
+
+    return " ".join(_steps_env.from_string(template).render(fact=fact).split())
+
+
+def evidence_line(obs: Observation) -> str:
+    text = obs.evidence if obs.evidence is not None else f"{obs.name} = {obs.value}"
+    return f"{obs.origin}: {text}" if obs.origin and obs.source == "log" else text
+
+
+def explain(c: Conclusion, kb: Knowledge) -> list[str]:
+    lines = []
+    for step in c.steps:
+        matched = ", ".join(f"{o.name} = {o.value} ({o.source})" for o in _unique_facts(step.observations))
+        built_on = "; built on " + ", ".join(f"rule {r}" for r in step.used) if step.used else ""
+        lines.append(f"rule {step.rule}: {kb.rules[step.rule].description.strip()} Matched: {matched or 'absence of facts'}{built_on}")
+    return lines
+
+
+def _unique_facts(observations: list[Observation]) -> list[Observation]:
+    seen: dict[tuple[str, FactValue, str], Observation] = {}
+    for o in observations:
+        seen.setdefault((o.name, o.value, o.source), o)
+    return list(seen.values())
+
+
+def build_report(
+    kb: Knowledge,
+    session: SessionResult,
+    target: dict[str, Any],
+    probes: list[ProbeResult],
+    transcript: list[str] | None = None,
+    now: dt.datetime | None = None,
+) -> Report:
+    facts = session.facts
+    findings = []
+    for c in session.inference.findings:
+        spec = kb.findings[c.finding]
+        findings.append(
+            FindingOut(
+                id=c.finding,
+                title=spec.title,
+                severity=c.severity,
+                contact=c.contact,
+                confidence=c.confidence,
+                evidence=list(dict.fromkeys(evidence_line(o) for o in c.evidence)),
+                remediation=[r for r in (render_step(t, facts) for t in spec.fix) if r],
+                rule=c.rule,
+                explanation=explain(c, kb),
+            )
+        )
+    return Report(
+        generated_at=(now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+        target=Target(**{k: target.get(k) for k in ("host", "port", "security", "user", "to")}, **{"from": target.get("from")}),
+        findings=findings,
+        facts=[FactOut(name=o.name, value=o.value, source=o.source) for o in _unique_facts(facts.items)],
+        questions=[QuestionOut(id=a.question.id, text=a.question.text, answer=a.answer) for a in session.questions],
+        probes=[ProbeOut(name=p.name, status=p.status, duration_ms=p.duration_ms, detail=p.detail) for p in probes],
+        transcript=list(transcript or []),
+    )
+
+
+def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any]:
+    """What the Jinja templates see: the report plus the wording kept in knowledge."""
+    data = report.model_dump(by_alias=True)
+    for finding in data["findings"]:
+        spec = kb.findings[finding["id"]]
+        finding.update(summary=spec.summary.strip(), why=spec.why.strip(), references=spec.references,
+                       false_positives=spec.false_positives, step=spec.step)
+    data["ruled_out"] = [
+        {
+            "id": c.finding,
+            "title": kb.findings[c.finding].title,
+            "rule": c.rule,
+            "message": render_step(kb.rules[c.rule].message or kb.rules[c.rule].description, session.facts),
+        }
+        for c in session.inference.ruled_out
+    ]
+    data["unanswered"] = [q for q in data["questions"] if q["answer"] is None]
+    data["errors"] = [f for f in data["findings"] if f["severity"] == "error"]
+    return data
+
+
+def _environment(html: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(reports_root())),
+        autoescape=html,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def scrub(value: Any, redact: Redactor) -> Any:
+    """Redact every string in a nested structure before it is serialised (escaping cannot hide a secret)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [scrub(v, redact) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub(v, redact) for k, v in value.items()}
+    return value
+
+
+def render(kb: Knowledge, report: Report, session: SessionResult, fmt: Format, redact: Redactor) -> str:
+    if fmt == "json":
+        data = scrub(report.model_dump(by_alias=True), redact)
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    template = _environment(fmt == "html").get_template(TEMPLATES[fmt])
+    return redact(template.render(**scrub(view(kb, report, session), redact)))

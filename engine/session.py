@@ -1,0 +1,140 @@
+"""The guided loop: infer, ask what is worth asking, declare the answer, infer again."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from engine import schema as s
+from engine.facts import FactSet, FactValue, Observation
+from engine.inference import Inference, infer
+from engine.knowledge import Knowledge
+
+UNKNOWN = "unknown"
+
+
+class AnswerError(ValueError):
+    """An answer that does not fit its question."""
+
+
+class Asker(Protocol):
+    def ask(self, question: s.QuestionSpec) -> FactValue | None:
+        """The answer, or None when nobody can answer now (the question stays open)."""
+
+
+class NoAsker:
+    """--non-interactive: never prompts; open questions are reported as unanswered."""
+
+    def ask(self, question: s.QuestionSpec) -> FactValue | None:
+        return None
+
+
+@dataclass
+class ScriptedAsker:
+    """Answers from a dict and records what was asked, in order (tests, answers files)."""
+
+    answers: dict[str, FactValue]
+    asked: list[str] = field(default_factory=list)
+
+    def ask(self, question: s.QuestionSpec) -> FactValue | None:
+        self.asked.append(question.id)
+        return self.answers.get(question.id)
+
+
+def normalize_answer(question: s.QuestionSpec, raw: object) -> FactValue:
+    """The canonical fact value for an answer, or AnswerError naming what would be accepted."""
+    if question.kind == "number":
+        if isinstance(raw, bool):
+            raise AnswerError(f"question '{question.id}' wants a number, not {raw!r}")
+        if isinstance(raw, str) and raw.strip().lower() == UNKNOWN:
+            return UNKNOWN
+        try:
+            return float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise AnswerError(f"question '{question.id}' wants a number (or 'unknown'), not {raw!r}") from None
+    if question.kind == "yes_no" and isinstance(raw, bool):
+        return "yes" if raw else "no"  # YAML reads a bare yes/no as a boolean
+    if isinstance(raw, (dict, list)) or raw is None:
+        raise AnswerError(f"question '{question.id}' wants a single value, not {raw!r}")
+    text = str(raw).strip()
+    allowed = question.allowed_answers()
+    if allowed is None:
+        if not text:
+            raise AnswerError(f"question '{question.id}' wants some text")
+        return text
+    lowered = text.lower()
+    if lowered in allowed:
+        return lowered
+    close = difflib.get_close_matches(lowered, allowed, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise AnswerError(f"'{text}' is not an answer to '{question.id}'{hint}; answers: {', '.join(allowed)}")
+
+
+def check_answers(kb: Knowledge, answers: dict[str, object]) -> dict[str, FactValue]:
+    """Validate a whole answers mapping; every problem in one AnswerError."""
+    problems: list[str] = []
+    clean: dict[str, FactValue] = {}
+    for qid, raw in answers.items():
+        question = kb.questions.get(str(qid))
+        if question is None:
+            close = difflib.get_close_matches(str(qid), list(kb.questions), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(f"unknown question '{qid}'{hint}")
+            continue
+        try:
+            clean[question.id] = normalize_answer(question, raw)
+        except AnswerError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise AnswerError("; ".join(problems))
+    return clean
+
+
+@dataclass
+class AskedQuestion:
+    question: s.QuestionSpec
+    answer: FactValue | None
+
+
+@dataclass
+class SessionResult:
+    inference: Inference
+    facts: FactSet
+    questions: list[AskedQuestion]
+
+
+def answer_observation(question: s.QuestionSpec, value: FactValue, how: str) -> Observation:
+    return Observation(f"answer.{question.id}", value, "answer", f"{question.text} -> {value}", how)
+
+
+def run_session(
+    kb: Knowledge,
+    facts: FactSet,
+    asker: Asker,
+    preset: dict[str, FactValue] | None = None,
+) -> SessionResult:
+    """Ask one question at a time: each answer can make the next question moot."""
+    preset = preset or {}
+    record: dict[str, AskedQuestion] = {}
+    for qid, value in preset.items():
+        question = kb.questions[qid]
+        facts.add(answer_observation(question, value, "answers file"))
+        record[qid] = AskedQuestion(question, value)
+    result = infer(kb, facts)
+    # Each question is asked at most once, so the loop ends after len(questions) rounds at most.
+    for _ in range(len(kb.questions) + 1):
+        open_questions = [q for q in result.pending if q.id not in record]
+        if not open_questions:
+            break
+        question = open_questions[0]
+        raw = asker.ask(question)
+        value = None if raw is None else normalize_answer(question, raw)
+        record[question.id] = AskedQuestion(question, value)
+        if value is not None:
+            facts.add(answer_observation(question, value, "asked"))
+            result = infer(kb, facts)
+    # Questions still pending at the end stay in the report, unanswered.
+    for question in result.pending:
+        record.setdefault(question.id, AskedQuestion(question, None))
+    return SessionResult(result, facts, list(record.values()))

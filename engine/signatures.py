@@ -1,0 +1,86 @@
+"""Match error text against knowledge/signatures and turn each hit into facts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from engine import schema as s
+from engine.facts import FactValue, Observation
+from engine.knowledge import Knowledge
+
+MAX_EVIDENCE = 400  # characters of a matched line kept as evidence
+GROUP_REF = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    origin: str  # "file:line"
+
+
+@dataclass
+class Matcher:
+    compiled: list[tuple[s.SignatureSpec, re.Pattern[str]]]
+    kb: Knowledge
+
+    @classmethod
+    def for_knowledge(cls, kb: Knowledge) -> Matcher:
+        compiled = [
+            (sig, re.compile(sig.pattern, re.IGNORECASE if sig.ignore_case else 0))
+            for sig in kb.signatures.values()
+        ]
+        return cls(compiled, kb)
+
+    def match_line(self, line: Line) -> list[Observation]:
+        found: list[Observation] = []
+        for sig, regex in self.compiled:
+            hit = regex.search(line.text)
+            if hit is None:
+                continue
+            evidence = line.text.strip()[:MAX_EVIDENCE]
+            for name, raw in sig.facts.items():
+                value = self._value(name, raw, hit)
+                if value is None:
+                    continue
+                found.append(Observation(name, value, "log", evidence, line.origin))
+        return found
+
+    def _value(self, name: str, raw: FactValue, hit: re.Match[str]) -> FactValue | None:
+        ref = GROUP_REF.match(raw) if isinstance(raw, str) else None
+        if ref is None:
+            return raw
+        text = hit.group(ref.group(1))
+        if text is None:
+            return None
+        spec = self.kb.fact_spec(name)
+        kind = spec.type if spec else "str"
+        try:
+            return {"int": int, "float": float, "str": str}.get(kind, str)(text)
+        except ValueError:
+            return None
+
+
+@dataclass
+class TextFacts:
+    observations: list[Observation]
+    lines_read: int
+    lines_matched: int
+
+
+def mine(kb: Knowledge, lines: Iterable[Line], redact: callable | None = None) -> TextFacts:  # type: ignore[valid-type]
+    """Every fact the signatures find in the lines, plus how much was read and matched."""
+    matcher = Matcher.for_knowledge(kb)
+    observations: list[Observation] = []
+    read = matched = 0
+    for line in lines:
+        read += 1
+        text = redact(line.text) if redact else line.text
+        hits = matcher.match_line(Line(text, line.origin))
+        if hits:
+            matched += 1
+            observations.extend(hits)
+    observations.append(Observation("log.lines", read, "log"))
+    observations.append(Observation("log.matched", matched, "log"))
+    return TextFacts(observations, read, matched)

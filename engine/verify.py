@@ -1,0 +1,87 @@
+"""Run each rule's test cases and every scenario through the real engine: `knowledge test`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine import schema as s
+from engine.facts import FactSet
+from engine.inference import infer
+from engine.knowledge import Knowledge
+from engine.pipeline import diagnose_text, given_facts
+from engine.session import NoAsker, check_answers
+from engine.signatures import Line
+
+
+@dataclass
+class CaseResult:
+    kind: str  # "rule" or "scenario"
+    name: str
+    where: str
+    passed: bool
+    todo: str | None
+    detail: str
+
+    @property
+    def status(self) -> str:
+        if self.todo is not None:
+            return "todo-passes" if self.passed else "todo"
+        return "pass" if self.passed else "FAIL"
+
+    @property
+    def failed(self) -> bool:
+        return not self.passed and self.todo is None
+
+
+def check_rule_cases(kb: Knowledge) -> list[CaseResult]:
+    results = []
+    for rule_id, tests in sorted(kb.rule_tests.items()):
+        where = str(kb.where[("rule test", rule_id)])
+        for case in tests.cases:
+            facts = FactSet()
+            facts.extend(given_facts(case.facts))
+            fired = rule_id in infer(kb, facts).fired
+            passed = fired == (case.expect == "fire")
+            detail = "" if passed else ("did not fire" if case.expect == "fire" else "fired, but must not")
+            results.append(CaseResult("rule", f"{rule_id}: {case.name}", where, passed, case.todo, detail))
+    return results
+
+
+def run_scenario(kb: Knowledge, sc: s.Scenario) -> list[str]:
+    """What the scenario got wrong; empty when it behaves as expected."""
+    lines = [Line(text, f"{sc.id}:{n}") for n, text in enumerate((sc.text or "").splitlines(), 1)]
+    outcome = diagnose_text(kb, lines, NoAsker(), check_answers(kb, dict(sc.answers)), given_facts(sc.facts))
+    found = outcome.session.inference.findings
+    ids = [c.finding for c in found]
+    problems = []
+    exp = sc.expect
+    if exp.first is not None and (not ids or ids[0] != exp.first):
+        problems.append(f"expected first finding {exp.first}, got {ids[0] if ids else 'none'}")
+    for fid in exp.findings:
+        if fid not in ids:
+            problems.append(f"expected finding {fid} (got {', '.join(ids) or 'none'})")
+    for fid in exp.absent:
+        if fid in ids:
+            problems.append(f"finding {fid} must not appear")
+    contacts = {c.finding: c.contact for c in found}
+    for fid, contact in exp.contacts.items():
+        if contacts.get(fid) != contact:
+            problems.append(f"expected {fid} routed to {contact}, got {contacts.get(fid, 'no such finding')}")
+    asked = {q.question.id for q in outcome.session.questions}
+    for qid in exp.asks:
+        if qid not in asked:
+            problems.append(f"expected question {qid} to be asked")
+    return problems
+
+
+def check_scenarios(kb: Knowledge) -> list[CaseResult]:
+    results = []
+    for ident, sc in sorted(kb.scenarios.items()):
+        problems = run_scenario(kb, sc)
+        where = str(kb.where[("scenario", ident)])
+        results.append(CaseResult("scenario", ident, where, not problems, sc.todo, "; ".join(problems)))
+    return results
+
+
+def check_all(kb: Knowledge) -> list[CaseResult]:
+    return check_rule_cases(kb) + check_scenarios(kb)
