@@ -1,0 +1,117 @@
+"""Shared fixtures: the real CLI in-process and as a process, real sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from engine.cli import Environment, main
+from engine.knowledge import Knowledge, load_knowledge
+from tests.dnsserver import DnsServer, Zone
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="session")
+def kb() -> Knowledge:
+    return load_knowledge()
+
+
+@pytest.fixture
+def cli():
+    """Run the real CLI in-process with injected streams; stdin is never a terminal here."""
+
+    def run(*argv: str, stdin: str = "", environ: dict[str, str] | None = None, tty: bool = False) -> Result:
+        out, err = io.StringIO(), io.StringIO()
+        env = Environment(
+            stdin=io.StringIO(stdin), stdout=out, stderr=err,
+            environ=dict(environ or {}), stdin_isatty=tty,
+        )
+        code = main(list(argv), env)
+        return Result(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+@pytest.fixture
+def run_process(tmp_path: Path):
+    """Run `python -m engine` as a real process, from a directory outside the repository."""
+
+    def run(*argv: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60) -> Result:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("MAILTRIAGE_")}
+        full_env.update(env or {})
+        proc = subprocess.run(
+            [sys.executable, "-m", "engine", *argv], input=stdin, capture_output=True,
+            text=True, cwd=tmp_path, env=full_env, timeout=timeout,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port where nothing listens: connections are refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def listening_port() -> Iterator[int]:
+    """A loopback port that accepts TCP connections (the kernel completes the handshake)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        yield s.getsockname()[1]
+
+
+@pytest.fixture
+def blackhole_port() -> Iterator[int]:
+    """A loopback port whose accept queue is full: new SYNs are dropped, so connects time out."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    try:
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        server.close()
+
+
+@pytest.fixture
+def dns_server() -> Iterator[DnsServer]:
+    zone = Zone(
+        addresses={"smtp.lab.test": ["127.0.0.1"]},
+        empty={"noaddr.lab.test"},
+        silent={"silent.lab.test"},
+        servfail={"broken.lab.test"},
+    )
+    with DnsServer(zone) as server:
+        yield server
