@@ -123,8 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("knowledge", help="lint, test and list the knowledge base")
     ksub = k.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     ksub.required = True
-    for name, text in (("lint", "validate every knowledge file"), ("test", "run rule cases and scenarios"), ("list", "list rules, questions, findings and signatures")):
+    for name, text in (
+        ("lint", "validate every knowledge file"),
+        ("test", "run rule cases and scenarios"),
+        ("list", "list rules, questions, findings and signatures"),
+        ("explain", "show everything known about one finding or rule"),
+    ):
         kp = ksub.add_parser(name, help=text)
+        if name == "explain":
+            kp.add_argument("ident", metavar="ID", help="a finding id (auth.credentials_rejected) or a rule id")
         kp.add_argument("--knowledge", metavar="DIR", action="append", default=[], help="extra knowledge directory (repeatable)")
     return parser
 
@@ -166,7 +173,10 @@ def _dispatch(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
     if args.command == "knowledge":
         from engine import cli_knowledge
 
-        return Exit(cli_knowledge.run(args.action, _knowledge(args), env))
+        try:
+            return Exit(cli_knowledge.run(args.action, _knowledge(args), env, getattr(args, "ident", None)))
+        except LookupError as exc:
+            raise BadInput(str(exc.args[0])) from None
     if args.command == "analyze-log":
         return _analyze_log(args, env, redact)
     return _diagnose(args, env, redact)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import difflib
+
 from engine.knowledge import Knowledge, display
 
 
-def run(action: str, kb: Knowledge, env: Any) -> int:
+def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
     out = env.stdout
+    if action == "explain":
+        _explain(kb, ident or "", out)
+        return 0
     if action == "lint":
         # Loading already validated everything; reaching here means it is clean.
         roots = ", ".join(display(r) for r in kb.roots)
@@ -53,3 +58,41 @@ def _list(kb: Knowledge, out: Any) -> None:
     out.write("\nSignatures (id, description):\n")
     for ident, sig in sorted(kb.signatures.items()):
         out.write(f"  {ident:40} {sig.description}\n")
+
+
+def _explain(kb: Knowledge, ident: str, out: Any) -> None:
+    """Same sections for every finding: what, why, fix, when it misleads, references, rules."""
+    rule = kb.rules.get(ident)
+    if rule is not None:
+        out.write(f"rule {rule.id} ({kb.where[('rule', rule.id)]})\n")
+        out.write(f"  {' '.join(rule.description.split())}\n")
+        out.write(f"  concludes: {rule.finding} ({rule.verdict}, confidence {rule.confidence})\n")
+        for item in rule.false_positives:
+            out.write(f"  can mislead: {item}\n")
+        ident = rule.finding
+        out.write("\n")
+    spec = kb.findings.get(ident)
+    if spec is None:
+        close = difflib.get_close_matches(ident, [*kb.findings, *kb.rules], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise LookupError(f"knowledge explain: no finding or rule '{ident}'{hint}")
+    contact = spec.contact if isinstance(spec.contact, str) else (
+        ", ".join(f"{k} -> {v}" for k, v in spec.contact.cases.items()) + f", otherwise {spec.contact.otherwise} (by {spec.contact.by})"
+    )
+    out.write(f"{ident}: {spec.title}\n")
+    out.write(f"  severity {spec.severity}; decision tree step {spec.step}; who acts: {contact}\n\n")
+    out.write(f"What it means\n  {' '.join(spec.summary.split())}\n\n")
+    out.write(f"Why it matters\n  {' '.join(spec.why.split())}\n\n")
+    out.write("What to do (templates; facts fill them in a report)\n")
+    for i, step in enumerate(spec.fix, 1):
+        out.write(f"  {i}. {step}\n")
+    if spec.false_positives:
+        out.write("\nWhen it can mislead\n")
+        for item in spec.false_positives:
+            out.write(f"  - {item}\n")
+    if spec.references:
+        out.write("\nReferences\n")
+        for item in spec.references:
+            out.write(f"  - {item}\n")
+    rules = sorted(r.id for r in kb.rules.values() if r.finding == ident)
+    out.write(f"\nRules that reach it: {', '.join(rules) or 'none yet'}\n")

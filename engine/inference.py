@@ -28,6 +28,8 @@ class Conclusion:
     contact: str
     severity: str
     steps: list[Step] = field(default_factory=list)
+    # The routing fact that would pick the contact is unknown, so the default was used.
+    contact_assumed_by: str | None = None
 
     @property
     def evidence(self) -> list[Observation]:
@@ -46,12 +48,14 @@ class Inference:
     fired: list[str]
 
 
-def route(contact: s.ContactRule, facts: FactSet) -> str:
-    """Who acts: a fixed contact, or the case that the routing fact's value picks."""
+def route(contact: s.ContactRule, facts: FactSet) -> tuple[str, str | None]:
+    """Who acts, and the routing fact whose value was unknown when the default had to serve."""
     if isinstance(contact, str):
-        return contact
+        return contact, None
     value = facts.first(contact.by)
-    return contact.cases.get(str(value), contact.otherwise) if value is not None else contact.otherwise
+    if value is not None and str(value) in contact.cases:
+        return contact.cases[str(value)], None
+    return contact.otherwise, contact.by
 
 
 def infer(kb: Knowledge, facts: FactSet) -> Inference:
@@ -82,22 +86,25 @@ def infer(kb: Knowledge, facts: FactSet) -> Inference:
         key = (rule.finding, rule.verdict)
         existing = by_finding.get(key)
         confidence = rule.confidence
+        contact, assumed = route(rule.contact or spec.contact, facts)
         if existing is None:
             by_finding[key] = Conclusion(
                 finding=rule.finding,
                 verdict=rule.verdict,
                 rule=rule.id,
                 confidence=confidence,
-                contact=route(rule.contact or spec.contact, facts),
+                contact=contact,
                 severity=spec.severity,
                 steps=[step],
+                contact_assumed_by=assumed,
             )
             continue
         existing.steps.append(step)
         if s.CONFIDENCE_ORDER[confidence] < s.CONFIDENCE_ORDER[existing.confidence]:
             existing.confidence = confidence
             existing.rule = rule.id
-            existing.contact = route(rule.contact or spec.contact, facts)
+            existing.contact = contact
+            existing.contact_assumed_by = assumed
 
     found = [c for (_, verdict), c in by_finding.items() if verdict == "found"]
     found_ids = {c.finding for c in found}

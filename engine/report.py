@@ -168,10 +168,11 @@ def build_report(
 def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any]:
     """What the Jinja templates see: the report plus the wording kept in knowledge."""
     data = report.model_dump(by_alias=True)
-    for finding in data["findings"]:
+    for finding, conclusion in zip(data["findings"], session.inference.findings):
         spec = kb.findings[finding["id"]]
         finding.update(summary=spec.summary.strip(), why=spec.why.strip(), references=spec.references,
-                       false_positives=spec.false_positives, step=spec.step)
+                       false_positives=spec.false_positives, step=spec.step,
+                       contact_assumed_by=conclusion.contact_assumed_by)
     data["ruled_out"] = [
         {
             "id": c.finding,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 
 from engine.facts import Observation
 from engine.probes import ProbeResult, Stopwatch
@@ -35,7 +36,9 @@ async def probe_tcp(addresses: list[str], port: int, timeout: float) -> ProbeRes
             continue
         except OSError as exc:
             outcome = _ERRNO_OUTCOME.get(exc.errno or 0, "error")
-            detail = f"connect to {address}:{port}: {exc.strerror or exc}"
+            # asyncio words refusals as "Connect call failed (...)"; the OS text is clearer.
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            detail = f"connect to {address}:{port}: {reason}"
             continue
         elapsed = watch.ms()
         writer.close()

@@ -1,0 +1,34 @@
+"""`knowledge list` and `knowledge explain` show what the knowledge base holds."""
+
+
+def test_list_names_every_finding_with_the_rules_that_reach_it(cli, kb):
+    result = cli("knowledge", "list")
+    assert result.code == 0
+    for ident in kb.findings:
+        assert ident in result.out
+    line = next(l for l in result.out.splitlines() if l.strip().startswith("network.connection_refused"))
+    assert "tcp-connection-refused" in line
+
+
+def test_explain_a_finding_shows_the_same_sections_as_every_other(cli):
+    result = cli("knowledge", "explain", "dns.host_not_found")
+    assert result.code == 0
+    for section in ("What it means", "Why it matters", "What to do", "When it can mislead", "References", "Rules that reach it"):
+        assert section in result.out
+    assert "dns-host-not-found" in result.out
+    assert "cloud -> cloud_support" in result.out
+
+
+def test_explain_a_rule_names_its_file_and_its_finding(cli):
+    result = cli("knowledge", "explain", "tcp-connection-timeout")
+    assert result.code == 0
+    assert "rules/network/tcp-connection-timeout.yaml:1" in result.out
+    assert "concludes: network.connection_timeout" in result.out
+
+
+def test_explain_an_unknown_id_suggests_the_nearest_one(cli):
+    result = cli("knowledge", "explain", "dns.host_not_fund")
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        "mailtriage: knowledge explain: no finding or rule 'dns.host_not_fund' (did you mean 'dns.host_not_found'?)"
+    ]
