@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ipaddress
 import enum
 import io
 import json
@@ -81,9 +83,16 @@ def _positive_float(text: str) -> float:
 
 def _host_port(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
+    host = host.strip("[]")
     if not host or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, not {text!r}")
-    return host.strip("[]"), int(port)
+        raise argparse.ArgumentTypeError(f"expected IP:PORT, like 127.0.0.1:53, not {text!r}")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a DNS server is named by its IP address, not {host!r}") from None
+    if not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is not a TCP/UDP port (1-65535)")
+    return host, int(port)
 
 
 def _add_report_options(p: argparse.ArgumentParser) -> None:
@@ -140,7 +149,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     env = env or Environment()
     redact = Redactor()
     try:
-        args = build_parser().parse_args(argv)
+        with contextlib.redirect_stdout(env.stdout):  # --help and --version go to the injected stream
+            args = build_parser().parse_args(argv)
         return int(_dispatch(args, env, redact))
     except BadInput as exc:
         print(redact(f"mailtriage: {exc}" if not str(exc).startswith("mailtriage") else str(exc)), file=env.stderr)
@@ -201,13 +211,17 @@ def _read_mapping(path: str, what: str) -> dict[str, Any]:
 
 
 def _answers(args: argparse.Namespace, kb: Knowledge, previous: dict[str, Any] | None = None) -> dict[str, Any]:
-    raw: dict[str, Any] = dict(previous or {})
+    """Answers from the session file, then the answers file over them; each checked under its own name."""
+    answers: dict[str, Any] = {}
+    sources = [(getattr(args, "session", None), previous or {})]
     if args.answers:
-        raw.update(_read_mapping(args.answers, "answers file"))
-    try:
-        return check_answers(kb, raw)
-    except AnswerError as exc:
-        raise BadInput(f"{args.answers or 'session file'}: {exc}") from None
+        sources.append((args.answers, _read_mapping(args.answers, "answers file")))
+    for name, raw in sources:
+        try:
+            answers.update(check_answers(kb, raw))
+        except AnswerError as exc:
+            raise BadInput(f"{name}: {exc}") from None
+    return answers
 
 
 def _asker(args: argparse.Namespace, env: Environment, stdin_used: bool) -> Asker:
@@ -222,7 +236,9 @@ def _lines(sources: list[str], env: Environment) -> list:
     lines = []
     for source in sources:
         try:
-            lines.extend(read_lines(source, env.stdin_bytes()))
+            # Touch stdin only for '-': a terminal's stdin is for answering questions.
+            stdin = env.stdin_bytes() if source == "-" else io.BytesIO()
+            lines.extend(read_lines(source, stdin))
         except TextInputError as exc:
             raise BadInput(str(exc)) from None
     return lines

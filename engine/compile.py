@@ -35,12 +35,10 @@ class Compiled:
 
 def _typed_equal(expected: Any) -> Callable[[Any], bool]:
     # True == 1 in Python; a rule about a port must not match a boolean, nor the reverse.
-    def test(value: Any) -> bool:
-        return type(value) is type(expected) and value == expected or (
-            isinstance(expected, float) and type(value) is int and value == expected
-        )
-
-    return test
+    # Numbers compare by value (30 equals 30.0), everything else only within its own type.
+    if _number(expected):
+        return lambda value: _number(value) and value == expected
+    return lambda value: type(value) is type(expected) and value == expected
 
 
 def _number(value: Any) -> bool:

@@ -112,13 +112,31 @@ def shipped_root() -> Path:
 class _Reader:
     """Parses files into models, collecting problems instead of stopping at the first."""
 
+    KINDS = {
+        "FactsFile": "fact",
+        "FindingsFile": "finding",
+        "RuleSpec": "rule",
+        "RuleTestFile": "rule test",
+        "QuestionsFile": "question",
+        "SignaturesFile": "signature",
+        "ScenariosFile": "scenario",
+    }
+
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        # Kinds of file that failed to parse: cross-checks against them would only echo that.
+        self.failed: set[str] = set()
 
     def problem(self, path: Path, line: int, message: str) -> None:
         self.problems.append(Problem(path, line, message))
 
     def parse(self, path: Path, model: type[M]) -> tuple[M | None, Located | None]:
+        parsed, located = self._parse(path, model)
+        if parsed is None:
+            self.failed.add(self.KINDS[model.__name__])
+        return parsed, located
+
+    def _parse(self, path: Path, model: type[M]) -> tuple[M | None, Located | None]:
         try:
             located = load(path)
         except YamlError as exc:
@@ -209,8 +227,7 @@ def load_knowledge(extra_dirs: Iterable[Path] = (), *, base: Path | None = None)
             continue
         kb.roots.append(root)
         _load_layer(root, reader, kb)
-    if not reader.problems:
-        lint(kb, reader)
+    lint(kb, reader)
     if reader.problems:
         raise KnowledgeInvalid(reader.problems)
     return kb
@@ -304,6 +321,10 @@ class _Linter:
         self.reader = reader
         self.jinja = jinja2.Environment()
 
+    def complete(self, kind: str) -> bool:
+        """Every file of this kind parsed, so a name missing from them is really missing."""
+        return kind not in self.reader.failed
+
     def at(self, kind: str, ident: str) -> Where:
         return self.kb.where[(kind, ident)]
 
@@ -318,7 +339,7 @@ class _Linter:
                 self.check_template(text, where.sub("fix", i), f"finding '{ident}' fix step")
         for ident, rule in self.kb.rules.items():
             where = self.at("rule", ident)
-            if rule.finding not in self.kb.findings:
+            if rule.finding not in self.kb.findings and self.complete("finding"):
                 hint = _did_you_mean(rule.finding, self.kb.findings)
                 self.problem(where.sub("finding"), f"unknown finding '{rule.finding}'{hint}; findings are declared in findings.yaml")
             self.check_condition(rule.when, where.sub("when"))
@@ -329,7 +350,7 @@ class _Linter:
             self.check_rule_tests(ident, where)
         for ident, tests in self.kb.rule_tests.items():
             where = self.at("rule test", ident)
-            if ident not in self.kb.rules:
+            if ident not in self.kb.rules and self.complete("rule"):
                 self.problem(where, f"test file for unknown rule '{ident}'{_did_you_mean(ident, self.kb.rules)}")
             for i, case in enumerate(tests.cases):
                 self.check_fact_values(case.facts, where.sub("cases", i, "facts"), f"case '{case.name}'")
@@ -344,6 +365,8 @@ class _Linter:
 
     def check_fact_name(self, name: str, where: Where) -> s.FactSpec | None:
         spec = self.kb.fact_spec(name)
+        if spec is None and (not self.complete("fact") or (name.startswith("answer.") and not self.complete("question"))):
+            return None  # the declaring file failed to parse; its own error says why
         if spec is None:
             hint = _did_you_mean(name, self.kb.known_fact_names())
             self.problem(where, f"unknown fact '{name}'{hint}; facts are declared in facts.yaml")
@@ -374,7 +397,7 @@ class _Linter:
         elif isinstance(cond, s.NotOf):
             self.check_condition(cond.not_, where.sub("not"))
         elif isinstance(cond, s.FindingTest):
-            if cond.finding not in self.kb.findings:
+            if cond.finding not in self.kb.findings and self.complete("finding"):
                 self.problem(where.sub("finding"), f"unknown finding '{cond.finding}'{_did_you_mean(cond.finding, self.kb.findings)}")
         elif isinstance(cond, s.FactTest):
             spec = self.check_fact_name(cond.fact, where.sub("fact"))
@@ -417,6 +440,8 @@ class _Linter:
 
     def check_rule_tests(self, ident: str, where: Where) -> None:
         tests = self.kb.rule_tests.get(ident)
+        if tests is None and not self.complete("rule test"):
+            return
         if tests is None:
             self.problem(where, f"rule '{ident}' has no test file; add {ident}.test.yaml beside it with a case that fires and one that must not")
             return
@@ -451,17 +476,21 @@ class _Linter:
         where = self.at("scenario", ident)
         self.check_fact_values(sc.facts, where.sub("facts"), f"scenario '{ident}'")
         for qid, answer in sc.answers.items():
+            here = where.sub("answers", qid)
             question = self.kb.questions.get(qid)
             if question is None:
-                self.problem(where, f"scenario '{ident}': unknown question '{qid}'{_did_you_mean(qid, self.kb.questions)}")
+                if self.complete("question"):
+                    self.problem(here, f"scenario '{ident}': unknown question '{qid}'{_did_you_mean(qid, self.kb.questions)}")
                 continue
             allowed = question.allowed_answers()
             if allowed is not None and str(answer) not in allowed:
-                self.problem(where, f"scenario '{ident}': '{answer}' is not an answer to '{qid}'; answers: {', '.join(allowed)}")
+                self.problem(here, f"scenario '{ident}': '{answer}' is not an answer to '{qid}'; answers: {', '.join(allowed)}")
         expect = sc.expect
-        for fid in [expect.first or "", *expect.findings, *expect.absent, *expect.contacts]:
-            if fid and fid not in self.kb.findings:
-                self.problem(where, f"scenario '{ident}': unknown finding '{fid}'{_did_you_mean(fid, self.kb.findings)}")
+        named = [("first", expect.first or "")]
+        named += [(key, fid) for key in ("findings", "absent", "contacts") for fid in getattr(expect, key)]
+        for key, fid in named:
+            if fid and fid not in self.kb.findings and self.complete("finding"):
+                self.problem(where.sub("expect", key), f"scenario '{ident}': unknown finding '{fid}'{_did_you_mean(fid, self.kb.findings)}")
         for qid in expect.asks:
-            if qid not in self.kb.questions:
-                self.problem(where, f"scenario '{ident}': unknown question '{qid}'{_did_you_mean(qid, self.kb.questions)}")
+            if qid not in self.kb.questions and self.complete("question"):
+                self.problem(where.sub("expect", "asks"), f"scenario '{ident}': unknown question '{qid}'{_did_you_mean(qid, self.kb.questions)}")

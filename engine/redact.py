@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 
 REDACTED = "<redacted>"
 
-# AUTH lines in transcripts or pasted logs: whatever follows the mechanism is credentials.
-_AUTH_LINE = re.compile(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5|OAUTHBEARER)\b)(\s+\S+)?")
+_MECHANISMS = r"(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5|OAUTHBEARER|DIGEST-MD5|GSSAPI|NTLM|SCRAM-SHA-\d+(?:-PLUS)?)"
+# AUTH commands in transcripts or pasted logs: a word after the mechanism is credentials.
+# A server's advertisement ("250-AUTH PLAIN LOGIN") lists mechanisms only, and stays readable.
+_AUTH_LINE = re.compile(rf"(?i)\b(AUTH\s+{_MECHANISMS}\b)(\s+(?!{_MECHANISMS}\b)\S+)?")
 
 
 def _b64(text: str) -> str:
@@ -33,7 +35,7 @@ class Redactor:
         # Longest first, so a secret inside a longer encoded form cannot leave a fragment.
         return cls(sorted({f for f in forms if len(f) >= 3}, key=len, reverse=True))
 
-    def __call__(self, text: str) -> str:
+    def __call__(self, text: str, marker: str = REDACTED) -> str:
         for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return _AUTH_LINE.sub(lambda m: m.group(1) + (f" {REDACTED}" if m.group(2) else ""), text)
+            text = text.replace(secret, marker)
+        return _AUTH_LINE.sub(lambda m: m.group(1) + (f" {marker}" if m.group(2) else ""), text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -198,14 +199,24 @@ def _environment(html: bool) -> jinja2.Environment:
     )
 
 
-def scrub(value: Any, redact: Redactor) -> Any:
-    """Redact every string in a nested structure before it is serialised (escaping cannot hide a secret)."""
+# C0 controls (but tab and newline), DEL and C1 controls: text from servers and pasted logs must
+# not be able to move the cursor, retitle or clear the terminal of whoever reads the report.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def scrub(value: Any, redact: Redactor, clean: bool = False) -> Any:
+    """Redact (and with clean, defang control characters in) every string of a nested structure."""
     if isinstance(value, str):
-        return redact(value)
+        value = redact(value)
+        return printable(value) if clean else value
     if isinstance(value, list):
-        return [scrub(v, redact) for v in value]
+        return [scrub(v, redact, clean) for v in value]
     if isinstance(value, dict):
-        return {k: scrub(v, redact) for k, v in value.items()}
+        return {k: scrub(v, redact, clean) for k, v in value.items()}
     return value
 
 
@@ -213,5 +224,8 @@ def render(kb: Knowledge, report: Report, session: SessionResult, fmt: Format, r
     if fmt == "json":
         data = scrub(report.model_dump(by_alias=True), redact)
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    template = _environment(fmt == "html").get_template(TEMPLATES[fmt])
-    return redact(template.render(**scrub(view(kb, report, session), redact)))
+    html = fmt == "html"
+    template = _environment(html).get_template(TEMPLATES[fmt])
+    text = template.render(**scrub(view(kb, report, session), redact, clean=True))
+    # Last line of defence on the finished text; in HTML the marker must be escaped as well.
+    return redact(text, "&lt;redacted&gt;" if html else "<redacted>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -39,7 +40,7 @@ def _lines_of(stream: BinaryIO, name: str) -> Iterator[Line]:
 def read_lines(source: str, stdin: BinaryIO) -> Iterator[Line]:
     """Lines of one source; '-' is standard input."""
     if source == "-":
-        yield from _lines_of(stdin, "<stdin>")
+        yield from _guarded(stdin, "<stdin>", "standard input")
         return
     path = Path(source)
     try:
@@ -47,7 +48,11 @@ def read_lines(source: str, stdin: BinaryIO) -> Iterator[Line]:
     except OSError as exc:
         raise TextInputError(f"cannot read {source}: {exc.strerror or exc}") from None
     with handle:
-        try:
-            yield from _lines_of(handle, source)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise TextInputError(f"cannot read {source}: {exc}") from None
+        yield from _guarded(handle, source, source)
+
+
+def _guarded(stream: BinaryIO, name: str, shown: str) -> Iterator[Line]:
+    try:
+        yield from _lines_of(stream, name)
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise TextInputError(f"cannot read {shown}: {getattr(exc, 'strerror', None) or exc}") from None

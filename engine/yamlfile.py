@@ -63,6 +63,9 @@ def loads(text: str, path: Path) -> Located:
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and mark is not None and mark.index >= len(text.rstrip()):
+            # Unclosed quotes and brackets fail at the end of the file; where they opened helps more.
+            mark = exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "invalid YAML"
         raise YamlError(path, line, f"YAML syntax: {problem}") from None

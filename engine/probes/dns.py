@@ -74,29 +74,37 @@ class _DnsFailure(Exception):
         self.detail = detail
 
 
+# When neither query found an address, the most telling failure is the one reported.
+_FAILURE_ORDER = ("nxdomain", "servfail", "timeout", "no_answer")
+
+
 async def _dnspython(host: str, timeout: float, server: tuple[str, int]) -> list[str]:
+    """A and AAAA at once, inside one timeout; an address from either is enough."""
     resolver = dns.asyncresolver.Resolver(configure=False)
     resolver.nameservers = [server[0]]
     resolver.port = server[1]
     resolver.lifetime = timeout
-    addresses: list[str] = []
-    no_answer = 0
-    for rdtype in ("A", "AAAA"):
+    where = f"{server[0]}:{server[1]}"
+
+    async def query(rdtype: str) -> list[str] | _DnsFailure:
         try:
             answer = await resolver.resolve(host, rdtype, search=False)
         except dns.resolver.NXDOMAIN:
-            raise _DnsFailure("nxdomain", f"{server[0]}:{server[1]} answered NXDOMAIN") from None
+            return _DnsFailure("nxdomain", f"{where} answered NXDOMAIN")
         except dns.resolver.NoAnswer:
-            no_answer += 1
-            continue
+            return _DnsFailure("no_answer", f"{host} exists but has no A or AAAA record")
         except dns.resolver.NoNameservers as exc:
-            raise _DnsFailure("servfail", f"no usable answer: {exc}") from None
+            return _DnsFailure("servfail", f"no usable answer: {exc}")
         except dns.exception.Timeout:
-            raise _DnsFailure("timeout", f"no DNS answer from {server[0]}:{server[1]} within {timeout:g} s") from None
-        addresses.extend(rr.to_text() for rr in answer)
-    if not addresses:
-        raise _DnsFailure("no_answer", f"{host} exists but has no A or AAAA record")
-    return _unique(addresses)
+            return _DnsFailure("timeout", f"no DNS answer from {where} within {timeout:g} s")
+        return [rr.to_text() for rr in answer]
+
+    results = await asyncio.gather(query("A"), query("AAAA"))
+    addresses = [a for r in results if isinstance(r, list) for a in r]
+    if addresses:
+        return _unique(addresses)
+    failures = [r for r in results if isinstance(r, _DnsFailure)]
+    raise min(failures, key=lambda f: _FAILURE_ORDER.index(f.kind))
 
 
 def _unique(items: object) -> list[str]:
