@@ -1,0 +1,105 @@
+"""The finding catalogue is a contract (findings.md): its ids are permanent and fully described."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import schema as s
+
+# The 27 ids of findings.md, copied here on purpose: the test is the contract, not a mirror of it.
+CONTRACT_IDS = [
+    "config.invalid",
+    "dns.host_not_found",
+    "network.connection_refused",
+    "network.connection_timeout",
+    "network.outbound_port_blocked",
+    "network.server_specific",
+    "smtp.no_greeting",
+    "smtp.service_unavailable",
+    "tls.mode_mismatch",
+    "tls.starttls_not_offered",
+    "tls.required_by_server",
+    "tls.certificate_untrusted",
+    "tls.certificate_expired",
+    "tls.hostname_mismatch",
+    "tls.handshake_failed",
+    "auth.not_offered",
+    "auth.required",
+    "auth.credentials_rejected",
+    "auth.account_verification_required",
+    "sender.not_registered",
+    "ip.not_safelisted",
+    "relay.denied",
+    "recipient.rejected",
+    "reputation.sender_untrusted",
+    "queue.processor_not_running",
+    "queue.failed_messages",
+    "connectivity.ok",
+]
+CONTACTS = {"network_admin", "cloud_support", "email_provider", "application_admin", "self"}
+SEVERITIES = {"error", "warning", "info"}
+
+
+def test_the_contract_lists_27_distinct_ids():
+    assert len(CONTRACT_IDS) == 27
+    assert len(set(CONTRACT_IDS)) == 27
+
+
+def test_every_contract_id_is_declared_in_the_shipped_findings(kb):
+    missing = [fid for fid in CONTRACT_IDS if fid not in kb.findings]
+    assert missing == []
+
+
+@pytest.mark.parametrize("fid", CONTRACT_IDS)
+def test_each_contract_finding_has_a_valid_severity_and_contact(kb, fid):
+    spec = kb.findings[fid]
+    assert spec.severity in SEVERITIES
+    if isinstance(spec.contact, str):
+        assert spec.contact in CONTACTS
+    else:
+        assert spec.contact.otherwise in CONTACTS
+        assert set(spec.contact.cases.values()) <= CONTACTS
+        assert spec.contact.cases, f"{fid} routes by {spec.contact.by} but lists no cases"
+
+
+@pytest.mark.parametrize("fid", CONTRACT_IDS)
+def test_each_contract_finding_has_every_section_a_report_needs(kb, fid):
+    spec = kb.findings[fid]
+    assert spec.title.strip() and spec.summary.strip() and spec.why.strip()
+    assert spec.fix and all(step.strip() for step in spec.fix)
+    assert 1 <= spec.step <= 6
+    assert spec.status != "deprecated"
+
+
+def test_a_blocked_connection_routes_on_premises_to_the_network_admin_and_cloud_to_cloud_support(kb):
+    for fid in ("network.connection_refused", "network.connection_timeout", "network.outbound_port_blocked"):
+        contact = kb.findings[fid].contact
+        assert isinstance(contact, s.Routing), fid
+        assert contact.by == "answer.deployment"
+        assert contact.cases == {"on_premises": "network_admin", "cloud": "cloud_support"}
+
+
+def test_only_connectivity_ok_is_informational(kb):
+    assert kb.findings["connectivity.ok"].severity == "info"
+    assert [fid for fid in CONTRACT_IDS if kb.findings[fid].severity == "info"] == ["connectivity.ok"]
+
+
+def test_every_rule_has_a_test_file(kb):
+    assert sorted(set(kb.rules) - set(kb.rule_tests)) == []
+
+
+def test_every_rule_test_file_belongs_to_a_rule(kb):
+    assert sorted(set(kb.rule_tests) - set(kb.rules)) == []
+
+
+def test_every_rule_test_file_has_a_case_that_fires_and_one_that_stays_silent(kb):
+    incomplete = {}
+    for rule_id, tests in kb.rule_tests.items():
+        expects = {case.expect for case in tests.cases if case.todo is None}
+        if expects != {"fire", "silent"}:
+            incomplete[rule_id] = sorted(expects)
+    assert incomplete == {}
+
+
+def test_every_rule_concludes_a_declared_finding(kb):
+    assert {rule.id: rule.finding for rule in kb.rules.values() if rule.finding not in kb.findings} == {}

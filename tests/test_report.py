@@ -1,0 +1,244 @@
+"""Reports built from real diagnoses: JSON that meets the contract, md and text for people, safe HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import jsonschema
+import pytest
+
+from engine.pipeline import diagnose_account, diagnose_text
+from engine.redact import Redactor
+from engine.report import build_report, render
+from engine.session import NoAsker
+from engine.settings import AccountSettings
+from engine.signatures import Line
+
+TIMEOUT = 1.0
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+FACT_VALUE = {"type": ["string", "integer", "number", "boolean"]}
+
+# The JSON report as cli-contract.md specifies it, with the enums of findings.md.
+REPORT_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["schema", "tool", "generated_at", "target", "findings", "facts", "questions", "probes", "transcript"],
+    "properties": {
+        "schema": {"const": "mailtriage.report/1"},
+        "tool": {
+            "type": "object",
+            "required": ["name", "version"],
+            "properties": {"name": {"const": "mailtriage"}, "version": {"type": "string", "minLength": 1}},
+        },
+        "generated_at": {"type": "string", "format": "date-time", "minLength": 1},
+        "target": {
+            "type": "object",
+            "required": ["host", "port", "security", "user", "from", "to"],
+            "properties": {
+                "host": NULLABLE_STRING,
+                "port": {"type": ["integer", "null"]},
+                "security": {"enum": ["auto", "starttls", "ssl", "none", None]},
+                "user": NULLABLE_STRING,
+                "from": NULLABLE_STRING,
+                "to": NULLABLE_STRING,
+            },
+        },
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "severity", "contact", "confidence", "evidence", "remediation", "rule", "explanation"],
+                "properties": {
+                    "id": {"type": "string", "pattern": r"^[a-z]+(\.[a-z_]+)+$"},
+                    "title": {"type": "string", "minLength": 1},
+                    "severity": {"enum": ["error", "warning", "info"]},
+                    "contact": {"enum": ["network_admin", "cloud_support", "email_provider", "application_admin", "self"]},
+                    "confidence": {"enum": ["high", "medium", "low"]},
+                    "evidence": {"type": "array", "items": {"type": "string"}},
+                    "remediation": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+                    "rule": {"type": "string", "minLength": 1},
+                    "explanation": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                },
+            },
+        },
+        "facts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "value", "source"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "value": FACT_VALUE,
+                    "source": {"enum": ["probe", "answer", "log", "config"]},
+                },
+            },
+        },
+        "questions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "text", "answer"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "text": {"type": "string", "minLength": 1},
+                    "answer": {"type": ["string", "integer", "number", "boolean", "null"]},
+                },
+            },
+        },
+        "probes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "status", "duration_ms", "detail"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "status": {"enum": ["ok", "fail", "skipped"]},
+                    "duration_ms": {"type": "number", "minimum": 0},
+                    "detail": {"type": "string"},
+                },
+            },
+        },
+        "transcript": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+UNKNOWN_HOST = "java.net.UnknownHostException: smtp.example.invalid"
+
+
+def rendered(kb, outcome, fmt: str) -> str:
+    report = build_report(kb, outcome.session, outcome.target, outcome.probes, outcome.transcript)
+    return render(kb, report, outcome.session, fmt, Redactor())
+
+
+def from_text(kb, *texts: str):
+    lines = [Line(t, f"pasted:{n}") for n, t in enumerate(texts, 1)]
+    return diagnose_text(kb, lines, NoAsker(), redact=Redactor())
+
+
+def against(kb, port: int):
+    settings = AccountSettings(host="127.0.0.1", port=port, security="starttls", user="app@example.com",
+                               **{"from": "app@example.com", "to": "someone@example.com"}, timeout=TIMEOUT)
+    return diagnose_account(kb, settings, NoAsker(), {}, (), Redactor())
+
+
+@pytest.fixture
+def validator():
+    jsonschema.Draft202012Validator.check_schema(REPORT_SCHEMA)
+    return jsonschema.Draft202012Validator(REPORT_SCHEMA, format_checker=jsonschema.FormatChecker())
+
+
+def test_the_json_report_of_pasted_text_meets_the_contract(kb, validator):
+    data = json.loads(rendered(kb, from_text(kb, UNKNOWN_HOST), "json"))
+
+    validator.validate(data)
+    assert dt.datetime.fromisoformat(data["generated_at"]).tzinfo is not None
+    assert data["findings"][0]["id"] == "dns.host_not_found"
+    assert data["findings"][0]["evidence"] == [f"pasted:1: {UNKNOWN_HOST}"]
+    assert data["probes"] == []
+    assert data["target"]["host"] is None
+    assert {"name": "dns.error", "value": "nxdomain", "source": "log"} in data["facts"]
+    assert [q["id"] for q in data["questions"]] == ["deployment"]
+    assert data["questions"][0]["answer"] is None
+
+
+def test_the_json_report_of_a_probed_account_meets_the_contract(kb, validator, closed_port):
+    data = json.loads(rendered(kb, against(kb, closed_port), "json"))
+
+    validator.validate(data)
+    assert data["target"] == {"host": "127.0.0.1", "port": closed_port, "security": "starttls",
+                              "user": "app@example.com", "from": "app@example.com", "to": "someone@example.com"}
+    assert data["findings"][0]["id"] == "network.connection_refused"
+    assert data["findings"][0]["rule"] == "tcp-connection-refused"
+    assert {p["name"]: p["status"] for p in data["probes"]} == {"dns": "skipped", "tcp": "fail"}
+    assert {"name": "tcp.connect", "value": "refused", "source": "probe"} in data["facts"]
+    assert {"name": "config.port", "value": closed_port, "source": "config"} in data["facts"]
+
+
+def test_the_schema_rejects_a_report_that_breaks_the_contract(kb, validator, closed_port):
+    # Guard against a schema too loose to catch anything: a wrong enum value must fail it.
+    data = json.loads(rendered(kb, against(kb, closed_port), "json"))
+    data["findings"][0]["contact"] = "the_intern"
+
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate(data)
+
+
+def test_findings_in_the_json_report_come_most_important_first(kb):
+    data = json.loads(rendered(kb, from_text(kb, UNKNOWN_HOST, "java.net.ConnectException: Connection refused"), "json"))
+
+    severities = [f["severity"] for f in data["findings"]]
+    order = {"error": 0, "warning": 1, "info": 2}
+    assert severities == sorted(severities, key=order.get)
+    assert {f["id"] for f in data["findings"]} >= {"dns.host_not_found", "network.connection_refused"}
+
+
+def test_the_markdown_ticket_has_the_title_the_evidence_and_numbered_fix_steps(kb, closed_port):
+    outcome = against(kb, closed_port)
+    md = rendered(kb, outcome, "md")
+    finding = json.loads(rendered(kb, outcome, "json"))["findings"][0]
+
+    assert "## 1. The SMTP server refuses the connection" in md
+    assert "`network.connection_refused`" in md
+    for evidence in finding["evidence"]:
+        assert evidence in md
+    assert f"127.0.0.1:{closed_port}" in md
+    for number, step in enumerate(finding["remediation"], 1):
+        assert f"{number}. {step}" in md
+    assert f"1. Confirm that port {closed_port} is the submission port" in md
+
+
+def test_the_html_report_escapes_pasted_text(kb):
+    outcome = from_text(kb, "java.net.UnknownHostException: smtp.example.invalid <script>alert(1)</script>")
+    html = rendered(kb, outcome, "html")
+
+    assert "The SMTP host name does not resolve" in html
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_html_report_escapes_text_in_every_place_pasted_text_reaches(kb):
+    # The host captured from the text is filled into fix steps as well as evidence.
+    outcome = from_text(kb, "Couldn't connect to host, port: smtp.example.invalid, 25 \"><img src=x onerror=alert(1)>",
+                        "java.net.ConnectException: Connection refused <b>bold</b>")
+    html = rendered(kb, outcome, "html")
+
+    assert "<img" not in html
+    assert "<b>bold</b>" not in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+
+
+def test_the_text_summary_lists_what_was_checked_and_found_fine_when_tcp_connects(kb, listening_port):
+    outcome = against(kb, listening_port)
+    text = rendered(kb, outcome, "text")
+
+    assert "Checked and fine:" in text
+    fine = text.split("Checked and fine:", 1)[1]
+    assert "The SMTP server refuses the connection: ruled out." in fine
+    assert "The connection to the SMTP server times out: ruled out." in fine
+    assert f"TCP connected to 127.0.0.1 port {listening_port}" in fine
+    assert "network.connection_refused" not in text.split("Checked and fine:", 1)[0]
+    verdict = next(line for line in text.splitlines() if line.startswith("Verdict:"))
+    assert verdict.startswith(("Verdict: no problem found", "Verdict: no blocking problem")), verdict
+
+
+def test_the_text_summary_of_a_refused_port_lists_the_unanswered_questions(kb, closed_port):
+    text = rendered(kb, against(kb, closed_port), "text")
+
+    assert "Verdict: 1 problem that stops email from being sent." in text
+    assert "1. [ERROR] The SMTP server refuses the connection (network.connection_refused, confidence high)" in text
+    assert "Not answered" in text
+    assert "  - deployment: Where does the application that sends the email run?" in text
+    assert "  - tcp: fail" in text
+
+
+def test_the_text_summary_does_not_pass_terminal_control_sequences_from_pasted_text(kb):
+    # A bounce or log from elsewhere can carry escape sequences that retitle or clear the terminal.
+    outcome = from_text(kb, "java.net.ConnectException: Connection refused \x1b]0;pwned\x07\x1b[2J after")
+    text = rendered(kb, outcome, "text")
+
+    assert "Connection refused" in text
+    assert "after" in text  # the line is still shown, only its control characters are neutralised
+    assert "\x1b" not in text
+    assert "\x07" not in text
