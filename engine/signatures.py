@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 from engine import schema as s
 from engine.facts import FactValue, Observation
-from engine.knowledge import Knowledge
+from engine.knowledge import GROUP_REF, Knowledge
 
 MAX_EVIDENCE = 400  # characters of a matched line kept as evidence
-GROUP_REF = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ class TextFacts:
     lines_matched: int
 
 
-def mine(kb: Knowledge, lines: Iterable[Line], redact: callable | None = None) -> TextFacts:  # type: ignore[valid-type]
+def mine(kb: Knowledge, lines: Iterable[Line], redact: Callable[[str], str] | None = None) -> TextFacts:
     """Every fact the signatures find in the lines, plus how much was read and matched."""
     matcher = Matcher.for_knowledge(kb)
     observations: list[Observation] = []
