@@ -335,6 +335,7 @@ class _Linter:
         for ident, finding in self.kb.findings.items():
             where = self.at("finding", ident)
             self.check_contact(finding.contact, where.sub("contact"), f"finding '{ident}'")
+            self.check_template(finding.summary, where.sub("summary"), f"finding '{ident}' summary")
             for i, text in enumerate(finding.fix):
                 self.check_template(text, where.sub("fix", i), f"finding '{ident}' fix step")
         for ident, rule in self.kb.rules.items():

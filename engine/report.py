@@ -171,7 +171,7 @@ def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any
     data = report.model_dump(by_alias=True)
     for finding, conclusion in zip(data["findings"], session.inference.findings):
         spec = kb.findings[finding["id"]]
-        finding.update(summary=spec.summary.strip(), why=spec.why.strip(), references=spec.references,
+        finding.update(summary=render_step(spec.summary, session.facts), why=spec.why.strip(), references=spec.references,
                        false_positives=spec.false_positives, step=spec.step,
                        contact_assumed_by=conclusion.contact_assumed_by)
     data["ruled_out"] = [

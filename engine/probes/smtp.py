@@ -1,0 +1,478 @@
+"""The SMTP dialogue as the application would have it, stopping short of delivery by default.
+
+greeting -> EHLO -> STARTTLS or implicit TLS -> EHLO -> AUTH -> MAIL FROM -> RCPT TO -> RSET/QUIT.
+Every step has a deadline; every line goes into a redacted transcript; each stage reached and
+each reply becomes facts for the rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+import ssl
+from dataclasses import dataclass, field
+
+from engine.facts import Observation
+from engine.probes import ProbeResult, Stopwatch
+from engine.probes import tls as tlsmod
+from engine.probes.wire import Reply, Transcript, Wire, WireError
+from engine.redact import REDACTED
+
+# How long a silent port is given before a TLS handshake is tried beside it.
+TLS_TRY_AFTER = 1.0
+TEST_SUBJECT = "mailtriage test message"
+
+
+@dataclass
+class Plan:
+    """What to try: the account's settings as the dialogue needs them."""
+
+    host: str
+    port: int
+    security: str  # auto | starttls | ssl | none
+    timeout: float
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    oauth_token: str | None = field(default=None, repr=False)
+    from_addr: str | None = None
+    to_addr: str | None = None
+    cafile: str | None = None
+    send_message: bool = False
+    ehlo_name: str = field(default_factory=lambda: socket.getfqdn() or "mailtriage.localdomain")
+
+
+@dataclass
+class Dialogue:
+    """What the probe saw: facts, a result per stage, the transcript, and whether it delivered."""
+
+    observations: list[Observation] = field(default_factory=list)
+    results: list[ProbeResult] = field(default_factory=list)
+    transcript: Transcript = field(default_factory=Transcript)
+    stage: str = "connect"
+    delivered: bool = False
+
+    def fact(self, name: str, value: object, evidence: str | None = None, origin: str = "smtp") -> None:
+        self.observations.append(Observation(name, value, "probe", evidence, origin))  # type: ignore[arg-type]
+
+    def result(self, name: str, ok: bool, watch: Stopwatch, detail: str) -> None:
+        self.results.append(ProbeResult(name, "ok" if ok else "fail", watch.ms(), detail))
+
+
+class Stop(Exception):
+    """The dialogue ends here; the facts already say why."""
+
+
+def _implicit(plan: Plan) -> bool:
+    return plan.security == "ssl" or (plan.security == "auto" and plan.port == 465)
+
+
+async def probe_smtp(plan: Plan, address: str, redactor: object | None = None) -> Dialogue:
+    d = Dialogue()
+    if redactor is not None:
+        d.transcript.redact = redactor  # type: ignore[assignment]
+    loop = asyncio.get_running_loop()
+    wire: Wire | None = None
+    try:
+        wire = await _open(plan, address, d, loop)
+        await _dialogue(plan, address, wire, d, loop)
+        d.stage = "done"
+    except Stop:
+        pass
+    finally:
+        if wire is not None:
+            await _goodbye(wire, d, loop)
+    d.fact("smtp.stage", d.stage)
+    return d
+
+
+def _wire_failure(d: Dialogue, stage: str, exc: WireError) -> None:
+    d.stage = stage
+    d.fact("smtp.failure", exc.kind if exc.kind in ("timeout", "closed") else "protocol", exc.detail)
+    if exc.kind not in ("timeout", "closed"):
+        d.fact("smtp.protocol_error", exc.kind, f"{stage}: {exc.detail}")
+    d.fact("smtp.bytes_received", exc.received)
+
+
+async def _open(plan: Plan, address: str, d: Dialogue, loop: asyncio.AbstractEventLoop) -> Wire:
+    """Connect (with TLS first for implicit TLS) and read the greeting."""
+    deadline = loop.time() + plan.timeout
+    watch = Stopwatch()
+    implicit = _implicit(plan)
+    d.fact("tls.mode", "implicit" if implicit else ("starttls" if plan.security in ("auto", "starttls") else "none"))
+    if implicit:
+        wire = await _connect_tls(plan, address, d, deadline)
+    else:
+        reader, writer = await _connect(plan, address, d, deadline, ssl_ctx=None)
+        wire = Wire(reader, writer, d.transcript)
+    d.stage = "greeting"
+    greeting_watch = Stopwatch()
+    if implicit:
+        greeting = await _read(wire, d, "greeting", deadline)
+    else:
+        greeting = await _greeting_or_tls(plan, address, wire, d, deadline, loop)
+    d.fact("smtp.greeting_code", greeting.code, greeting.shown(), "greeting")
+    d.fact("smtp.greeting", greeting.text, greeting.shown(), "greeting")
+    d.fact("smtp.greeting_ms", greeting_watch.ms())
+    _enhanced(d, "smtp.greeting_enhanced", greeting, "greeting")
+    d.result("greeting", greeting.code == 220, watch, greeting.shown())
+    if greeting.code != 220:
+        raise Stop
+    return wire
+
+
+async def _connect(plan: Plan, address: str, d: Dialogue, deadline: float, ssl_ctx: ssl.SSLContext | None):
+    loop = asyncio.get_running_loop()
+    try:
+        return await asyncio.wait_for(
+            asyncio.open_connection(
+                address, plan.port, ssl=ssl_ctx, server_hostname=plan.host if ssl_ctx else None,
+                ssl_handshake_timeout=max(deadline - loop.time(), 0.1) if ssl_ctx else None,
+            ),
+            max(deadline - loop.time(), 0.01),
+        )
+    except asyncio.TimeoutError:
+        d.stage = "tls" if ssl_ctx else "connect"
+        d.fact("smtp.failure", "timeout", f"connect to {address}:{plan.port}: no answer within {plan.timeout:g} s")
+        if ssl_ctx:
+            d.fact("tls.handshake", "timeout", f"no TLS handshake from {address}:{plan.port} within {plan.timeout:g} s", "tls")
+        raise Stop from None
+    except ssl.SSLCertVerificationError as exc:
+        d.stage = "tls"
+        await _verify_failed(plan, address, d, exc, deadline, implicit=True)
+        raise Stop from None
+    except ssl.SSLError as exc:
+        d.stage = "tls"
+        d.fact("tls.handshake", tlsmod.handshake_kind(exc), f"TLS handshake with {address}:{plan.port}: {exc.reason or exc}", "tls")
+        raise Stop from None
+    except OSError as exc:
+        d.stage = "connect"
+        d.fact("smtp.failure", "closed", f"connect to {address}:{plan.port}: {exc.strerror or exc}")
+        if ssl_ctx and isinstance(exc, ConnectionResetError):
+            d.fact("tls.handshake", "eof", f"TLS handshake with {address}:{plan.port}: connection reset", "tls")
+        raise Stop from None
+
+
+async def _connect_tls(plan: Plan, address: str, d: Dialogue, deadline: float) -> Wire:
+    reader, writer = await _connect(plan, address, d, deadline, tlsmod.context(plan.cafile))
+    _tls_established(plan, d, writer.get_extra_info("ssl_object"))
+    return Wire(reader, writer, d.transcript)
+
+
+def _tls_established(plan: Plan, d: Dialogue, ssl_object: ssl.SSLObject | None) -> None:
+    d.fact("tls.handshake", "ok", None, "tls")
+    d.fact("tls.verify", "ok", f"certificate of {plan.host} verified", "tls")
+    d.observations.extend(tlsmod.session_facts(ssl_object))
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+    if der:
+        d.observations.extend(tlsmod.certificate_facts(tlsmod.parse_certificate(der), plan.host))
+
+
+async def _read(wire: Wire, d: Dialogue, stage: str, deadline: float) -> Reply:
+    try:
+        return await wire.reply(deadline)
+    except WireError as exc:
+        _wire_failure(d, stage, exc)
+        raise Stop from None
+
+
+async def _greeting_or_tls(
+    plan: Plan, address: str, wire: Wire, d: Dialogue, deadline: float, loop: asyncio.AbstractEventLoop
+) -> Reply:
+    """Wait for the greeting; if the port stays silent, try a TLS handshake beside it, same deadline."""
+    greeting = asyncio.ensure_future(wire.reply(deadline))
+    done, _ = await asyncio.wait({greeting}, timeout=min(TLS_TRY_AFTER, plan.timeout / 2))
+    tls_try: asyncio.Future | None = None
+    if not done and wire.received == 0:
+        tls_try = asyncio.ensure_future(_tls_hello(plan, address, deadline))
+        done, _ = await asyncio.wait({greeting, tls_try}, return_when=asyncio.FIRST_COMPLETED, timeout=max(deadline - loop.time(), 0))
+        if tls_try in done and not greeting.done() and tls_try.result():
+            greeting.cancel()
+            d.stage = "greeting"
+            d.fact("smtp.failure", "timeout", f"no greeting in the clear from {address}:{plan.port}")
+            d.fact("tls.implicit_detected", True, f"{address}:{plan.port} completed a TLS handshake: it expects implicit TLS (SMTPS)", "tls")
+            raise Stop
+        if not greeting.done():
+            await asyncio.wait({greeting})
+    if tls_try is not None and not tls_try.done():
+        tls_try.cancel()
+    try:
+        return greeting.result()
+    except WireError as exc:
+        _wire_failure(d, "greeting", exc)
+        raise Stop from None
+
+
+async def _tls_hello(plan: Plan, address: str, deadline: float) -> bool:
+    """True when the port completes a TLS handshake (any certificate): it speaks implicit TLS."""
+    loop = asyncio.get_running_loop()
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(address, plan.port, ssl=tlsmod.context(None, verify=False)),
+            max(deadline - loop.time(), 0.01),
+        )
+    except (asyncio.TimeoutError, OSError, ssl.SSLError):
+        return False
+    writer.close()
+    return True
+
+
+def _enhanced(d: Dialogue, name: str, reply: Reply, origin: str) -> None:
+    if reply.enhanced:
+        d.fact(name, reply.enhanced, reply.shown(), origin)
+
+
+def _extensions(d: Dialogue, reply: Reply, suffix: str) -> dict[str, str]:
+    """EHLO keywords -> parameters; recorded as facts for this round (before or after TLS)."""
+    found: dict[str, str] = {}
+    for line in reply.lines[1:]:
+        keyword, _, params = line.strip().partition(" ")
+        found[keyword.upper()] = params.upper()
+    d.fact(f"smtp.extensions{suffix}", " ".join(sorted(found)), reply.shown(), "ehlo")
+    d.fact(f"smtp.starttls_offered{suffix}", "STARTTLS" in found, None, "ehlo")
+    mechanisms = found.get("AUTH", "") or found.get("AUTH=", "")
+    d.fact(f"smtp.auth_offered{suffix}", "AUTH" in found, None, "ehlo")
+    if mechanisms:
+        d.fact(f"smtp.auth_mechanisms{suffix}", mechanisms, f"AUTH {mechanisms}", "ehlo")
+    return found
+
+
+async def _ehlo(plan: Plan, wire: Wire, d: Dialogue, deadline: float, suffix: str) -> dict[str, str]:
+    d.stage = "ehlo"
+    watch = Stopwatch()
+    reply = await _command(wire, d, "ehlo", f"EHLO {plan.ehlo_name}", deadline)
+    d.fact(f"smtp.ehlo_code{suffix}", reply.code, reply.shown(), "ehlo")
+    if reply.code != 250:
+        d.result("ehlo", False, watch, reply.shown())
+        # A server that refuses EHLO may still speak HELO; without EHLO there is no STARTTLS or AUTH.
+        helo = await _command(wire, d, "ehlo", f"HELO {plan.ehlo_name}", deadline)
+        d.fact("smtp.helo_code", helo.code, helo.shown(), "ehlo")
+        if helo.code != 250:
+            raise Stop
+        return {}
+    d.result("ehlo" + ("_tls" if suffix else ""), True, watch, f"{len(reply.lines) - 1} extensions")
+    return _extensions(d, reply, suffix)
+
+
+async def _command(wire: Wire, d: Dialogue, stage: str, line: str, deadline: float, shown: str | None = None) -> Reply:
+    try:
+        return await wire.command(line, deadline, shown)
+    except WireError as exc:
+        _wire_failure(d, stage, exc)
+        raise Stop from None
+
+
+async def _dialogue(plan: Plan, address: str, wire: Wire, d: Dialogue, loop: asyncio.AbstractEventLoop) -> None:
+    def deadline() -> float:
+        return loop.time() + plan.timeout
+
+    extensions = await _ehlo(plan, wire, d, deadline(), "")
+    if not _implicit(plan) and plan.security in ("auto", "starttls"):
+        if "STARTTLS" in extensions:
+            wire = await _starttls(plan, address, wire, d, deadline(), loop)
+            extensions = await _ehlo(plan, wire, d, deadline(), "_tls")
+        elif plan.security == "starttls":
+            d.stage = "tls"
+            d.fact("tls.handshake", "not_offered", "EHLO reply lacks STARTTLS", "tls")
+            raise Stop
+    if plan.user:
+        await _auth(plan, wire, d, extensions, deadline())
+    if plan.from_addr:
+        await _envelope(plan, wire, d, deadline())
+
+
+async def _starttls(plan: Plan, address: str, wire: Wire, d: Dialogue, deadline: float, loop: asyncio.AbstractEventLoop) -> Wire:
+    d.stage = "starttls"
+    watch = Stopwatch()
+    reply = await _command(wire, d, "starttls", "STARTTLS", deadline)
+    d.fact("smtp.starttls_code", reply.code, reply.shown(), "starttls")
+    if reply.code != 220:
+        d.result("tls", False, watch, reply.shown())
+        d.fact("tls.handshake", "refused", reply.shown(), "tls")
+        raise Stop
+    if wire.pending_bytes():
+        # Bytes sent before the handshake could be injected by anyone on the path (CVE-2011-0411).
+        d.fact("smtp.protocol_error", "pipelined_before_tls", "the server sent data right after 220 for STARTTLS")
+        raise Stop
+    d.stage = "tls"
+    try:
+        await asyncio.wait_for(
+            wire.writer.start_tls(tlsmod.context(plan.cafile), server_hostname=plan.host),
+            max(deadline - loop.time(), 0.01),
+        )
+    except asyncio.TimeoutError:
+        d.fact("tls.handshake", "timeout", f"no TLS handshake within {plan.timeout:g} s after STARTTLS", "tls")
+        d.result("tls", False, watch, "handshake timed out")
+        raise Stop from None
+    except ssl.SSLCertVerificationError as exc:
+        d.result("tls", False, watch, exc.verify_message or str(exc))
+        await _verify_failed(plan, address, d, exc, deadline, implicit=False)
+        raise Stop from None
+    except (ssl.SSLError, ConnectionError, OSError) as exc:
+        kind = tlsmod.handshake_kind(exc)
+        d.fact("tls.handshake", kind, f"TLS handshake after STARTTLS: {getattr(exc, 'reason', None) or exc}", "tls")
+        d.result("tls", False, watch, str(exc))
+        raise Stop from None
+    _tls_established(plan, d, wire.writer.get_extra_info("ssl_object"))
+    d.result("tls", True, watch, "STARTTLS handshake and verification passed")
+    return wire
+
+
+async def _verify_failed(plan: Plan, address: str, d: Dialogue, exc: ssl.SSLCertVerificationError, deadline: float, implicit: bool) -> None:
+    """Say what kind of verification failure it was, and take a second look at the certificate."""
+    kind = tlsmod.verify_kind(exc)
+    message = exc.verify_message or str(exc)
+    d.fact("tls.handshake", "ok", None, "tls")
+    d.fact("tls.verify", kind, f"certificate verify failed: {message}", "tls")
+    der = await _fetch_certificate(plan, address, deadline, implicit)
+    if der is not None:
+        d.observations.extend(tlsmod.certificate_facts(tlsmod.parse_certificate(der), plan.host))
+
+
+async def _fetch_certificate(plan: Plan, address: str, deadline: float, implicit: bool) -> bytes | None:
+    """The certificate as served, without trusting it; no credentials go over that connection."""
+    loop = asyncio.get_running_loop()
+    look = Dialogue()
+    try:
+        if implicit:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(address, plan.port, ssl=tlsmod.context(None, verify=False), server_hostname=plan.host),
+                max(deadline - loop.time(), 0.01),
+            )
+        else:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(address, plan.port), max(deadline - loop.time(), 0.01))
+            wire = Wire(reader, writer, look.transcript)
+            await wire.reply(deadline)
+            await wire.command(f"EHLO {plan.ehlo_name}", deadline)
+            reply = await wire.command("STARTTLS", deadline)
+            if reply.code != 220:
+                writer.close()
+                return None
+            await asyncio.wait_for(
+                writer.start_tls(tlsmod.context(None, verify=False), server_hostname=plan.host),
+                max(deadline - loop.time(), 0.01),
+            )
+        ssl_object = writer.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+        writer.close()
+        return der
+    except (asyncio.TimeoutError, OSError, ssl.SSLError, WireError):
+        return None
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+async def _auth(plan: Plan, wire: Wire, d: Dialogue, extensions: dict[str, str], deadline: float) -> None:
+    d.stage = "auth"
+    watch = Stopwatch()
+    mechanisms = (extensions.get("AUTH") or extensions.get("AUTH=") or "").split()
+    if "AUTH" not in extensions and "AUTH=" not in extensions:
+        d.fact("auth.result", "not_offered", "EHLO reply lacks AUTH", "auth")
+        d.result("auth", False, watch, "the server does not offer AUTH here")
+        return
+    secret = plan.oauth_token if plan.oauth_token else plan.password
+    if secret is None:
+        d.fact("auth.result", "no_credentials", "a user is configured but no password or token", "auth")
+        d.result("auth", False, watch, "no password or token given")
+        return
+    if plan.oauth_token:
+        mechanism = "XOAUTH2"
+    else:
+        mechanism = next((m for m in ("PLAIN", "LOGIN") if m in mechanisms), "")
+    d.fact("auth.mechanism", mechanism or "none", f"offered: {' '.join(mechanisms)}", "auth")
+    if not mechanism or mechanism not in mechanisms:
+        d.fact("auth.result", "mechanism_unsupported", f"offered: {' '.join(mechanisms)}", "auth")
+        d.result("auth", False, watch, f"no usable mechanism among {' '.join(mechanisms)}")
+        return
+    user = plan.user or ""
+    if mechanism == "PLAIN":
+        payload = _b64("\0" + user + "\0" + secret)
+        reply = await _command(wire, d, "auth", f"AUTH PLAIN {payload}", deadline, f"AUTH PLAIN {REDACTED}")
+    elif mechanism == "XOAUTH2":
+        payload = _b64(f"user={user}\x01auth=Bearer {secret}\x01\x01")
+        reply = await _command(wire, d, "auth", f"AUTH XOAUTH2 {payload}", deadline, f"AUTH XOAUTH2 {REDACTED}")
+        if reply.code == 334:  # the server's error details come as a challenge; an empty line ends it
+            reply = await _command(wire, d, "auth", "", deadline, "")
+    else:
+        reply = await _command(wire, d, "auth", "AUTH LOGIN", deadline)
+        if reply.code == 334:
+            reply = await _command(wire, d, "auth", _b64(user), deadline, REDACTED)
+        if reply.code == 334:
+            reply = await _command(wire, d, "auth", _b64(secret), deadline, REDACTED)
+    d.fact("auth.reply_code", reply.code, reply.shown(), "auth")
+    d.fact("auth.reply", reply.text, reply.shown(), "auth")
+    _enhanced(d, "auth.enhanced_code", reply, "auth")
+    ok = reply.code == 235
+    d.fact("auth.result", "ok" if ok else "rejected", reply.shown(), "auth")
+    d.result("auth", ok, watch, reply.shown())
+    if not ok:
+        raise Stop
+
+
+async def _envelope(plan: Plan, wire: Wire, d: Dialogue, deadline: float) -> None:
+    d.stage = "mail"
+    watch = Stopwatch()
+    reply = await _command(wire, d, "mail", f"MAIL FROM:<{plan.from_addr}>", deadline)
+    _envelope_facts(d, "mail", reply)
+    d.result("mail", reply.positive, watch, reply.shown())
+    if not reply.positive:
+        raise Stop
+    if not plan.to_addr:
+        return
+    d.stage = "rcpt"
+    watch = Stopwatch()
+    reply = await _command(wire, d, "rcpt", f"RCPT TO:<{plan.to_addr}>", deadline)
+    _envelope_facts(d, "rcpt", reply)
+    d.result("rcpt", reply.positive, watch, reply.shown())
+    if not reply.positive:
+        raise Stop
+    if plan.send_message:
+        await _data(plan, wire, d, deadline)
+
+
+def _envelope_facts(d: Dialogue, step: str, reply: Reply) -> None:
+    d.fact(f"envelope.{step}_code", reply.code, reply.shown(), step)
+    d.fact(f"envelope.{step}_reply", reply.text, reply.shown(), step)
+    _enhanced(d, f"envelope.{step}_enhanced", reply, step)
+    d.fact(f"envelope.{step}", "ok" if reply.positive else "rejected", reply.shown(), step)
+
+
+async def _data(plan: Plan, wire: Wire, d: Dialogue, deadline: float) -> None:
+    d.stage = "data"
+    watch = Stopwatch()
+    reply = await _command(wire, d, "data", "DATA", deadline)
+    if reply.code != 354:
+        d.fact("envelope.data", "rejected", reply.shown(), "data")
+        d.result("data", False, watch, reply.shown())
+        raise Stop
+    body = [
+        f"From: <{plan.from_addr}>",
+        f"To: <{plan.to_addr}>",
+        f"Subject: {TEST_SUBJECT}",
+        "Auto-Submitted: auto-generated",
+        "",
+        "This is a test message sent by mailtriage to check that this account can send email.",
+        "It was sent on purpose (--send-test-message); no reply is needed.",
+    ]
+    for line in body:
+        await wire.send(line)
+    reply = await _command(wire, d, "data", ".", deadline)
+    ok = reply.code == 250
+    d.fact("envelope.data", "ok" if ok else "rejected", reply.shown(), "data")
+    d.delivered = ok
+    d.result("data", ok, watch, reply.shown())
+
+
+async def _goodbye(wire: Wire, d: Dialogue, loop: asyncio.AbstractEventLoop) -> None:
+    """RSET and QUIT if the server is still talking; never let politeness cost more than a second."""
+    if d.stage not in ("greeting",) and "smtp.failure" not in {o.name for o in d.observations}:
+        deadline = loop.time() + 1.0
+        try:
+            if not d.delivered and d.stage in ("mail", "rcpt", "done"):
+                await wire.command("RSET", deadline)
+            await wire.command("QUIT", deadline)
+        except WireError:
+            pass
+    await wire.close()
