@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     pw = d.add_mutually_exclusive_group()
     pw.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
     pw.add_argument("--password-file", metavar="FILE", help="read the password from the first line of this file")
+    d.add_argument("--oauth-token-env", metavar="VAR", help="authenticate with XOAUTH2 using the access token in this environment variable")
+    d.add_argument("--cafile", metavar="PEM", help="trust the certificate authorities in this PEM file instead of the system store")
+    d.add_argument("--send-test-message", action="store_true", help="really send one short, labelled test message (default: stop after RCPT TO)")
     d.add_argument("--from", dest="from_addr", metavar="ADDR", help="envelope sender / From address")
     d.add_argument("--to", dest="to_addr", metavar="ADDR", help="recipient to test with RCPT TO")
     d.add_argument("--timeout", type=_positive_float, default=10.0, metavar="SECONDS", help="bound for every network step (default 10)")
@@ -268,19 +271,46 @@ def _password(args: argparse.Namespace, env: Environment) -> str | None:
     return env.environ.get("MAILTRIAGE_PASSWORD")
 
 
+def _oauth_token(args: argparse.Namespace, env: Environment) -> str | None:
+    if not args.oauth_token_env:
+        return None
+    if args.oauth_token_env not in env.environ:
+        raise BadInput(f"--oauth-token-env: environment variable {args.oauth_token_env} is not set")
+    return env.environ[args.oauth_token_env]
+
+
+def _prompt_password(user: str, env: Environment) -> str | None:
+    """Hidden prompt on a real terminal; a line from the injected stream otherwise (tests)."""
+    prompt = f"Password for {user} (Enter to skip AUTH): "
+    if env.stdin is sys.stdin:
+        import getpass
+
+        text = getpass.getpass(prompt, stream=env.stderr)
+    else:
+        env.stderr.write(prompt)
+        text = env.stdin.readline().rstrip("\n")
+    return text or None
+
+
 def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
     from engine.pipeline import diagnose_account
 
     if not args.host:
         raise BadInput("diagnose needs --host (the SMTP server the application uses)")
     kb = _knowledge(args)
-    password = _password(args, env)
-    redact.secrets = Redactor.for_credentials(args.user, password).secrets
+    token = _oauth_token(args, env)
+    password = None if token else _password(args, env)
+    if args.user and password is None and token is None and env.interactive() and not args.non_interactive:
+        password = _prompt_password(args.user, env)
+    redact.secrets = Redactor.for_credentials(args.user, password, token).secrets
+    if args.cafile and not Path(args.cafile).is_file():
+        raise BadInput(f"--cafile {args.cafile}: no such file")
     previous = _load_session(args.session) if args.session else {}
     answers = _answers(args, kb, previous)
     settings = AccountSettings(
         host=args.host, port=args.port, security=args.security, user=args.user, password=password,
-        **{"from": args.from_addr, "to": args.to_addr}, timeout=args.timeout, resolver=args.resolver,
+        oauth_token=token, **{"from": args.from_addr, "to": args.to_addr}, timeout=args.timeout,
+        resolver=args.resolver, cafile=args.cafile, send_message=args.send_test_message,
     )
     log_lines = _lines(args.log, env)
     asker = _asker(args, env, "-" in args.log)

@@ -21,6 +21,7 @@ class Outcome:
     probes: list[ProbeResult] = field(default_factory=list)
     target: dict[str, object] = field(default_factory=dict)
     transcript: list[str] = field(default_factory=list)
+    delivered: bool = False
 
 
 def source_of(name: str) -> str:
@@ -57,11 +58,10 @@ def diagnose_account(
 ) -> Outcome:
     facts = FactSet()
     facts.extend(settings.observations())
-    probes = run_probes(settings)
-    for probe in probes:
-        facts.extend(probe.observations)
+    probes = run_probes(settings, redact)
+    facts.extend(probes.observations)
     lines = list(log_lines)
     if lines:
         facts.extend(mine(kb, lines, redact).observations)
     session = run_session(kb, facts, asker, answers)
-    return Outcome(session, probes, settings.target())
+    return Outcome(session, probes.results, settings.target(), probes.transcript, probes.delivered)

@@ -25,13 +25,13 @@ class Redactor:
     secrets: list[str] = field(default_factory=list)
 
     @classmethod
-    def for_credentials(cls, user: str | None, password: str | None) -> Redactor:
-        if not password:
-            return cls([])
-        forms = [password, _b64(password)]
-        if user:
-            forms += [_b64(f"\0{user}\0{password}"), _b64(f"{user}\0{user}\0{password}")]
-            forms.append(_b64(f"user={user}\x01auth=Bearer {password}\x01\x01"))
+    def for_credentials(cls, user: str | None, password: str | None, token: str | None = None) -> Redactor:
+        forms: list[str] = []
+        for secret in (s for s in (password, token) if s):
+            forms += [secret, _b64(secret)]
+            if user:
+                forms += [_b64(f"\0{user}\0{secret}"), _b64(f"{user}\0{user}\0{secret}")]
+                forms.append(_b64(f"user={user}\x01auth=Bearer {secret}\x01\x01"))
         # Longest first, so a secret inside a longer encoded form cannot leave a fragment.
         return cls(sorted({f for f in forms if len(f) >= 3}, key=len, reverse=True))
 

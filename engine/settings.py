@@ -22,6 +22,8 @@ class AccountSettings(BaseModel):
     security: Security = "auto"
     user: str | None = None
     password: str | None = Field(default=None, repr=False, exclude=True)
+    oauth_token: str | None = Field(default=None, repr=False, exclude=True)
+    send_message: bool = False
     from_addr: str | None = Field(default=None, alias="from")
     to_addr: str | None = Field(default=None, alias="to")
     cafile: str | None = None
@@ -58,7 +60,7 @@ class AccountSettings(BaseModel):
         out.append(fact("config.security", self.security, f"security = {self.security}"))
         if self.user:
             out.append(fact("config.user", self.user, f"user = {self.user}"))
-        out.append(fact("config.password_given", self.password is not None))
+        out.append(fact("config.password_given", self.password is not None or self.oauth_token is not None))
         if self.from_addr:
             out.append(fact("config.from", self.from_addr, f"from = {self.from_addr}"))
         if self.to_addr:

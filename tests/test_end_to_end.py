@@ -88,7 +88,10 @@ def test_a_name_that_resolves_to_a_closed_port_concludes_connection_refused(run_
     report = report_of(result)
     assert report["findings"][0]["id"] == "network.connection_refused"
     assert "dns.host_not_found" not in [f["id"] for f in report["findings"]]
-    assert {p["name"]: p["status"] for p in report["probes"]} == {"dns": "ok", "tcp": "fail"}
+    statuses = {p["name"]: p["status"] for p in report["probes"]}
+    # The sweep of other submission ports runs too; what answers there depends on the machine.
+    assert (statuses["dns"], statuses["tcp"]) == ("ok", "fail")
+    assert "ports" in statuses
     assert {"name": "tcp.address", "value": "127.0.0.1", "source": "probe"} in report["facts"]
 
 

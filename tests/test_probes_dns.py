@@ -90,7 +90,7 @@ def test_an_ip_literal_host_skips_the_dns_lookup(closed_port, dns_server):
     settings = AccountSettings(host="127.0.0.1", port=closed_port, timeout=TIMEOUT,
                                resolver=("127.0.0.1", dns_server.port))
 
-    probes = run_probes(settings)
+    probes = run_probes(settings).results
 
     by_name = {p.name: p for p in probes}
     assert by_name["dns"].status == "skipped"
@@ -103,7 +103,7 @@ def test_a_name_that_does_not_resolve_skips_the_tcp_probe(dns_server):
     settings = AccountSettings(host="nosuch.lab.test", port=25, timeout=TIMEOUT,
                                resolver=("127.0.0.1", dns_server.port))
 
-    probes = run_probes(settings)
+    probes = run_probes(settings).results
 
     by_name = {p.name: p for p in probes}
     assert by_name["dns"].status == "fail"

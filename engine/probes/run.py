@@ -3,48 +3,102 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
+from engine.facts import Observation
 from engine.probes import ProbeResult
 from engine.probes.dns import probe_dns
+from engine.probes.ports import sweep
+from engine.probes.smtp import Plan, probe_smtp
 from engine.probes.tcp import probe_tcp
+from engine.redact import Redactor
 from engine.settings import AccountSettings
 
-# Slack on top of the per-step timeout for the whole run: set-up, teardown, scheduling.
+# Slack on top of the per-step timeouts for the whole run: set-up, teardown, scheduling.
 RUN_SLACK_SECONDS = 1.0
+# A connection that has not completed by then starts the sweep of other ports beside it.
+SWEEP_AFTER_SECONDS = 1.0
+
+
+@dataclass
+class ProbeRun:
+    results: list[ProbeResult] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    transcript: list[str] = field(default_factory=list)
+    delivered: bool = False
+
+    def add(self, result: ProbeResult) -> None:
+        self.results.append(result)
+        self.observations.extend(result.observations)
 
 
 def skipped(name: str, why: str) -> ProbeResult:
     return ProbeResult(name, "skipped", 0.0, why)
 
 
-async def _probe_all(settings: AccountSettings) -> list[ProbeResult]:
-    results: list[ProbeResult] = []
+async def _connect(settings: AccountSettings, addresses: list[str], run: ProbeRun) -> bool:
+    """TCP connect; if it fails or lags, sweep the other submission ports within the same timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.timeout
+    tcp = asyncio.ensure_future(probe_tcp(addresses, settings.port, settings.timeout))
+    done, _ = await asyncio.wait({tcp}, timeout=min(SWEEP_AFTER_SECONDS, settings.timeout / 3))
+    ports = None
+    if not done or tcp.result().status != "ok":
+        ports = asyncio.ensure_future(sweep(addresses[0], settings.port, deadline))
+    result = await tcp
+    run.add(result)
+    if ports is not None:
+        if result.status == "ok":
+            ports.cancel()
+        else:
+            run.add(await ports)
+    return result.status == "ok"
+
+
+async def _probe_all(settings: AccountSettings, run: ProbeRun, redact: Redactor) -> None:
     if not settings.host:
-        return [skipped("dns", "no host configured"), skipped("tcp", "no host configured")]
+        for name in ("dns", "tcp", "smtp"):
+            run.add(skipped(name, "no host configured"))
+        return
     if settings.host_is_ip:
-        results.append(skipped("dns", f"{settings.host} is an IP address; no lookup needed"))
+        run.add(skipped("dns", f"{settings.host} is an IP address; no lookup needed"))
         addresses = [settings.host.strip("[]")]
     else:
         dns_result, addresses = await probe_dns(settings.host, settings.timeout, settings.resolver)
-        results.append(dns_result)
+        run.add(dns_result)
         if not addresses:
-            results.append(skipped("tcp", "the host name did not resolve"))
-            return results
+            run.add(skipped("tcp", "the host name did not resolve"))
+            return
     if not settings.port_valid:
-        results.append(skipped("tcp", f"port {settings.port} is not a TCP port"))
-        return results
-    results.append(await probe_tcp(addresses, settings.port, settings.timeout))
-    return results
+        run.add(skipped("tcp", f"port {settings.port} is not a TCP port"))
+        return
+    if not await _connect(settings, addresses, run):
+        return
+    address = next(o.value for o in run.observations if o.name == "tcp.address")
+    plan = Plan(
+        host=settings.host, port=settings.port, security=settings.security, timeout=settings.timeout,
+        user=settings.user, password=settings.password, oauth_token=settings.oauth_token,
+        from_addr=settings.from_addr, to_addr=settings.to_addr, cafile=settings.cafile,
+        send_message=settings.send_message,
+    )
+    dialogue = await probe_smtp(plan, str(address), redact)
+    run.results.extend(dialogue.results)
+    run.observations.extend(dialogue.observations)
+    run.transcript = dialogue.transcript.lines
+    run.delivered = dialogue.delivered
 
 
-def run_probes(settings: AccountSettings) -> list[ProbeResult]:
-    """Every probe for the account; a probe cut off by the run's deadline is reported, not lost."""
-    budget = settings.timeout * 2 + RUN_SLACK_SECONDS
+def run_probes(settings: AccountSettings, redact: Redactor | None = None) -> ProbeRun:
+    """Every probe for the account; a run cut off by its deadline keeps what it had found."""
+    # DNS, connection and each dialogue step have their own timeouts; this only stops runaways.
+    budget = settings.timeout * 4 + RUN_SLACK_SECONDS
+    run = ProbeRun()
 
-    async def bounded() -> list[ProbeResult]:
+    async def bounded() -> None:
         try:
-            return await asyncio.wait_for(_probe_all(settings), budget)
+            await asyncio.wait_for(_probe_all(settings, run, redact or Redactor()), budget)
         except asyncio.TimeoutError:
-            return [skipped("run", f"the probes did not finish within {budget:g} s")]
+            run.add(skipped("run", f"the probes did not finish within {budget:g} s"))
 
-    return asyncio.run(bounded())
+    asyncio.run(bounded())
+    return run

@@ -143,7 +143,10 @@ async def _connect(plan: Plan, address: str, d: Dialogue, deadline: float, ssl_c
         raise Stop from None
     except ssl.SSLError as exc:
         d.stage = "tls"
-        d.fact("tls.handshake", tlsmod.handshake_kind(exc), f"TLS handshake with {address}:{plan.port}: {exc.reason or exc}", "tls")
+        kind = tlsmod.handshake_kind(exc)
+        d.fact("tls.handshake", kind, f"TLS handshake with {address}:{plan.port}: {exc.reason or exc}", "tls")
+        if kind == "not_tls":
+            await _plain_look(plan, address, d, deadline)
         raise Stop from None
     except OSError as exc:
         d.stage = "connect"
@@ -151,6 +154,27 @@ async def _connect(plan: Plan, address: str, d: Dialogue, deadline: float, ssl_c
         if ssl_ctx and isinstance(exc, ConnectionResetError):
             d.fact("tls.handshake", "eof", f"TLS handshake with {address}:{plan.port}: connection reset", "tls")
         raise Stop from None
+
+
+async def _plain_look(plan: Plan, address: str, d: Dialogue, deadline: float) -> None:
+    """After a TLS hello got a non-TLS answer: is it SMTP in the clear (wrong mode) or junk?"""
+    loop = asyncio.get_running_loop()
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(address, plan.port), max(deadline - loop.time(), 0.01)
+        )
+    except (asyncio.TimeoutError, OSError):
+        return
+    wire = Wire(reader, writer, Transcript())
+    try:
+        reply = await wire.reply(deadline)
+    except WireError as exc:
+        # Neither TLS nor SMTP: whatever listens there answers a TLS hello with junk.
+        d.fact("smtp.protocol_error", "garbage", f"the port answered a TLS hello with data that is not TLS; in the clear: {exc.detail}")
+        return
+    finally:
+        await wire.close()
+    d.fact("tls.plain_smtp_detected", True, f"in the clear, {address}:{plan.port} greets: {reply.shown()}", "tls")
 
 
 async def _connect_tls(plan: Plan, address: str, d: Dialogue, deadline: float) -> Wire:
@@ -192,8 +216,8 @@ async def _greeting_or_tls(
             d.fact("smtp.failure", "timeout", f"no greeting in the clear from {address}:{plan.port}")
             d.fact("tls.implicit_detected", True, f"{address}:{plan.port} completed a TLS handshake: it expects implicit TLS (SMTPS)", "tls")
             raise Stop
-        if not greeting.done():
-            await asyncio.wait({greeting})
+    if not greeting.done():
+        await asyncio.wait({greeting})  # the reply itself honours the deadline
     if tls_try is not None and not tls_try.done():
         tls_try.cancel()
     try:

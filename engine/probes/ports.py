@@ -1,0 +1,63 @@
+"""When the configured port fails, which other submission ports answer, and how to use them."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from dataclasses import dataclass
+
+from engine.facts import Observation
+from engine.probes import ProbeResult, Stopwatch
+from engine.probes import tls as tlsmod
+from engine.probes.wire import Transcript, Wire, WireError
+
+# Submission ports worth trying, in order of preference, with the security each one speaks.
+SUBMISSION_PORTS: tuple[tuple[int, str], ...] = ((587, "starttls"), (465, "ssl"), (2525, "starttls"), (25, "starttls"))
+
+
+@dataclass(frozen=True)
+class PortAnswer:
+    port: int
+    security: str
+    greeting: str
+
+
+async def _try(address: str, port: int, security: str, deadline: float) -> PortAnswer | None:
+    """A port answers when it gives an SMTP greeting (over TLS for implicit-TLS ports)."""
+    loop = asyncio.get_running_loop()
+    ctx = tlsmod.context(None, verify=False) if security == "ssl" else None
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(address, port, ssl=ctx), max(deadline - loop.time(), 0.01)
+        )
+    except (asyncio.TimeoutError, OSError, ssl.SSLError):
+        return None
+    wire = Wire(reader, writer, Transcript())
+    try:
+        reply = await wire.reply(deadline)
+    except WireError:
+        return None
+    finally:
+        await wire.close()
+    return PortAnswer(port, security, reply.shown()) if reply.code == 220 else None
+
+
+async def sweep(address: str, configured: int, deadline: float) -> ProbeResult:
+    """All other submission ports at once, inside the caller's deadline."""
+    watch = Stopwatch()
+    candidates = [(p, s) for p, s in SUBMISSION_PORTS if p != configured]
+    answers = await asyncio.gather(*(_try(address, p, s, deadline) for p, s in candidates))
+    found = [a for a in answers if a is not None]
+    tried = ", ".join(str(p) for p, _ in candidates)
+    if not found:
+        return ProbeResult("ports", "fail", watch.ms(), f"no other submission port answered (tried {tried})", [
+            Observation("ports.answering", "", "probe", f"tried {tried}: none answered", "ports"),
+        ])
+    best = found[0]  # SUBMISSION_PORTS is in order of preference
+    shown = "; ".join(f"port {a.port} ({a.security}): {a.greeting}" for a in found)
+    facts = [
+        Observation("ports.answering", " ".join(str(a.port) for a in found), "probe", shown, "ports"),
+        Observation("ports.suggested", best.port, "probe", f"port {best.port} answers: {best.greeting}", "ports"),
+        Observation("ports.suggested_security", best.security, "probe", None, "ports"),
+    ]
+    return ProbeResult("ports", "ok", watch.ms(), shown, facts)
