@@ -76,16 +76,7 @@ _REWORDED = {
 
 
 class _LabSMTP(SMTP):
-    """aiosmtpd's SMTP session, with realistic wording and a record of open connections."""
-
-    def __init__(self, handler: _Handler, connections: weakref.WeakSet, **options: object) -> None:
-        super().__init__(handler, **options)  # type: ignore[arg-type]
-        self._lab_connections = connections
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # Called again with the TLS transport after STARTTLS; both are remembered for close().
-        self._lab_connections.add(transport)
-        super().connection_made(transport)
+    """aiosmtpd's SMTP session, worded the way real servers word it."""
 
     async def push(self, status: str | bytes) -> None:
         if isinstance(status, str):
@@ -292,7 +283,7 @@ _TABLE: list[tuple[Scenario, _Smtp | _Raw]] = [
      _Smtp(rcpt_refusal="554 5.7.1 <{address}>: Relay access denied")),
     (Scenario("recipient-rejected", "RCPT TO refused: no such user (550 5.1.1)",
               "recipient.rejected", "starttls"),
-     _Smtp(rcpt_refusal="550 5.1.1 <{address}>: Recipient address rejected: no such user in this domain")),
+     _Smtp(rcpt_refusal="550 5.1.1 <{address}>: Recipient address rejected: user unknown in this domain")),
     (Scenario("tls-required", "commands before STARTTLS refused with 530 5.7.0; client uses no TLS",
               "tls.required_by_server", "none"), _Smtp(require_tls=True)),
     (Scenario("auth-required", "MAIL without AUTH refused with 530 5.7.0; client has no credentials",
@@ -321,8 +312,9 @@ _TABLE: list[tuple[Scenario, _Smtp | _Raw]] = [
               "smtp.protocol_violation", "starttls"), _huge_greeting),
     (Scenario("endless-reply", "sends 220- continuation lines forever, never a final line",
               "smtp.protocol_violation", "starttls"), _endless_reply),
+    # A greeting that never completes in time is, to the client, no greeting at all.
     (Scenario("drip", "sends a valid greeting one byte per second",
-              "smtp.protocol_violation", "starttls"), _drip),
+              "smtp.no_greeting", "starttls"), _drip),
     (Scenario("garbage", "sends binary garbage instead of a greeting, then waits",
               "smtp.protocol_violation", "starttls"), _garbage),
     (Scenario("garbage-tls", "answers a TLS ClientHello with bytes that are not TLS",
@@ -362,6 +354,46 @@ def _quiet_aiosmtpd() -> None:
 # --- the server --------------------------------------------------------------------------------
 
 
+class _Listener(socket.socket):
+    """A listening socket that remembers what it accepted, so close() can hang up on every client.
+
+    This sees connections that no protocol has seen yet, such as those still in a TLS handshake.
+    """
+
+    accepted: weakref.WeakSet[socket.socket]
+
+    @classmethod
+    def open(cls, port: int) -> _Listener:
+        listener = cls(socket.AF_INET, socket.SOCK_STREAM)
+        listener.accepted = weakref.WeakSet()
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((HOST, port))
+            listener.listen(64)
+        except OSError:
+            listener.close()
+            raise
+        return listener
+
+    def accept(self) -> tuple[socket.socket, object]:
+        connection, address = super().accept()  # asyncio's accept loop calls this
+        self.accepted.add(connection)
+        return connection, address
+
+    def hang_up(self) -> None:
+        """End every accepted connection in both directions; their owners then close them."""
+        for connection in list(self.accepted):
+            if connection.fileno() != -1:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already gone
+
+    def close_accepted(self) -> None:
+        for connection in list(self.accepted):
+            connection.close()
+
+
 class LabServer:
     """One lab scenario on 127.0.0.1, served from a background thread with its own event loop."""
 
@@ -371,7 +403,6 @@ class LabServer:
         self.messages: list[bytes] = []
         self._behaviour = _BEHAVIOURS[scenario.name]
         self._tempdir = None if workdir else Path(tempfile.mkdtemp(prefix="mailtriage-lab-"))
-        self._connections: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -379,10 +410,11 @@ class LabServer:
         self._closed = False
         try:
             # Bound here, not in the thread, so the port is known and a busy port fails in start().
-            self._listener = socket.create_server((HOST, port))
+            self._listener = _Listener.open(port)
             self.port: int = self._listener.getsockname()[1]
             directory = Path(workdir) if workdir else self._tempdir
             assert directory is not None
+            directory.mkdir(parents=True, exist_ok=True)
             ca = trustme.CA()
             self.cafile = directory / f"mailtriage-lab-{self.port}-ca.pem"
             ca.cert_pem.write_to_path(str(self.cafile))
@@ -476,7 +508,7 @@ class LabServer:
     def _smtp_session(self, spec: _Smtp, loop: asyncio.AbstractEventLoop) -> _LabSMTP:
         handler = _Handler(spec, self.messages)
         return _LabSMTP(
-            handler, self._connections, loop=loop, hostname=SERVER_NAME, ident="ESMTP mailtriage lab",
+            handler, loop=loop, hostname=SERVER_NAME, ident="ESMTP mailtriage lab",
             tls_context=self._tls if spec.tls == "starttls" else None,
             require_starttls=spec.require_tls,
             auth_required=spec.require_auth,
@@ -487,46 +519,41 @@ class LabServer:
         )
 
     async def _raw_session(self, behaviour: _Raw, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._connections.add(writer.transport)
         peer = _Peer(reader, writer)
         tasks = [asyncio.create_task(peer.listen()), asyncio.create_task(behaviour(peer))]
-        hang_up = writer.close  # after the behaviour's last word, let the reply go out first
         try:
             # Whichever ends first ends the session: the client left, or the behaviour hung up.
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
-            # close() is hanging up: drop what is unsent. Ending normally rather than cancelled
-            # keeps asyncio's stream callback from logging the cancellation as an error.
-            hang_up = writer.transport.abort
+            pass  # a last resort of close(); ending normally keeps asyncio's stream callback quiet
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            hang_up()
+            writer.close()
 
     async def _hang_up(self, server: asyncio.AbstractServer) -> None:
-        """Stop listening, drop every connection, and finish every task before the loop ends."""
+        """Stop listening, end every connection, and let every task finish before the loop ends."""
+        # Stop accepting, then give connections accepted a moment ago one turn to get their
+        # transport: asyncio sets one up in a task of its own, which fails (and leaks the socket)
+        # if the server is already closed or the socket already shut down by then.
+        asyncio.get_running_loop().remove_reader(self._listener.fileno())
+        await asyncio.sleep(0)
         server.close()
+        self._listener.hang_up()
+        # Every session now ends by itself: raw sessions see the client leave, aiosmtpd sees EOF,
+        # a TLS handshake fails. Whatever is still running at the deadline is cancelled.
         current = asyncio.current_task()
-        # A connection accepted just before the listener closed may only now be starting its
-        # session, so repeat until no task is left (a few rounds at most).
-        for _ in range(5):
-            # One step for tasks created since the last round: a connection's accept task wraps
-            # the socket in a transport in its first step; cancelled before that, it would leak.
-            await asyncio.sleep(0)
-            for transport in list(self._connections):
-                transport.abort()  # abort, not close: a client that never reads must not hold us up
-            # Includes connections still in their TLS handshake, which no protocol has seen yet.
-            tasks = [task for task in asyncio.all_tasks() if task is not current]
-            if not tasks:
-                break
-            for task in tasks:
-                task.cancel()
-            await asyncio.wait(tasks, timeout=STOP_TIMEOUT / 4)
-            await asyncio.sleep(0)  # let aborted transports run their connection_lost callbacks
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        if tasks:
+            await asyncio.wait(tasks, timeout=STOP_TIMEOUT / 2)
+        stragglers = [task for task in asyncio.all_tasks() if task is not current]
+        for task in stragglers:
+            task.cancel()
+        await asyncio.gather(*stragglers, return_exceptions=True)
+        await asyncio.sleep(0)  # transports closed by their sessions release their sockets now
+        self._listener.close_accepted()  # anything left has no owner any more
         await server.wait_closed()
-        for _ in range(3):
-            await asyncio.sleep(0)
 
 
 def start(name: str, port: int = 0, workdir: Path | None = None) -> LabServer:
