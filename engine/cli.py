@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import ipaddress
 import enum
 import io
@@ -132,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("files", nargs="+", metavar="FILE", help="file with error text, log or bounce ('-' for stdin)")
     _add_report_options(a)
 
+    lab = sub.add_parser("lab", help="run a local SMTP server with a chosen fault, for demos and practice")
+    lab.add_argument("scenario", nargs="?", metavar="SCENARIO", help="the fault to reproduce (see --list)")
+    lab.add_argument("--list", action="store_true", help="list the scenarios")
+    lab.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+
     k = sub.add_parser("knowledge", help="lint, test and list the knowledge base")
     ksub = k.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     ksub.required = True
@@ -192,7 +198,59 @@ def _dispatch(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
             raise BadInput(str(exc.args[0])) from None
     if args.command == "analyze-log":
         return _analyze_log(args, env, redact)
+    if args.command == "lab":
+        return _lab(args, env)
     return _diagnose(args, env, redact)
+
+
+def _lab(args: argparse.Namespace, env: Environment) -> Exit:
+    from engine import lab
+
+    if args.list or not args.scenario:
+        if not args.list:
+            raise BadInput("lab needs a SCENARIO or --list")
+        for scenario in lab.SCENARIOS.values():
+            env.stdout.write(f"{scenario.name:22} {scenario.expected:34} {scenario.description}\n")
+        return Exit.OK
+    if args.scenario not in lab.SCENARIOS:
+        close = difflib.get_close_matches(args.scenario, list(lab.SCENARIOS), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise BadInput(f"lab: unknown scenario '{args.scenario}'{hint}; see 'mailtriage lab --list'")
+    if not 0 <= args.port <= 65535:
+        raise BadInput(f"lab --port {args.port}: not a TCP port")
+    try:
+        server = lab.start(args.scenario, args.port)
+    except OSError as exc:
+        raise BadInput(f"lab: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from None
+    with server:
+        s = server.scenario
+        env.stdout.write(
+            f"lab scenario {s.name}: {s.description}\n"
+            f"listening on {server.host}:{server.port}; it reproduces {s.expected}\n"
+            f"user {lab.LAB_USER}, password in MAILTRIAGE_PASSWORD={lab.LAB_PASSWORD}\n\n"
+            f"try: mailtriage diagnose --host {server.host} --port {server.port} --security {s.security} "
+            f"--cafile {server.cafile} --user {lab.LAB_USER} --from {lab.LAB_SENDER} --to {lab.LAB_RECIPIENT}\n"
+            "Stop with Ctrl-C.\n"
+        )
+        env.stdout.flush()
+        _wait_for_interrupt()
+    return Exit.OK
+
+
+def _wait_for_interrupt() -> None:
+    """Block until Ctrl-C or SIGTERM; the lab's servers run in their own thread."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _knowledge(args: argparse.Namespace) -> Knowledge:
