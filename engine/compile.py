@@ -31,6 +31,14 @@ class Need(Fact):
 class Compiled:
     knowledge: Knowledge
     engine_class: type[KnowledgeEngine]
+    _engine: KnowledgeEngine | None = None
+
+    def engine(self) -> KnowledgeEngine:
+        """One engine per knowledge base: experta builds its network per instance, and reset()
+        empties the facts while keeping the network, which is most of the cost of a run."""
+        if self._engine is None:
+            self._engine = self.engine_class()
+        return self._engine
 
 
 def _typed_equal(expected: Any) -> Callable[[Any], bool]:

@@ -60,7 +60,7 @@ def route(contact: s.ContactRule, facts: FactSet) -> tuple[str, str | None]:
 
 def infer(kb: Knowledge, facts: FactSet) -> Inference:
     compiled = compiled_for(kb)
-    engine = compiled.engine_class()
+    engine = compiled.engine()
     engine.reset()
     distinct = facts.distinct()
     for key, (name, value) in enumerate(distinct):
