@@ -323,12 +323,23 @@ def test_a_refused_port_exits_1_as_a_real_process(run_process, closed_port):
     assert "Traceback" not in result.err
 
 
-def test_a_connecting_port_has_no_error_and_exits_0(cli, listening_port):
-    result = cli("diagnose", "--host", "127.0.0.1", "--port", str(listening_port), "--timeout", "1",
-                 "--non-interactive")
+def test_a_healthy_server_has_no_error_and_exits_0(cli):
+    from engine import lab
+
+    with lab.start("healthy") as server:
+        result = cli("diagnose", "--host", "127.0.0.1", "--port", str(server.port), "--timeout", "2",
+                     "--security", "starttls", "--cafile", str(server.cafile), "--non-interactive")
 
     assert result.code == Exit.OK, result.out + result.err
     assert "Checked and fine:" in result.out
+
+
+def test_a_port_that_accepts_but_never_greets_is_an_error_and_exits_1(cli, listening_port):
+    result = cli("diagnose", "--host", "127.0.0.1", "--port", str(listening_port), "--timeout", "1",
+                 "--non-interactive")
+
+    assert result.code == Exit.PROBLEM_FOUND, result.out + result.err
+    assert "smtp.no_greeting" in result.out
 
 
 def test_an_internal_error_exits_3_and_names_the_crash_details_file(cli, monkeypatch):

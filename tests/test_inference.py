@@ -54,7 +54,7 @@ OPERATOR_RULES = {
 ORDERING_RULES = {
     "a-info": ("connectivity.ok", "high"),
     "b-warning-step6": ("queue.failed_messages", "high"),
-    "c-warning-step5": ("recipient.rejected", "high"),
+    "c-warning-step4": ("tls.certificate_expiring", "high"),
     "d-error-low-step2": ("smtp.no_greeting", "low"),
     "e-error-medium-step2": ("smtp.service_unavailable", "medium"),
     "f-error-high-step5": ("sender.not_registered", "high"),
@@ -106,7 +106,7 @@ def test_findings_are_ordered_by_severity_then_confidence_then_decision_tree_ste
         "sender.not_registered",       # error, high, step 5
         "smtp.service_unavailable",    # error, medium, step 2
         "smtp.no_greeting",            # error, low, step 2
-        "recipient.rejected",          # warning, high, step 5
+        "tls.certificate_expiring",    # warning, high, step 4
         "queue.failed_messages",       # warning, high, step 6
         "connectivity.ok",             # info
     ]
