@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import argparse
+import os
+
+# pydantic looks up third-party plugins through package metadata at import, which costs more
+# than the whole SMTP dialogue; mailtriage uses none. Set before pydantic is first imported.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+import argparse  # noqa: E402
 import contextlib
 import difflib
 import ipaddress
 import enum
 import io
 import json
-import os
 import sys
 import tempfile
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Sequence, TextIO
-
-from rich.console import Console
 
 from engine import __version__
 from engine.knowledge import Knowledge, KnowledgeInvalid, load_knowledge
@@ -193,7 +196,9 @@ def _dispatch(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
         from engine import cli_knowledge
 
         try:
-            return Exit(cli_knowledge.run(args.action, _knowledge(args), env, getattr(args, "ident", None)))
+            # lint and test always read every file; list and explain may use the cache.
+            kb = _knowledge(args, cached=args.action in ("list", "explain"))
+            return Exit(cli_knowledge.run(args.action, kb, env, getattr(args, "ident", None)))
         except LookupError as exc:
             raise BadInput(str(exc.args[0])) from None
     if args.command == "analyze-log":
@@ -253,8 +258,8 @@ def _wait_for_interrupt() -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _knowledge(args: argparse.Namespace) -> Knowledge:
-    return load_knowledge([Path(d) for d in args.knowledge])
+def _knowledge(args: argparse.Namespace, cached: bool = True) -> Knowledge:
+    return load_knowledge([Path(d) for d in args.knowledge], cached=cached)
 
 
 def _read_mapping(path: str, what: str) -> dict[str, Any]:
@@ -288,6 +293,8 @@ def _answers(args: argparse.Namespace, kb: Knowledge, previous: dict[str, Any] |
 def _asker(args: argparse.Namespace, env: Environment, stdin_used: bool) -> Asker:
     if args.non_interactive or stdin_used or not env.interactive():
         return NoAsker()
+    from rich.console import Console  # only an interactive session needs it
+
     from engine.prompt import TerminalAsker
 
     return TerminalAsker(env.stdin, Console(file=env.stderr, highlight=False))

@@ -5,11 +5,9 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, TypeVar
 
-import jinja2
 from pydantic import BaseModel, ValidationError
 
 from engine import schema as s
@@ -100,7 +98,7 @@ def display(path: Path) -> str:
 
 def shipped_root() -> Path:
     """knowledge/ inside the installed wheel, or at the top of a source checkout."""
-    packaged = Path(str(resources.files("engine"))) / "_data" / "knowledge"
+    packaged = Path(__file__).resolve().parent / "_data" / "knowledge"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "knowledge"
@@ -216,11 +214,25 @@ def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def load_knowledge(extra_dirs: Iterable[Path] = (), *, base: Path | None = None) -> Knowledge:
-    """Read the shipped knowledge and each extra directory over it; raise KnowledgeInvalid."""
+def load_knowledge(
+    extra_dirs: Iterable[Path] = (), *, base: Path | None = None, cached: bool = False
+) -> Knowledge:
+    """Read the shipped knowledge and each extra directory over it; raise KnowledgeInvalid.
+
+    cached=True reuses a validated copy of unchanged files (see kbcache); lint never does.
+    """
+    roots = [base or shipped_root(), *extra_dirs]
+    if cached and all(root.is_dir() for root in roots):
+        from engine import kbcache
+
+        found = kbcache.load(roots)
+        if found is not None:
+            return found
+        kb = load_knowledge(roots[1:], base=roots[0])
+        kbcache.store(kb)
+        return kb
     reader = _Reader()
     kb = Knowledge()
-    roots = [base or shipped_root(), *extra_dirs]
     for root in roots:
         if not root.is_dir():
             reader.problem(root, 1, "knowledge directory not found (check the --knowledge path)")
@@ -317,9 +329,12 @@ def lint(kb: Knowledge, reader: _Reader) -> None:
 
 class _Linter:
     def __init__(self, kb: Knowledge, reader: _Reader):
+        import jinja2  # lint only; a run from the cache never needs it here
+
         self.kb = kb
         self.reader = reader
         self.jinja = jinja2.Environment()
+        self.template_error = jinja2.TemplateSyntaxError
 
     def complete(self, kind: str) -> bool:
         """Every file of this kind parsed, so a name missing from them is really missing."""
@@ -436,7 +451,7 @@ class _Linter:
     def check_template(self, text: str, where: Where, what: str) -> None:
         try:
             self.jinja.parse(text)
-        except jinja2.TemplateSyntaxError as exc:
+        except self.template_error as exc:
             self.problem(where, f"{what}: template error: {exc.message}")
 
     def check_rule_tests(self, ident: str, where: Where) -> None:

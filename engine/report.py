@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -90,7 +89,7 @@ class Report(_Model):
 
 
 def reports_root() -> Path:
-    packaged = Path(str(resources.files("engine"))) / "_data" / "reports"
+    packaged = Path(__file__).resolve().parent / "_data" / "reports"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "reports"

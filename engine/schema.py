@@ -18,7 +18,9 @@ CONFIDENCE_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # defer_build: a run from the knowledge cache unpickles models and never validates, so it
+    # need not pay for building validators at import.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 # --- conditions -------------------------------------------------------------------------------

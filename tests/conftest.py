@@ -27,6 +27,19 @@ class Result:
     err: str
 
 
+@pytest.fixture(scope="session", autouse=True)
+def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep the knowledge cache of every run the tests make out of the user's home."""
+    path = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("MAILTRIAGE_CACHE_DIR")
+    os.environ["MAILTRIAGE_CACHE_DIR"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("MAILTRIAGE_CACHE_DIR", None)
+    else:
+        os.environ["MAILTRIAGE_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def kb() -> Knowledge:
     return load_knowledge()
@@ -54,6 +67,7 @@ def run_process(tmp_path: Path):
 
     def run(*argv: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60) -> Result:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("MAILTRIAGE_")}
+        full_env["MAILTRIAGE_CACHE_DIR"] = os.environ["MAILTRIAGE_CACHE_DIR"]
         full_env.update(env or {})
         proc = subprocess.run(
             [sys.executable, "-m", "engine", *argv], input=stdin, capture_output=True,

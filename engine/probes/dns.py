@@ -5,10 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 
-import dns.asyncresolver
-import dns.exception
-import dns.resolver
-
 from engine.facts import Observation
 from engine.probes import ProbeResult, Stopwatch
 
@@ -80,6 +76,11 @@ _FAILURE_ORDER = ("nxdomain", "servfail", "timeout", "no_answer")
 
 async def _dnspython(host: str, timeout: float, server: tuple[str, int]) -> list[str]:
     """A and AAAA at once, inside one timeout; an address from either is enough."""
+    # Imported here: most runs use the system resolver, and dnspython takes a while to load.
+    import dns.asyncresolver
+    import dns.exception
+    import dns.resolver
+
     resolver = dns.asyncresolver.Resolver(configure=False)
     resolver.nameservers = [server[0]]
     resolver.port = server[1]

@@ -39,7 +39,8 @@ class Plan:
     to_addr: str | None = None
     cafile: str | None = None
     send_message: bool = False
-    ehlo_name: str = field(default_factory=lambda: socket.getfqdn() or "mailtriage.localdomain")
+    # gethostname, not getfqdn: no lookup (and no DNS traffic) just to name ourselves.
+    ehlo_name: str = field(default_factory=lambda: socket.gethostname() or "mailtriage.localdomain")
 
 
 @dataclass

@@ -1,0 +1,97 @@
+"""Healthy STARTTLS + AUTH diagnosis: mailtriage against swaks and a bare smtplib script.
+
+All three run as whole processes, in the same run, against the same lab server, interleaved so
+that drift in machine load hits each alike. swaks and smtplib stop after RCPT TO, as mailtriage
+does by default. Prints each median and the ratios; it asserts nothing about speed.
+
+    .venv/bin/python benchmarks/bench_diagnose.py [--runs 21]
+
+swaks comes from Debian's swaks package (apt-get install swaks); without it, that peer is left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+from engine import lab
+
+SMTPLIB_SCRIPT = """
+import smtplib, ssl, sys
+port, cafile, user, password, sender, rcpt = sys.argv[1:]
+with smtplib.SMTP("127.0.0.1", int(port), timeout=10) as smtp:
+    smtp.ehlo()
+    smtp.starttls(context=ssl.create_default_context(cafile=cafile))
+    smtp.ehlo()
+    smtp.login(user, password)
+    code, _ = smtp.mail(sender)
+    assert code == 250
+    code, _ = smtp.rcpt(rcpt)
+    assert code == 250
+    smtp.rset()
+"""
+
+
+def commands(server: lab.LabServer) -> dict[str, list[str]]:
+    port, cafile = str(server.port), str(server.cafile)
+    peers = {
+        "mailtriage": [
+            sys.executable, "-m", "engine", "diagnose", "--host", "127.0.0.1", "--port", port,
+            "--security", "starttls", "--cafile", cafile, "--user", lab.LAB_USER,
+            "--password-env", "BENCH_PASSWORD", "--from", lab.LAB_SENDER, "--to", lab.LAB_RECIPIENT,
+            "--format", "json", "--non-interactive",
+        ],
+        "smtplib": [sys.executable, "-c", SMTPLIB_SCRIPT, port, cafile, lab.LAB_USER, lab.LAB_PASSWORD,
+                    lab.LAB_SENDER, lab.LAB_RECIPIENT],
+    }
+    swaks = shutil.which("swaks")
+    if swaks:
+        peers["swaks"] = [
+            swaks, "--server", f"127.0.0.1:{port}", "--tls", "--tls-verify", "--tls-ca-path", cafile,
+            "--auth", "PLAIN", "--auth-user", lab.LAB_USER, "--auth-password", lab.LAB_PASSWORD,
+            "--from", lab.LAB_SENDER, "--to", lab.LAB_RECIPIENT, "--quit-after", "RCPT",
+        ]
+    return peers
+
+
+def run_once(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, env=env, timeout=60)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    env = dict(os.environ, BENCH_PASSWORD=lab.LAB_PASSWORD)
+    with lab.start("healthy") as server:
+        peers = commands(server)
+        for argv in peers.values():  # warm the page cache and byte-code caches once
+            run_once(argv, env)
+        times: dict[str, list[float]] = {name: [] for name in peers}
+        for _ in range(args.runs):
+            for name, argv in peers.items():
+                times[name].append(run_once(argv, env))
+    medians = {name: statistics.median(values) * 1000 for name, values in times.items()}
+    print(f"healthy STARTTLS + AUTH dialogue, stop after RCPT, {args.runs} runs each (median ms)")
+    for name, ms in medians.items():
+        print(f"  {name:10} {ms:8.1f} ms")
+    if "swaks" in medians:
+        print(f"  mailtriage / swaks   = {medians['mailtriage'] / medians['swaks']:.2f}x  (target <= 1.5x)")
+        print(f"  swaks / smtplib      = {medians['swaks'] / medians['smtplib']:.2f}x")
+    print(f"  mailtriage / smtplib = {medians['mailtriage'] / medians['smtplib']:.2f}x  (smtplib is the floor)")
+    if "swaks" not in medians:
+        print("  swaks not found: apt-get install swaks to compare with it")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""A cache of the validated knowledge base, so each run skips parsing and linting unchanged files.
+
+Keyed by every knowledge file's path, size and modification time, plus the program's version:
+any edit, added or removed file makes a new key. Only knowledge that passed lint is stored.
+A cache that cannot be read or written is ignored; it only ever saves time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+
+from engine import __version__
+from engine.knowledge import Knowledge
+
+
+def cache_dir() -> Path:
+    configured = os.environ.get("MAILTRIAGE_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mailtriage"
+
+
+def fingerprint(roots: list[Path]) -> str:
+    digest = hashlib.sha256(f"{__version__} {sys.version_info[:2]}".encode())
+    for root in roots:
+        digest.update(f"\0root {root.resolve()}".encode())
+        for path in sorted(root.rglob("*.yaml")):
+            stat = path.stat()
+            digest.update(f"\0{path.relative_to(root)} {stat.st_size} {stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:32]
+
+
+def load(roots: list[Path]) -> Knowledge | None:
+    try:
+        path = cache_dir() / f"knowledge-{fingerprint(roots)}.pickle"
+        with path.open("rb") as handle:
+            kb = pickle.load(handle)
+    except Exception:  # a missing, stale or unreadable cache only costs the full load
+        return None
+    return kb if isinstance(kb, Knowledge) else None
+
+
+def store(kb: Knowledge) -> None:
+    # Parsed documents are kept for lint's line numbers only; the cache needs the places alone.
+    slim = dataclasses.replace(
+        kb, where={k: dataclasses.replace(w, located=None) for k, w in kb.where.items()}
+    )
+    try:
+        directory = cache_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / f"knowledge-{fingerprint(kb.roots)}.pickle"
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".knowledge-")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(slim, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
+    except Exception:
+        return

@@ -1,0 +1,63 @@
+"""The knowledge cache saves parsing on unchanged files and never serves a stale copy."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from engine import kbcache
+from engine.knowledge import load_knowledge, shipped_root
+from tests.layers import rule, write
+
+
+def test_a_second_load_comes_from_the_cache_and_equals_the_first(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    first = load_knowledge(cached=True)
+    assert list((tmp_path / "cache").glob("knowledge-*.pickle"))
+    second = load_knowledge(cached=True)
+    assert second is not first
+    assert second.rules == first.rules
+    assert second.findings == first.findings
+    assert str(second.where[("rule", "tcp-connection-refused")]) == str(first.where[("rule", "tcp-connection-refused")])
+
+
+def test_an_edited_knowledge_file_is_read_again(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    extra = tmp_path / "extra"
+    rule(extra, "tcp-connection-refused", "fact: tcp.connect\nequals: refused", finding="network.connection_refused",
+         extra="confidence: low\n")
+    assert load_knowledge([extra], cached=True).rules["tcp-connection-refused"].confidence == "low"
+    rule(extra, "tcp-connection-refused", "fact: tcp.connect\nequals: refused", finding="network.connection_refused",
+         extra="confidence: medium\n")
+    assert load_knowledge([extra], cached=True).rules["tcp-connection-refused"].confidence == "medium"
+
+
+def test_an_unreadable_cache_falls_back_to_reading_the_files(tmp_path: Path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(cache))
+    cache.mkdir()
+    (cache / f"knowledge-{kbcache.fingerprint([shipped_root()])}.pickle").write_bytes(b"not a pickle")
+    kb = load_knowledge(cached=True)
+    assert "tcp-connection-refused" in kb.rules
+
+
+def test_broken_knowledge_is_never_cached_and_still_reported(tmp_path: Path, monkeypatch, cli):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(cache))
+    extra = tmp_path / "extra"
+    write(extra, "rules/x/bad.yaml", "id: bad\ndescription: d\nfinding: no.such\nwhen: {fact: tcp.connect, equals: refused}\n")
+    result = cli("analyze-log", "-", "--knowledge", str(extra), stdin="x\n")
+    assert result.code == 2
+    assert "unknown finding 'no.such'" in result.err
+    assert not list(cache.glob("knowledge-*.pickle"))
+
+
+def test_lint_reports_a_file_broken_after_a_cached_run(tmp_path: Path, monkeypatch, cli):
+    monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    extra = tmp_path / "extra"
+    shutil.copytree(shipped_root() / "questions", extra / "questions")
+    assert cli("analyze-log", "-", "--knowledge", str(extra), stdin="x\n").code == 0
+    (extra / "questions" / "network.yaml").write_text("questions: [", encoding="utf-8")
+    result = cli("knowledge", "lint", "--knowledge", str(extra))
+    assert result.code == 2
+    assert "network.yaml" in result.err
