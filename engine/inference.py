@@ -120,11 +120,15 @@ def infer(kb: Knowledge, facts: FactSet) -> Inference:
     return Inference(found, ruled_out, pending, sorted({f["rule"] for f in fired}))
 
 
-def order_key(kb: Knowledge, c: Conclusion) -> tuple[int, int, int, str]:
-    """Most important first: severity, then confidence, then the decision tree's order."""
+def order_key(kb: Knowledge, c: Conclusion) -> tuple[int, int, int, int, str]:
+    """Most important first: severity, confidence, the decision tree's order, then the more
+    specific conclusion (the one that needed more facts, e.g. "port 25 blocked, 587 works"
+    before "port 25 times out")."""
+    specificity = max(len({(o.name, o.value) for o in step.observations}) + len(step.used) for step in c.steps)
     return (
         s.SEVERITY_ORDER[c.severity],
         s.CONFIDENCE_ORDER[c.confidence],
         kb.findings[c.finding].step,
+        -specificity,
         c.finding,
     )

@@ -67,6 +67,7 @@ class Knowledge:
     questions: dict[str, s.QuestionSpec] = field(default_factory=dict)
     signatures: dict[str, s.SignatureSpec] = field(default_factory=dict)
     scenarios: dict[str, s.Scenario] = field(default_factory=dict)
+    ports: list[s.PortSpec] = field(default_factory=list)
     where: dict[tuple[str, str], Where] = field(default_factory=dict)
 
     def fact_spec(self, name: str) -> s.FactSpec | None:
@@ -118,6 +119,7 @@ class _Reader:
         "QuestionsFile": "question",
         "SignaturesFile": "signature",
         "ScenariosFile": "scenario",
+        "PortsFile": "ports",
     }
 
     def __init__(self) -> None:
@@ -269,6 +271,12 @@ def _load_layer(root: Path, reader: _Reader, kb: Knowledge) -> None:
                     reader.problem(facts_file, line, f"'{name}': answer.* facts come from questions; declare the question instead")
                 claim("fact", name, located, ("facts", name))
                 kb.facts[name] = spec
+
+    ports_file = root / "ports.yaml"
+    if ports_file.exists():
+        parsed_ports, _ = reader.parse(ports_file, s.PortsFile)
+        if parsed_ports:
+            kb.ports = list(parsed_ports.ports)  # a later layer's table replaces the whole list
 
     findings_file = root / "findings.yaml"
     if findings_file.exists():

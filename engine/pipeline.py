@@ -58,7 +58,7 @@ def diagnose_account(
 ) -> Outcome:
     facts = FactSet()
     facts.extend(settings.observations())
-    probes = run_probes(settings, redact)
+    probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports])
     facts.extend(probes.observations)
     lines = list(log_lines)
     if lines:

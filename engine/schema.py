@@ -252,6 +252,21 @@ class SignaturesFile(Strict):
     signatures: list[SignatureSpec]
 
 
+# --- ports.yaml -------------------------------------------------------------------------------
+
+
+class PortSpec(Strict):
+    port: int = Field(ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"]
+    name: str
+
+
+class PortsFile(Strict):
+    """Submission ports in order of preference: what auto security and the port sweep use."""
+
+    ports: list[PortSpec] = Field(min_length=1)
+
+
 # --- scenarios/*.yaml -------------------------------------------------------------------------
 
 

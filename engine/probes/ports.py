@@ -11,8 +11,6 @@ from engine.probes import ProbeResult, Stopwatch
 from engine.probes import tls as tlsmod
 from engine.probes.wire import Transcript, Wire, WireError
 
-# Submission ports worth trying, in order of preference, with the security each one speaks.
-SUBMISSION_PORTS: tuple[tuple[int, str], ...] = ((587, "starttls"), (465, "ssl"), (2525, "starttls"), (25, "starttls"))
 
 
 @dataclass(frozen=True)
@@ -42,10 +40,10 @@ async def _try(address: str, port: int, security: str, deadline: float) -> PortA
     return PortAnswer(port, security, reply.shown()) if reply.code == 220 else None
 
 
-async def sweep(address: str, configured: int, deadline: float) -> ProbeResult:
-    """All other submission ports at once, inside the caller's deadline."""
+async def sweep(address: str, configured: int, ports: list[tuple[int, str]], deadline: float) -> ProbeResult:
+    """All other submission ports (knowledge/ports.yaml, in order of preference) at once."""
     watch = Stopwatch()
-    candidates = [(p, s) for p, s in SUBMISSION_PORTS if p != configured]
+    candidates = [(p, s) for p, s in ports if p != configured]
     answers = await asyncio.gather(*(_try(address, p, s, deadline) for p, s in candidates))
     found = [a for a in answers if a is not None]
     tried = ", ".join(str(p) for p, _ in candidates)
@@ -53,7 +51,7 @@ async def sweep(address: str, configured: int, deadline: float) -> ProbeResult:
         return ProbeResult("ports", "fail", watch.ms(), f"no other submission port answered (tried {tried})", [
             Observation("ports.answering", "", "probe", f"tried {tried}: none answered", "ports"),
         ])
-    best = found[0]  # SUBMISSION_PORTS is in order of preference
+    best = found[0]  # ports.yaml lists them in order of preference
     shown = "; ".join(f"port {a.port} ({a.security}): {a.greeting}" for a in found)
     facts = [
         Observation("ports.answering", " ".join(str(a.port) for a in found), "probe", shown, "ports"),

@@ -36,26 +36,26 @@ def skipped(name: str, why: str) -> ProbeResult:
     return ProbeResult(name, "skipped", 0.0, why)
 
 
-async def _connect(settings: AccountSettings, addresses: list[str], run: ProbeRun) -> bool:
+async def _connect(settings: AccountSettings, addresses: list[str], run: ProbeRun, ports: list[tuple[int, str]]) -> bool:
     """TCP connect; if it fails or lags, sweep the other submission ports within the same timeout."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.timeout
     tcp = asyncio.ensure_future(probe_tcp(addresses, settings.port, settings.timeout))
     done, _ = await asyncio.wait({tcp}, timeout=min(SWEEP_AFTER_SECONDS, settings.timeout / 3))
-    ports = None
+    swept = None
     if not done or tcp.result().status != "ok":
-        ports = asyncio.ensure_future(sweep(addresses[0], settings.port, deadline))
+        swept = asyncio.ensure_future(sweep(addresses[0], settings.port, ports, deadline))
     result = await tcp
     run.add(result)
-    if ports is not None:
+    if swept is not None:
         if result.status == "ok":
-            ports.cancel()
+            swept.cancel()
         else:
-            run.add(await ports)
+            run.add(await swept)
     return result.status == "ok"
 
 
-async def _probe_all(settings: AccountSettings, run: ProbeRun, redact: Redactor) -> None:
+async def _probe_all(settings: AccountSettings, run: ProbeRun, redact: Redactor, ports: list[tuple[int, str]]) -> None:
     if not settings.host:
         for name in ("dns", "tcp", "smtp"):
             run.add(skipped(name, "no host configured"))
@@ -72,7 +72,7 @@ async def _probe_all(settings: AccountSettings, run: ProbeRun, redact: Redactor)
     if not settings.port_valid:
         run.add(skipped("tcp", f"port {settings.port} is not a TCP port"))
         return
-    if not await _connect(settings, addresses, run):
+    if not await _connect(settings, addresses, run, ports):
         return
     address = next(o.value for o in run.observations if o.name == "tcp.address")
     plan = Plan(
@@ -80,6 +80,7 @@ async def _probe_all(settings: AccountSettings, run: ProbeRun, redact: Redactor)
         user=settings.user, password=settings.password, oauth_token=settings.oauth_token,
         from_addr=settings.from_addr, to_addr=settings.to_addr, cafile=settings.cafile,
         send_message=settings.send_message,
+        implicit_tls_ports=frozenset(port for port, security in ports if security == "ssl"),
     )
     dialogue = await probe_smtp(plan, str(address), redact)
     run.results.extend(dialogue.results)
@@ -88,15 +89,24 @@ async def _probe_all(settings: AccountSettings, run: ProbeRun, redact: Redactor)
     run.delivered = dialogue.delivered
 
 
-def run_probes(settings: AccountSettings, redact: Redactor | None = None) -> ProbeRun:
-    """Every probe for the account; a run cut off by its deadline keeps what it had found."""
+def run_probes(
+    settings: AccountSettings, redact: Redactor | None = None, ports: list[tuple[int, str]] | None = None
+) -> ProbeRun:
+    """Every probe for the account; a run cut off by its deadline keeps what it had found.
+
+    ports: the submission ports from knowledge/ports.yaml as (port, security), in order of preference.
+    """
+    if ports is None:
+        from engine.knowledge import load_knowledge
+
+        ports = [(p.port, p.security) for p in load_knowledge(cached=True).ports]
     # DNS, connection and each dialogue step have their own timeouts; this only stops runaways.
     budget = settings.timeout * 4 + RUN_SLACK_SECONDS
     run = ProbeRun()
 
     async def bounded() -> None:
         try:
-            await asyncio.wait_for(_probe_all(settings, run, redact or Redactor()), budget)
+            await asyncio.wait_for(_probe_all(settings, run, redact or Redactor(), ports), budget)
         except asyncio.TimeoutError:
             run.add(skipped("run", f"the probes did not finish within {budget:g} s"))
 

@@ -39,6 +39,8 @@ class Plan:
     to_addr: str | None = None
     cafile: str | None = None
     send_message: bool = False
+    # Ports where `auto` means implicit TLS (knowledge/ports.yaml marks them ssl).
+    implicit_tls_ports: frozenset[int] = frozenset()
     # gethostname, not getfqdn: no lookup (and no DNS traffic) just to name ourselves.
     ehlo_name: str = field(default_factory=lambda: socket.gethostname() or "mailtriage.localdomain")
 
@@ -65,7 +67,7 @@ class Stop(Exception):
 
 
 def _implicit(plan: Plan) -> bool:
-    return plan.security == "ssl" or (plan.security == "auto" and plan.port == 465)
+    return plan.security == "ssl" or (plan.security == "auto" and plan.port in plan.implicit_tls_ports)
 
 
 async def probe_smtp(plan: Plan, address: str, redactor: object | None = None) -> Dialogue:
