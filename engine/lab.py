@@ -9,6 +9,7 @@ when it is closed. Certificates are issued with trustme when the server starts.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import random
 import shutil
@@ -27,6 +28,7 @@ import trustme
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 LAB_USER = "app@example.com"
+LAB_TOKEN = "lab-oauth-token"  # the only XOAUTH2 access token the lab accepts
 LAB_PASSWORD = "lab-password"  # the only password the lab accepts (healthy scenarios)
 LAB_SENDER = "app@example.com"  # allowed MAIL FROM
 LAB_RECIPIENT = "someone@example.com"  # accepted RCPT TO (any @example.com is local)
@@ -124,6 +126,18 @@ class _Handler:
             handled=False,
             message="535 5.7.8 Error: authentication failed: user name or password not accepted",
         )
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        """OAuth 2.0 bearer tokens (Microsoft 365, Google): the lab accepts LAB_TOKEN for LAB_USER."""
+        if self.spec.auth_refusal:
+            return AuthResult(success=False, handled=False, message=self.spec.auth_refusal)
+        try:
+            fields = base64.b64decode(args[1], validate=True).decode("utf-8").split("\x01")
+        except (IndexError, ValueError):
+            return AuthResult(success=False, handled=False, message="501 5.5.2 Cannot decode the XOAUTH2 response")
+        if f"user={LAB_USER}" in fields and f"auth=Bearer {LAB_TOKEN}" in fields:
+            return AuthResult(success=True, auth_data=LAB_USER)
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Username and token not accepted")
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]

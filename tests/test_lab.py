@@ -75,7 +75,7 @@ def test_healthy_greets_offers_starttls_then_auth_and_delivers_one_message():
 
             client.starttls(context=trusting(server))
             client.ehlo()
-            assert set(client.esmtp_features["auth"].upper().split()) == {"PLAIN", "LOGIN"}
+            assert set(client.esmtp_features["auth"].upper().split()) == {"PLAIN", "LOGIN", "XOAUTH2"}
             assert client.login(LAB_USER, LAB_PASSWORD)[0] == 235
             assert client.sendmail(LAB_SENDER, [LAB_RECIPIENT], MESSAGE) == {}
 

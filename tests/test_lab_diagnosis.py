@@ -138,3 +138,27 @@ def test_the_password_and_its_auth_encodings_never_leave_the_process(cli, tmp_pa
         for form in forms:
             assert form not in text
     assert any("AUTH PLAIN <redacted>" in text or "AUTH PLAIN &lt;redacted&gt;" in text for text in outputs)
+
+
+def test_xoauth2_with_an_access_token_authenticates_and_the_token_stays_secret(cli):
+    with lab.start("healthy") as server:
+        args = diagnose_args(server, "auth-required")  # the variant without a password
+        result = cli(*args, "--user", lab.LAB_USER, "--oauth-token-env", "TOKEN",
+                     environ={"TOKEN": lab.LAB_TOKEN})
+    report = json.loads(result.out)
+    facts = {(f["name"], f["value"]) for f in report["facts"]}
+    assert ("auth.mechanism", "XOAUTH2") in facts
+    assert ("auth.result", "ok") in facts
+    assert "C: AUTH XOAUTH2 <redacted>" in report["transcript"]
+    payload = base64.b64encode(f"user={lab.LAB_USER}\x01auth=Bearer {lab.LAB_TOKEN}\x01\x01".encode()).decode()
+    for text in (result.out, result.err):
+        assert lab.LAB_TOKEN not in text and payload not in text
+
+
+def test_a_wrong_access_token_is_a_rejected_login(cli):
+    with lab.start("healthy") as server:
+        args = diagnose_args(server, "auth-required")
+        result = cli(*args, "--user", lab.LAB_USER, "--oauth-token-env", "TOKEN", environ={"TOKEN": "expired-token"})
+    report = json.loads(result.out)
+    assert report["findings"][0]["id"] == "auth.credentials_rejected"
+    assert result.code == 1
