@@ -50,7 +50,7 @@ class Scenario:
 
 # --- aiosmtpd-based scenarios ----------------------------------------------------------------
 
-Certificate = Literal["trusted", "untrusted", "expired", "wrong-host"]
+Certificate = Literal["trusted", "untrusted", "expired", "expiring", "wrong-host"]
 
 
 @dataclass(frozen=True)
@@ -318,6 +318,8 @@ _TABLE: list[tuple[Scenario, _Smtp | _Raw]] = [
               "tls.certificate_untrusted", "starttls"), _Smtp(certificate="untrusted")),
     (Scenario("expired", "STARTTLS certificate from the trusted CA, expired yesterday",
               "tls.certificate_expired", "starttls"), _Smtp(certificate="expired")),
+    (Scenario("expiring-soon", "healthy, but the certificate expires in 5 days",
+              "tls.certificate_expiring", "starttls"), _Smtp(certificate="expiring")),
     (Scenario("wrong-host", "STARTTLS certificate for mail.other.test only",
               "tls.hostname_mismatch", "starttls"), _Smtp(certificate="wrong-host")),
     (Scenario("implicit-tls", "implicit TLS port; the client waits for a plain greeting (STARTTLS)",
@@ -357,9 +359,11 @@ def _server_tls(ca: trustme.CA, certificate: Certificate) -> ssl.SSLContext:
     issuer = trustme.CA() if certificate == "untrusted" else ca  # a CA the client never trusts
     names = ("mail.other.test",) if certificate == "wrong-host" else (SERVER_NAME, HOST)
     validity = {}
+    now = datetime.now(timezone.utc)
     if certificate == "expired":
-        now = datetime.now(timezone.utc)
         validity = {"not_before": now - timedelta(days=90), "not_after": now - timedelta(days=1)}
+    elif certificate == "expiring":
+        validity = {"not_before": now - timedelta(days=85), "not_after": now + timedelta(days=5, hours=12)}
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     issuer.issue_cert(*names, **validity).configure_cert(context)
     return context

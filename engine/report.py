@@ -183,6 +183,7 @@ def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any
         for c in session.inference.ruled_out
     ]
     data["unanswered"] = [q for q in data["questions"] if q["answer"] is None]
+    data["stage"] = session.facts.first("smtp.stage")
     data["errors"] = [f for f in data["findings"] if f["severity"] == "error"]
     return data
 

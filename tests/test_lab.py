@@ -498,7 +498,7 @@ def test_every_scenario_names_a_known_finding_and_a_client_security_mode():
 
 def test_the_brief_s_scenarios_are_all_there():
     assert set(SCENARIOS) == {
-        "healthy", "healthy-smtps", "bad-password", "account-disabled", "sender-not-allowed",
+        "healthy", "healthy-smtps", "expiring-soon", "bad-password", "account-disabled", "sender-not-allowed",
         "client-ip-refused", "relay-denied", "recipient-rejected", "tls-required", "auth-required",
         "no-starttls", "auth-after-tls", "self-signed", "expired", "wrong-host", "implicit-tls",
         "silent", "greeting-421", "greeting-554", "huge-greeting", "endless-reply", "drip",

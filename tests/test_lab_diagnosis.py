@@ -29,7 +29,7 @@ def diagnose_args(server: lab.LabServer, name: str, *extra: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", sorted(lab.SCENARIOS))
-def test_each_lab_scenario_is_diagnosed_as_the_fault_it_reproduces(cli, name):
+def test_each_lab_scenario_is_diagnosed_as_the_fault_it_reproduces(cli, kb, name):
     with lab.start(name) as server:
         started = time.monotonic()
         result = cli(*diagnose_args(server, name), environ={"LAB_PASSWORD": lab.LAB_PASSWORD})
@@ -42,13 +42,18 @@ def test_each_lab_scenario_is_diagnosed_as_the_fault_it_reproduces(cli, name):
         assert result.code == 0
         assert [f["severity"] for f in findings if f["severity"] == "error"] == []
         assert findings[0]["id"] == "connectivity.ok"
+    elif kb.findings[expected].severity != "error":
+        # A warning: mail still goes out, so the run passes, with the warning first.
+        assert result.code == 0
+        assert findings[0]["id"] == expected, [f["id"] for f in findings]
+        assert "connectivity.ok" in [f["id"] for f in findings]
     else:
         errors = [f for f in findings if f["severity"] == "error"]
         assert result.code == 1
         assert errors and errors[0]["id"] == expected, [f["id"] for f in findings]
         assert errors[0]["evidence"], "a finding without evidence"
     # Never a hang: a silent or hostile server is diagnosed within the timeout plus a second.
-    assert elapsed < TIMEOUT + 1.5, f"{name} took {elapsed:.2f} s"
+    assert elapsed < TIMEOUT + 1.0, f"{name} took {elapsed:.2f} s"
 
 
 REPLY_EVIDENCE = {

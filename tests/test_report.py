@@ -248,3 +248,17 @@ def test_the_text_summary_does_not_pass_terminal_control_sequences_from_pasted_t
     assert "after" in text  # the line is still shown, only its control characters are neutralised
     assert "\x1b" not in text
     assert "\x07" not in text
+
+
+def test_the_summary_says_where_the_dialogue_stopped_with_each_steps_time(kb):
+    from engine import lab
+
+    with lab.start("bad-password") as server:
+        settings = AccountSettings(host="127.0.0.1", port=server.port, security="starttls", cafile=str(server.cafile),
+                                   user="app@example.com", password="wrong", timeout=TIMEOUT)
+        outcome = diagnose_account(kb, settings, NoAsker(), {}, (), Redactor.for_credentials("app@example.com", "wrong"))
+    text = rendered(kb, outcome, "text")
+    line = next(l for l in text.splitlines() if l.startswith("SMTP dialogue"))
+    assert line.startswith("SMTP dialogue stopped at auth: ")
+    assert "tls ok (" in line and "auth fail (" in line
+    assert "SMTP dialogue stopped at auth" in rendered(kb, outcome, "md")

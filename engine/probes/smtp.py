@@ -190,9 +190,9 @@ def _tls_established(plan: Plan, d: Dialogue, ssl_object: ssl.SSLObject | None) 
     d.fact("tls.handshake", "ok", None, "tls")
     d.fact("tls.verify", "ok", f"certificate of {plan.host} verified", "tls")
     d.observations.extend(tlsmod.session_facts(ssl_object))
-    der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
-    if der:
-        d.observations.extend(tlsmod.certificate_facts(tlsmod.parse_certificate(der), plan.host))
+    peer = ssl_object.getpeercert() if ssl_object else None
+    if peer:
+        d.observations.extend(tlsmod.certificate_facts(tlsmod.from_verified(peer), plan.host))
 
 
 async def _read(wire: Wire, d: Dialogue, stage: str, deadline: float) -> Reply:

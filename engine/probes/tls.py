@@ -7,9 +7,6 @@ import ipaddress
 import ssl
 from dataclasses import dataclass
 
-from cryptography import x509
-from cryptography.x509.oid import ExtensionOID, NameOID
-
 from engine.facts import Observation
 
 # OpenSSL's X509_V_ERR_* numbers that tell the kinds of failure apart.
@@ -63,7 +60,40 @@ class CertInfo:
         return (self.not_after - now).days
 
 
+# The ssl module spells attribute names out; RFC 4514 strings (and cryptography) abbreviate.
+_SHORT = {
+    "commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C",
+    "localityName": "L", "stateOrProvinceName": "ST", "domainComponent": "DC",
+}
+
+
+def from_verified(peer: dict) -> CertInfo:
+    """A verified certificate as the ssl module decodes it; no cryptography import needed."""
+    names = [value for kind, value in peer.get("subjectAltName", ()) if kind in ("DNS", "IP Address")]
+    if not names:
+        names = [value for rdn in peer.get("subject", ()) for key, value in rdn if key == "commonName"]
+
+    def rfc4514(name: tuple) -> str:
+        return ",".join(f"{_SHORT.get(key, key)}={value}" for rdn in reversed(name) for key, value in rdn)
+
+    def when(text: str) -> dt.datetime:
+        return dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), dt.timezone.utc)
+
+    return CertInfo(
+        subject=rfc4514(peer.get("subject", ())),
+        issuer=rfc4514(peer.get("issuer", ())),
+        names=names,
+        not_before=when(peer["notBefore"]),
+        not_after=when(peer["notAfter"]),
+        self_signed=peer.get("issuer") == peer.get("subject"),
+    )
+
+
 def parse_certificate(der: bytes) -> CertInfo:
+    """An unverified certificate (the second look), decoded with cryptography."""
+    from cryptography import x509
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
     cert = x509.load_der_x509_certificate(der)
     names: list[str] = []
     try:
