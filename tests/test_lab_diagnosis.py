@@ -167,3 +167,26 @@ def test_a_wrong_access_token_is_a_rejected_login(cli):
     report = json.loads(result.out)
     assert report["findings"][0]["id"] == "auth.credentials_rejected"
     assert result.code == 1
+
+
+def test_auto_security_never_sends_the_password_over_an_unencrypted_connection(cli):
+    with lab.start("no-starttls") as server:
+        args = diagnose_args(server, "no-starttls")
+        args[args.index("--security") + 1] = "auto"
+        result = cli(*args, environ={"LAB_PASSWORD": lab.LAB_PASSWORD})
+    report = json.loads(result.out)
+    assert not any(line.startswith("C: AUTH") for line in report["transcript"])
+    facts = {(f["name"], f["value"]) for f in report["facts"]}
+    assert ("tls.auto_choice", "none") in facts
+    assert ("auth.result", "withheld_cleartext") in facts
+    assert report["findings"][0]["id"] == "tls.starttls_not_offered"
+
+
+def test_security_none_sends_the_password_in_the_clear_only_because_it_was_asked(cli):
+    with lab.start("no-starttls") as server:
+        args = diagnose_args(server, "no-starttls")
+        args[args.index("--security") + 1] = "none"
+        result = cli(*args, environ={"LAB_PASSWORD": lab.LAB_PASSWORD})
+    report = json.loads(result.out)
+    assert "C: AUTH PLAIN <redacted>" in report["transcript"]
+    assert ("auth.result", "ok") in {(f["name"], f["value"]) for f in report["facts"]}

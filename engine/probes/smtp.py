@@ -103,6 +103,8 @@ async def _open(plan: Plan, address: str, d: Dialogue, loop: asyncio.AbstractEve
     watch = Stopwatch()
     implicit = _implicit(plan)
     d.fact("tls.mode", "implicit" if implicit else ("starttls" if plan.security in ("auto", "starttls") else "none"))
+    if implicit and plan.security == "auto":
+        d.fact("tls.auto_choice", "implicit", f"security auto: port {plan.port} speaks implicit TLS (knowledge/ports.yaml)", "tls")
     if implicit:
         wire = await _connect_tls(plan, address, d, deadline)
     else:
@@ -294,15 +296,26 @@ async def _dialogue(plan: Plan, address: str, wire: Wire, d: Dialogue, loop: asy
         return loop.time() + plan.timeout
 
     extensions = await _ehlo(plan, wire, d, deadline(), "")
-    if not _implicit(plan) and plan.security in ("auto", "starttls"):
+    encrypted = _implicit(plan)
+    if not encrypted and plan.security in ("auto", "starttls"):
         if "STARTTLS" in extensions:
             wire = await _starttls(plan, address, wire, d, deadline(), loop)
             extensions = await _ehlo(plan, wire, d, deadline(), "_tls")
+            encrypted = True
+            if plan.security == "auto":
+                d.fact("tls.auto_choice", "starttls", "security auto: the server offers STARTTLS, so it was used", "tls")
         elif plan.security == "starttls":
             d.stage = "tls"
             d.fact("tls.handshake", "not_offered", "EHLO reply lacks STARTTLS", "tls")
             raise Stop
-    if plan.user:
+        else:
+            d.fact("tls.auto_choice", "none", "security auto: the server does not offer STARTTLS; no TLS", "tls")
+    if plan.user and not encrypted and plan.security != "none":
+        # Only an explicit --security none sends a password over an unencrypted connection.
+        d.stage = "auth"
+        d.fact("auth.result", "withheld_cleartext", "the connection is not encrypted, so the password was not sent (use --security none to send it anyway)", "auth")
+        d.result("auth", False, Stopwatch(), "password withheld: the connection is not encrypted")
+    elif plan.user:
         await _auth(plan, wire, d, extensions, deadline())
     if plan.from_addr:
         await _envelope(plan, wire, d, deadline())
