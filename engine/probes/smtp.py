@@ -452,31 +452,26 @@ async def _auth(plan: Plan, wire: Wire, d: Dialogue, extensions: dict[str, str],
 
 
 async def _envelope(plan: Plan, wire: Wire, d: Dialogue, deadline: float) -> None:
-    d.stage = "mail"
-    watch = Stopwatch()
-    reply = await _command(wire, d, "mail", f"MAIL FROM:<{plan.from_addr}>", deadline)
-    _envelope_facts(d, "mail", reply)
-    d.result("mail", reply.positive, watch, reply.shown())
-    if not reply.positive:
-        raise Stop
+    await _envelope_step(wire, d, "mail", f"MAIL FROM:<{plan.from_addr}>", deadline)
     if not plan.to_addr:
         return
-    d.stage = "rcpt"
-    watch = Stopwatch()
-    reply = await _command(wire, d, "rcpt", f"RCPT TO:<{plan.to_addr}>", deadline)
-    _envelope_facts(d, "rcpt", reply)
-    d.result("rcpt", reply.positive, watch, reply.shown())
-    if not reply.positive:
-        raise Stop
+    await _envelope_step(wire, d, "rcpt", f"RCPT TO:<{plan.to_addr}>", deadline)
     if plan.send_message:
         await _data(plan, wire, d, deadline)
 
 
-def _envelope_facts(d: Dialogue, step: str, reply: Reply) -> None:
+async def _envelope_step(wire: Wire, d: Dialogue, step: str, line: str, deadline: float) -> None:
+    """MAIL FROM or RCPT TO: the reply's facts, and the end of the dialogue if refused."""
+    d.stage = step
+    watch = Stopwatch()
+    reply = await _command(wire, d, step, line, deadline)
     d.fact(f"envelope.{step}_code", reply.code, reply.shown(), step)
     d.fact(f"envelope.{step}_reply", reply.text, reply.shown(), step)
     _enhanced(d, f"envelope.{step}_enhanced", reply, step)
     d.fact(f"envelope.{step}", "ok" if reply.positive else "rejected", reply.shown(), step)
+    d.result(step, reply.positive, watch, reply.shown())
+    if not reply.positive:
+        raise Stop
 
 
 async def _data(plan: Plan, wire: Wire, d: Dialogue, deadline: float) -> None:
