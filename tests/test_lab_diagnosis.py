@@ -190,3 +190,13 @@ def test_security_none_sends_the_password_in_the_clear_only_because_it_was_asked
     report = json.loads(result.out)
     assert "C: AUTH PLAIN <redacted>" in report["transcript"]
     assert ("auth.result", "ok") in {(f["name"], f["value"]) for f in report["facts"]}
+
+
+@pytest.mark.parametrize("name", ["huge-greeting", "endless-reply", "garbage"])
+def test_a_flooding_server_is_read_only_as_far_as_the_line_bounds_allow(cli, name):
+    # The 1 MB greeting and the endless reply would fill memory if read to the end.
+    with lab.start(name) as server:
+        result = cli(*diagnose_args(server, name), environ={"LAB_PASSWORD": lab.LAB_PASSWORD})
+    facts = {f["name"]: f["value"] for f in json.loads(result.out)["facts"]}
+    assert facts["smtp.failure"] == "protocol"
+    assert facts["smtp.bytes_received"] <= 16 * 1024
