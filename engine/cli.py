@@ -14,7 +14,6 @@ import difflib
 import ipaddress
 import enum
 import io
-import json
 import sys
 import tempfile
 import traceback
@@ -26,6 +25,7 @@ from engine import __version__
 from engine.knowledge import Knowledge, KnowledgeInvalid, load_knowledge
 from engine.redact import Redactor
 from engine.session import AnswerError, Asker, NoAsker, check_answers
+from engine.sessionfile import SessionFileError
 from engine.settings import AccountSettings
 from engine.textinput import TextInputError, read_lines
 from engine.yamlfile import YamlError, load
@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         with contextlib.redirect_stdout(env.stdout):  # --help and --version go to the injected stream
             args = build_parser().parse_args(argv)
         return int(_dispatch(args, env, redact))
-    except BadInput as exc:
+    except (BadInput, SessionFileError) as exc:
         print(redact(f"mailtriage: {exc}" if not str(exc).startswith("mailtriage") else str(exc)), file=env.stderr)
         return Exit.BAD_INPUT
     except KnowledgeInvalid as exc:
@@ -358,6 +358,7 @@ def _prompt_password(user: str, env: Environment) -> str | None:
 
 
 def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
+    from engine import sessionfile
     from engine.pipeline import diagnose_account
 
     if not args.host:
@@ -370,7 +371,7 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
     redact.secrets = Redactor.for_credentials(args.user, password, token).secrets
     if args.cafile and not Path(args.cafile).is_file():
         raise BadInput(f"--cafile {args.cafile}: no such file")
-    previous = _load_session(args.session) if args.session else {}
+    previous = sessionfile.load_answers(args.session) if args.session else {}
     answers = _answers(args, kb, previous)
     settings = AccountSettings(
         host=args.host, port=args.port, security=args.security, user=args.user, password=password,
@@ -382,37 +383,8 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
     outcome = diagnose_account(kb, settings, asker, answers, log_lines, redact)
     code = _present(args, env, kb, outcome, redact)
     if args.session:
-        _save_session(args.session, outcome, redact)
+        sessionfile.save(args.session, outcome, redact)
     return code
-
-
-def _load_session(path: str) -> dict[str, Any]:
-    if not Path(path).exists():
-        return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"cannot read session file {path}: {exc}") from None
-    answers = data.get("answers") if isinstance(data, dict) else None
-    if not isinstance(answers, dict):
-        raise BadInput(f"{path}: not a mailtriage session file (no 'answers' mapping)")
-    return {k: v for k, v in answers.items() if v is not None}
-
-
-def _save_session(path: str, outcome: Any, redact: Redactor) -> None:
-    from engine.report import scrub
-
-    data = {
-        "schema": "mailtriage.session/1",
-        "target": outcome.target,
-        "answers": {q.question.id: q.answer for q in outcome.session.questions},
-        "findings": [c.finding for c in outcome.session.inference.findings],
-        "facts": [{"name": o.name, "value": o.value, "source": o.source} for o in outcome.session.facts.items],
-    }
-    try:
-        Path(path).write_text(json.dumps(scrub(data, redact), indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"cannot write session file {path}: {exc.strerror or exc}") from None
 
 
 def _present(args: argparse.Namespace, env: Environment, kb: Knowledge, outcome: Any, redact: Redactor) -> Exit:
