@@ -199,8 +199,8 @@ def _dispatch(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
             # lint and test always read every file; list and explain may use the cache.
             kb = _knowledge(args, cached=args.action in ("list", "explain"))
             return Exit(cli_knowledge.run(args.action, kb, env, getattr(args, "ident", None)))
-        except LookupError as exc:
-            raise BadInput(str(exc.args[0])) from None
+        except cli_knowledge.UnknownId as exc:
+            raise BadInput(str(exc)) from None
     if args.command == "analyze-log":
         return _analyze_log(args, env, redact)
     if args.command == "lab":

@@ -9,6 +9,10 @@ import difflib
 from engine.knowledge import Knowledge, display
 
 
+class UnknownId(Exception):
+    """`knowledge explain` was given an id that names no finding or rule."""
+
+
 def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
     out = env.stdout
     if action == "explain":
@@ -75,7 +79,7 @@ def _explain(kb: Knowledge, ident: str, out: Any) -> None:
     if spec is None:
         close = difflib.get_close_matches(ident, [*kb.findings, *kb.rules], n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise LookupError(f"knowledge explain: no finding or rule '{ident}'{hint}")
+        raise UnknownId(f"knowledge explain: no finding or rule '{ident}'{hint}")
     contact = spec.contact if isinstance(spec.contact, str) else (
         ", ".join(f"{k} -> {v}" for k, v in spec.contact.cases.items()) + f", otherwise {spec.contact.otherwise} (by {spec.contact.by})"
     )
