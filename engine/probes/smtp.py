@@ -110,6 +110,18 @@ async def _open(plan: Plan, address: str, d: Dialogue, loop: asyncio.AbstractEve
     else:
         reader, writer = await _connect(plan, address, d, deadline, ssl_ctx=None)
         wire = Wire(reader, writer, d.transcript)
+    try:
+        await _greeting(plan, address, wire, d, deadline, loop, implicit, watch)
+    except Stop:
+        await wire.close()  # the caller never gets this wire, so it cannot close it
+        raise
+    return wire
+
+
+async def _greeting(
+    plan: Plan, address: str, wire: Wire, d: Dialogue, deadline: float,
+    loop: asyncio.AbstractEventLoop, implicit: bool, watch: Stopwatch,
+) -> None:
     d.stage = "greeting"
     greeting_watch = Stopwatch()
     if implicit:
@@ -123,7 +135,6 @@ async def _open(plan: Plan, address: str, d: Dialogue, loop: asyncio.AbstractEve
     d.result("greeting", greeting.code == 220, watch, greeting.shown())
     if greeting.code != 220:
         raise Stop
-    return wire
 
 
 async def _connect(plan: Plan, address: str, d: Dialogue, deadline: float, ssl_ctx: ssl.SSLContext | None):
@@ -242,7 +253,7 @@ async def _tls_hello(plan: Plan, address: str, deadline: float) -> bool:
         )
     except (asyncio.TimeoutError, OSError, ssl.SSLError):
         return False
-    writer.close()
+    writer.transport.abort()  # the handshake was the question; no need to close politely
     return True
 
 
@@ -372,32 +383,32 @@ async def _verify_failed(plan: Plan, address: str, d: Dialogue, exc: ssl.SSLCert
 async def _fetch_certificate(plan: Plan, address: str, deadline: float, implicit: bool) -> bytes | None:
     """The certificate as served, without trusting it; no credentials go over that connection."""
     loop = asyncio.get_running_loop()
-    look = Dialogue()
+    writer: asyncio.StreamWriter | None = None
     try:
         if implicit:
-            reader, writer = await asyncio.wait_for(
+            _, writer = await asyncio.wait_for(
                 asyncio.open_connection(address, plan.port, ssl=tlsmod.context(None, verify=False), server_hostname=plan.host),
                 max(deadline - loop.time(), 0.01),
             )
         else:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(address, plan.port), max(deadline - loop.time(), 0.01))
-            wire = Wire(reader, writer, look.transcript)
+            wire = Wire(reader, writer, Transcript())
             await wire.reply(deadline)
             await wire.command(f"EHLO {plan.ehlo_name}", deadline)
-            reply = await wire.command("STARTTLS", deadline)
-            if reply.code != 220:
-                writer.close()
+            if (await wire.command("STARTTLS", deadline)).code != 220:
                 return None
             await asyncio.wait_for(
                 writer.start_tls(tlsmod.context(None, verify=False), server_hostname=plan.host),
                 max(deadline - loop.time(), 0.01),
             )
         ssl_object = writer.get_extra_info("ssl_object")
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
-        writer.close()
-        return der
+        return ssl_object.getpeercert(binary_form=True) if ssl_object else None
     except (asyncio.TimeoutError, OSError, ssl.SSLError, WireError):
         return None
+    finally:
+        if writer is not None:
+            # A look, not a session: drop the connection at once rather than wait for TLS close.
+            writer.transport.abort()
 
 
 def _b64(text: str) -> str:

@@ -161,3 +161,6 @@ class Wire:
             await asyncio.wait_for(self.writer.wait_closed(), 0.5)
         except (asyncio.TimeoutError, ConnectionError, OSError, ssl.SSLError):
             pass  # closing is a courtesy; the diagnosis is already made
+        # A TLS close that did not finish in time must not leak the socket; on a transport that
+        # is already closed, abort does nothing.
+        self.writer.transport.abort()
