@@ -19,7 +19,12 @@ def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
         _explain(kb, ident or "", out)
         return 0
     if action == "lint":
-        # Loading already validated everything; reaching here means it is clean.
+        # Loading already validated everything else; timing patterns is lint's own, slower check.
+        from engine.knowledge import KnowledgeInvalid, check_backtracking
+
+        slow = check_backtracking(kb)
+        if slow:
+            raise KnowledgeInvalid(slow)
         roots = ", ".join(display(r) for r in kb.roots)
         out.write(
             f"knowledge OK: {len(kb.rules)} rules, {len(kb.findings)} findings, {len(kb.questions)} questions, "

@@ -325,6 +325,26 @@ def _load_layer(root: Path, reader: _Reader, kb: Knowledge) -> None:
                 kb.scenarios[scenario.id] = scenario
 
 
+def check_backtracking(kb: Knowledge) -> list[Problem]:
+    """Signature patterns that are slow on a long, nearly matching line (run by `knowledge lint`)."""
+    from engine import redos
+
+    jobs = [
+        (ident, sig.pattern, re.IGNORECASE if sig.ignore_case else 0, sig.examples.match)
+        for ident, sig in kb.signatures.items()
+    ]
+    problems = []
+    for slow in redos.find_slow(jobs):
+        where = kb.where[("signature", slow.ident)].sub("pattern")
+        took = f"over {slow.seconds:g} s" if slow.seconds >= redos.HANG_SECONDS else f"{slow.seconds * 1000:.0f} ms"
+        problems.append(Problem(where.path, where.line, (
+            f"signature '{slow.ident}' backtracks catastrophically: {took} on a "
+            f"{redos.LINE // 1024} KB line starting {slow.sample[:40]!r} (limit {redos.LIMIT_SECONDS * 1000:.0f} ms); "
+            "avoid nested or adjacent quantifiers over the same characters"
+        )))
+    return problems
+
+
 # --- cross-file checks ------------------------------------------------------------------------
 
 GROUP_REF = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
