@@ -11,6 +11,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import argparse  # noqa: E402
 import contextlib
 import difflib
+import itertools
 import ipaddress
 import enum
 import io
@@ -19,7 +20,7 @@ import tempfile
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Sequence, TextIO
+from typing import Any, BinaryIO, Iterator, Sequence, TextIO
 
 from engine import __version__
 from engine.knowledge import Knowledge, KnowledgeInvalid, load_knowledge
@@ -27,6 +28,7 @@ from engine.redact import Redactor
 from engine.session import AnswerError, Asker, NoAsker, check_answers
 from engine.sessionfile import SessionFileError
 from engine.settings import AccountSettings
+from engine.signatures import Line
 from engine.textinput import TextInputError, read_lines
 from engine.yamlfile import YamlError, load
 
@@ -164,7 +166,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         with contextlib.redirect_stdout(env.stdout):  # --help and --version go to the injected stream
             args = build_parser().parse_args(argv)
         return int(_dispatch(args, env, redact))
-    except (BadInput, SessionFileError) as exc:
+    except (BadInput, SessionFileError, TextInputError) as exc:
         print(redact(f"mailtriage: {exc}" if not str(exc).startswith("mailtriage") else str(exc)), file=env.stderr)
         return Exit.BAD_INPUT
     except KnowledgeInvalid as exc:
@@ -300,16 +302,19 @@ def _asker(args: argparse.Namespace, env: Environment, stdin_used: bool) -> Aske
     return TerminalAsker(env.stdin, Console(file=env.stderr, highlight=False))
 
 
-def _lines(sources: list[str], env: Environment) -> list:
-    lines = []
+def _lines(sources: list[str], env: Environment) -> Iterator[Line]:
+    """The lines of every source, streamed: a gigabyte log is never held in memory."""
     for source in sources:
-        try:
-            # Touch stdin only for '-': a terminal's stdin is for answering questions.
-            stdin = env.stdin_bytes() if source == "-" else io.BytesIO()
-            lines.extend(read_lines(source, stdin))
-        except TextInputError as exc:
-            raise BadInput(str(exc)) from None
-    return lines
+        if source != "-":
+            try:
+                Path(source).open("rb").close()  # say now, not after the probes, that it cannot be read
+            except OSError as exc:
+                raise BadInput(f"cannot read {source}: {exc.strerror or exc}") from None
+    return itertools.chain.from_iterable(
+        # Touch stdin only for '-': a terminal's stdin is for answering questions.
+        read_lines(source, env.stdin_bytes() if source == "-" else io.BytesIO())
+        for source in sources
+    )
 
 
 def _analyze_log(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
@@ -378,7 +383,7 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
         oauth_token=token, **{"from": args.from_addr, "to": args.to_addr}, timeout=args.timeout,
         resolver=args.resolver, cafile=args.cafile, send_message=args.send_test_message,
     )
-    log_lines = _lines(args.log, env)
+    log_lines = _lines(args.log, env) if args.log else None
     asker = _asker(args, env, "-" in args.log)
     outcome = diagnose_account(kb, settings, asker, answers, log_lines, redact)
     code = _present(args, env, kb, outcome, redact)

@@ -53,15 +53,14 @@ def diagnose_account(
     settings: AccountSettings,
     asker: Asker,
     answers: dict[str, FactValue] | None = None,
-    log_lines: Iterable[Line] = (),
+    log_lines: Iterable[Line] | None = None,
     redact: Redactor | None = None,
 ) -> Outcome:
     facts = FactSet()
     facts.extend(settings.observations())
     probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports])
     facts.extend(probes.observations)
-    lines = list(log_lines)
-    if lines:
-        facts.extend(mine(kb, lines, redact).observations)
+    if log_lines is not None:
+        facts.extend(mine(kb, log_lines, redact).observations)
     session = run_session(kb, facts, asker, answers)
     return Outcome(session, probes.results, settings.target(), probes.transcript, probes.delivered)

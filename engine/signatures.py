@@ -11,6 +11,9 @@ from engine.facts import FactValue, Observation
 from engine.knowledge import GROUP_REF, Knowledge
 
 MAX_EVIDENCE = 400  # characters of a matched line kept as evidence
+# Lines kept as evidence per signature; later hits are counted, not kept, so memory stays
+# bounded however many times a gigabyte log repeats the same error.
+MAX_HITS_PER_SIGNATURE = 20
 
 
 @dataclass(frozen=True)
@@ -32,19 +35,26 @@ class Matcher:
         ]
         return cls(compiled, kb)
 
-    def match_line(self, line: Line) -> list[Observation]:
-        found: list[Observation] = []
-        for sig, regex in self.compiled:
-            hit = regex.search(line.text)
-            if hit is None:
+    def hits(self, line: Line) -> list[tuple[s.SignatureSpec, re.Match[str]]]:
+        return [(sig, hit) for sig, regex in self.compiled if (hit := regex.search(line.text)) is not None]
+
+    def observations(
+        self, line: Line, sig: s.SignatureSpec, hit: re.Match[str], redact: Callable[[str], str]
+    ) -> list[Observation]:
+        """The facts one hit yields; the line is redacted before it becomes evidence."""
+        evidence = redact(line.text.strip()[:MAX_EVIDENCE])
+        found = []
+        for name, raw in sig.facts.items():
+            value = self._value(name, raw, hit)
+            if value is None:
                 continue
-            evidence = line.text.strip()[:MAX_EVIDENCE]
-            for name, raw in sig.facts.items():
-                value = self._value(name, raw, hit)
-                if value is None:
-                    continue
-                found.append(Observation(name, value, "log", evidence, line.origin))
+            if isinstance(value, str):
+                value = redact(value)
+            found.append(Observation(name, value, "log", evidence, line.origin))
         return found
+
+    def match_line(self, line: Line, redact: Callable[[str], str] = str) -> list[Observation]:
+        return [obs for sig, hit in self.hits(line) for obs in self.observations(line, sig, hit, redact)]
 
     def _value(self, name: str, raw: FactValue, hit: re.Match[str]) -> FactValue | None:
         ref = GROUP_REF.match(raw) if isinstance(raw, str) else None
@@ -72,14 +82,18 @@ def mine(kb: Knowledge, lines: Iterable[Line], redact: Callable[[str], str] | No
     """Every fact the signatures find in the lines, plus how much was read and matched."""
     matcher = Matcher.for_knowledge(kb)
     observations: list[Observation] = []
+    kept: dict[str, int] = {}
     read = matched = 0
     for line in lines:
         read += 1
-        text = redact(line.text) if redact else line.text
-        hits = matcher.match_line(Line(text, line.origin))
-        if hits:
-            matched += 1
-            observations.extend(hits)
+        hits = matcher.hits(line)
+        if not hits:
+            continue
+        matched += 1
+        for sig, hit in hits:
+            kept[sig.id] = kept.get(sig.id, 0) + 1
+            if kept[sig.id] <= MAX_HITS_PER_SIGNATURE:
+                observations.extend(matcher.observations(line, sig, hit, redact or str))
     observations.append(Observation("log.lines", read, "log"))
     observations.append(Observation("log.matched", matched, "log"))
     return TextFacts(observations, read, matched)

@@ -176,3 +176,14 @@ def test_a_log_alone_reaches_the_same_diagnosis_as_a_probe(kb):
     [finding] = outcome.session.inference.findings
     assert finding.finding == "network.connection_timeout"
     assert [(o.value, o.origin) for o in finding.evidence] == [("timeout", "err.txt:2")]
+
+
+def test_a_log_repeating_one_error_keeps_only_the_first_hits_as_evidence_but_counts_all(kb):
+    from engine.signatures import MAX_HITS_PER_SIGNATURE
+
+    lines = (Line("java.net.ConnectException: Connection refused (Connection refused)", f"app.log:{n}") for n in range(1, 10_001))
+    result = mine(kb, lines)
+    refused = [o for o in result.observations if o.name == "tcp.connect"]
+    assert len(refused) == MAX_HITS_PER_SIGNATURE
+    assert refused[0].origin == "app.log:1"
+    assert (result.lines_read, result.lines_matched) == (10_000, 10_000)
