@@ -184,8 +184,20 @@ def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any
     ]
     data["unanswered"] = [q for q in data["questions"] if q["answer"] is None]
     data["stage"] = session.facts.first("smtp.stage")
+    data["unmatched_text"] = _unmatched_text(kb, session)
     data["errors"] = [f for f in data["findings"] if f["severity"] == "error"]
     return data
+
+
+def _unmatched_text(kb: Knowledge, session: SessionResult) -> dict[str, Any] | None:
+    """When pasted text matched no signature: what was read and what was looked for."""
+    read, matched = session.facts.first("log.lines"), session.facts.first("log.matched")
+    if not read or matched:
+        return None
+    families: dict[str, list[str]] = {}
+    for ident, sig in kb.signatures.items():
+        families.setdefault(kb.where[("signature", ident)].path.stem, []).append(sig.description)
+    return {"lines": read, "signatures": len(kb.signatures), "families": sorted(families)}
 
 
 def _environment(html: bool) -> jinja2.Environment:

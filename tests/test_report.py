@@ -262,3 +262,20 @@ def test_the_summary_says_where_the_dialogue_stopped_with_each_steps_time(kb):
     assert line.startswith("SMTP dialogue stopped at auth: ")
     assert "tls ok (" in line and "auth fail (" in line
     assert "SMTP dialogue stopped at auth" in rendered(kb, outcome, "md")
+
+
+def test_text_that_matches_nothing_says_so_lists_what_was_looked_for_and_suggests_diagnose(kb):
+    outcome = from_text(kb, "The weather is fine today.", "Nothing to see here.")
+    assert outcome.session.inference.findings == []
+    for fmt in ("text", "md", "html"):
+        text = rendered(kb, outcome, fmt)
+        assert "the text matched no known error" in text
+        assert "Nothing in the 2 lines of text matched a known error" in text
+        assert f"{len(kb.signatures)} error signatures" in text
+        assert "network" in text  # the family of the shipped connection signatures
+        assert "mailtriage diagnose --host HOST" in text
+
+
+def test_recognised_text_has_no_not_recognised_section(kb):
+    text = rendered(kb, from_text(kb, "java.net.ConnectException: Connection refused"), "text")
+    assert "matched a known error" not in text
