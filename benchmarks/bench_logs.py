@@ -1,0 +1,141 @@
+"""A large application log with a few real errors buried in it: mailtriage analyze-log vs grep.
+
+Both read the same generated file in the same run, with the same pattern set (the shipped
+signatures, translated to POSIX ERE for grep). Prints each median, the ratio, and
+mailtriage's peak memory; it asserts nothing.
+
+    .venv/bin/python benchmarks/bench_logs.py [--megabytes 200] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from engine.knowledge import load_knowledge
+
+BURIED = [
+    "javax.mail.AuthenticationFailedException: 535 5.7.8 Error: authentication failed",
+    "java.net.UnknownHostException: smtp.example.invalid",
+    "com.sun.mail.util.MailConnectException: Couldn't connect to host, port: smtp.example.com, 25; timeout -1;",
+    "java.net.ConnectException: Connection refused (Connection refused)",
+    "javax.net.ssl.SSLHandshakeException: PKIX path building failed",
+]
+NOISE = [
+    "{ts} INFO  [http-nio-8080-exec-{n}] c.e.app.OrderService - order {n} processed in {ms} ms",
+    "{ts} DEBUG [pool-{n}-thread-1] c.e.app.cache.Store - cache hit ratio 0.{ms}",
+    "{ts} WARN  [scheduler-1] c.e.app.Jobs - job nightly-{n} ran {ms} ms late",
+    "\tat com.example.app.service.Handler.process(Handler.java:{n})",
+    "{ts} INFO  [main] o.s.web.servlet.DispatcherServlet - Completed initialization in {ms} ms",
+]
+
+
+def generate(path: Path, megabytes: int) -> int:
+    """Write the log; return how many error lines were buried in it."""
+    rng = random.Random(7)
+    target = megabytes * 1024 * 1024
+    buried = 0
+    with path.open("w", encoding="utf-8") as out:
+        written = 0
+        while written < target:
+            block = []
+            for _ in range(2000):
+                line = rng.choice(NOISE).format(ts="2026-11-28 10:15:42,123", n=rng.randint(1, 9999), ms=rng.randint(1, 999))
+                block.append(line)
+            if rng.random() < 0.02:
+                block.append(rng.choice(BURIED))
+                buried += 1
+            text = "\n".join(block) + "\n"
+            out.write(text)
+            written += len(text)
+    return buried
+
+
+def to_ere(pattern: str, ignore_case: bool) -> str:
+    """Python regex -> POSIX ERE for GNU grep, for the constructs the signatures use."""
+    if pattern.startswith("(?i)"):
+        pattern, ignore_case = pattern[4:], True
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            mapped = {"d": "[0-9]", "s": "[[:space:]]", "S": "[^[:space:]]", "w": "[[:alnum:]_]"}.get(nxt)
+            if mapped and in_class:
+                mapped = {"d": "0-9", "s": "[:space:]", "w": "[:alnum:]_"}.get(nxt, mapped)
+            out.append(mapped or pattern[i : i + 2])
+            i += 2
+            continue
+        if not in_class and pattern.startswith("(?P<", i):
+            i = pattern.index(">", i) + 1
+            out.append("(")
+            continue
+        if not in_class and pattern.startswith("(?:", i):
+            out.append("(")
+            i += 3
+            continue
+        if c == "[" and not in_class:
+            in_class = True
+        elif c == "]" and in_class:
+            in_class = False
+        if ignore_case and c.isalpha() and c.isascii():
+            out.append(f"{c.lower()}{c.upper()}" if in_class else f"[{c.lower()}{c.upper()}]")
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def timed(argv: list[str]) -> tuple[float, str, float]:
+    """Wall time, standard output, and this child's own peak memory in MB."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        proc.returncode = 0  # reaped by wait4 above
+        out.seek(0)
+        return elapsed, out.read().decode(), usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--megabytes", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    kb = load_knowledge()
+    with tempfile.TemporaryDirectory() as tmp:
+        log, patterns = Path(tmp) / "app.log", Path(tmp) / "patterns.txt"
+        buried = generate(log, args.megabytes)
+        ere = [to_ere(s.pattern, s.ignore_case) for s in kb.signatures.values()]
+        patterns.write_text("\n".join(ere) + "\n", encoding="utf-8")
+        for p in ere:
+            re.compile(p.replace("[[:space:]]", r"\s").replace("[[:alnum:]_]", r"\w"))  # sanity: still a regex
+        grep = ["grep", "-E", "-c", "-f", str(patterns), str(log)]
+        mailtriage = [sys.executable, "-m", "engine", "analyze-log", str(log), "--format", "json", "--non-interactive"]
+        times: dict[str, list[float]] = {"grep": [], "mailtriage": []}
+        grep_count, peak_mb = "", 0.0
+        for _ in range(args.runs):
+            elapsed, grep_count, _ = timed(grep)
+            times["grep"].append(elapsed)
+            elapsed, _, rss = timed(mailtriage)
+            times["mailtriage"].append(elapsed)
+            peak_mb = max(peak_mb, rss)
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    print(f"{args.megabytes} MB log, {buried} error lines buried, {len(ere)} patterns, {args.runs} runs (median s)")
+    print(f"  grep -E -c   {medians['grep']:7.2f} s   ({grep_count.strip()} matching lines)")
+    print(f"  mailtriage   {medians['mailtriage']:7.2f} s")
+    print(f"  mailtriage / grep = {medians['mailtriage'] / medians['grep']:.2f}x  (target <= 2x)")
+    print(f"  mailtriage peak memory: {peak_mb:.0f} MB (target < 100 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""The literal text a regex cannot match without: a cheap str.find before the expensive search.
+
+A pattern like ``Relay access denied|relaying denied`` can only match a line that contains one
+of its literals; finding those with str.find (which scans at memory speed) and running the
+regex only on the few lines found is what lets a large log be read at nearly grep's pace.
+"""
+
+from __future__ import annotations
+
+import re
+
+try:  # Python 3.11 renamed the module; the parser itself is the same
+    import re._parser as sre_parse  # type: ignore[import-not-found]
+    from re import _constants as sre_constants  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - older Pythons
+    import sre_constants  # type: ignore[no-redef]
+    import sre_parse  # type: ignore[no-redef]
+
+MIN_LITERAL = 3  # shorter literals occur everywhere and would filter nothing
+
+_LITERAL = sre_constants.LITERAL
+_SUBPATTERN = sre_constants.SUBPATTERN
+_BRANCH = sre_constants.BRANCH
+_REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT)
+_ZERO_WIDTH = (sre_constants.AT,)
+
+
+def _best(candidates: list[list[str]]) -> list[str] | None:
+    """Of several alternative sets of literals, the one whose shortest literal is longest."""
+    usable = [c for c in candidates if c and min(len(x) for x in c) >= MIN_LITERAL]
+    if not usable:
+        return None
+    return max(usable, key=lambda c: (min(len(x) for x in c), -len(c)))
+
+
+def _required(items: list) -> list[str] | None:
+    """Literals (any of) that every match of this sequence contains, or None."""
+    candidates: list[list[str]] = []
+    run: list[str] = []
+
+    def close_run() -> None:
+        if run:
+            candidates.append(["".join(run)])
+            run.clear()
+
+    for op, av in items:
+        if op == _LITERAL:
+            run.append(chr(av))
+            continue
+        if op in _ZERO_WIDTH:
+            continue  # anchors take no characters, so the literal run goes on
+        close_run()
+        if op == _SUBPATTERN:
+            if (av[1] | av[2]) & re.IGNORECASE:
+                continue  # a scoped (?i:...) group: its literals could appear in any case
+            inner = _required(list(av[-1]))
+            if inner:
+                candidates.append(inner)
+        elif op == _BRANCH:
+            branches = [_required(list(branch)) for branch in av[1]]
+            if all(branches):
+                candidates.append([lit for branch in branches for lit in branch])  # type: ignore[union-attr]
+        elif op in _REPEATS and av[0] >= 1:
+            inner = _required(list(av[2]))
+            if inner:
+                candidates.append(inner)
+    close_run()
+    return _best(candidates)
+
+
+def required_literals(pattern: str, flags: int = 0) -> tuple[list[str], bool] | None:
+    """(literals, ignore_case) such that any match contains one of the literals; None if unknown."""
+    parsed = sre_parse.parse(pattern, flags)
+    ignore_case = bool((parsed.state.flags | flags) & re.IGNORECASE)
+    literals = _required(list(parsed))
+    if literals is None:
+        return None
+    if ignore_case:
+        literals = [lit.lower() for lit in literals]
+    return sorted(set(literals)), ignore_case
