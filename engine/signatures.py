@@ -85,6 +85,17 @@ class TextFacts:
     lines_matched: int
 
 
+_matchers: dict[int, Matcher] = {}
+
+
+def matcher_for(kb: Knowledge) -> Matcher:
+    """One matcher per loaded knowledge base: compiling and analysing the patterns is not free."""
+    found = _matchers.get(id(kb))
+    if found is None or found.kb is not kb:
+        found = _matchers[id(kb)] = Matcher.for_knowledge(kb)
+    return found
+
+
 BATCH_LINES = 20_000  # lines scanned together: large enough that the regex engine does the looping
 
 
@@ -133,7 +144,7 @@ def mine(kb: Knowledge, lines: Iterable[Line], redact: Callable[[str], str] | No
     on its own, so a pattern never matches across lines. A pattern with no such literal scans
     the batch in one regex call.
     """
-    matcher = Matcher.for_knowledge(kb)
+    matcher = matcher_for(kb)
     observations: list[Observation] = []
     kept: dict[str, int] = {}
     read = matched = 0
