@@ -50,3 +50,21 @@ def facts_of(values: dict[str, FactValue], *extra: Observation) -> FactSet:
     facts.extend(given_facts(values))
     facts.add(*extra)
     return facts
+
+
+def routed_finding(root: Path, severity: str) -> Path:
+    """findings.yaml with one finding, custom.routed, routed by deployment with 'self' as fallback."""
+    return write(root, "findings.yaml", f"""
+        findings:
+          custom.routed:
+            title: Routed by deployment, with a distinct fallback
+            severity: {severity}
+            contact:
+              by: answer.deployment
+              cases: {{on_premises: network_admin, cloud: cloud_support}}
+              otherwise: self
+            summary: s
+            why: w
+            fix: [f]
+            step: 3
+    """)

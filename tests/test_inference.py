@@ -7,7 +7,7 @@ import pytest
 from engine.facts import FactSet, Observation
 from engine.inference import infer
 from engine.knowledge import load_knowledge
-from tests.layers import facts_of, rule, write
+from tests.layers import facts_of, routed_finding, rule, write
 
 # --- layers written for these tests --------------------------------------------------------------
 
@@ -66,20 +66,7 @@ ORDERING_RULES = {
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     write(root, "facts.yaml", LAB_FACTS)
-    write(root, "findings.yaml", """
-        findings:
-          custom.routed:
-            title: Routed by deployment, with a distinct fallback
-            severity: error
-            contact:
-              by: answer.deployment
-              cases: {on_premises: network_admin, cloud: cloud_support}
-              otherwise: self
-            summary: s
-            why: w
-            fix: [f]
-            step: 3
-    """)
+    routed_finding(root, "error")
     for ident, when in OPERATOR_RULES.items():
         rule(root, ident, when, area="operators")
     for ident, (finding, confidence) in ORDERING_RULES.items():

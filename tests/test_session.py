@@ -14,7 +14,7 @@ from engine.knowledge import load_knowledge
 from engine.prompt import TerminalAsker
 from engine.session import AnswerError, NoAsker, ScriptedAsker, check_answers, normalize_answer, run_session
 from engine.yamlfile import loads
-from tests.layers import facts_of, rule, write
+from tests.layers import facts_of, routed_finding, rule, write
 
 REFUSED = {"tcp.connect": "refused"}
 
@@ -47,20 +47,7 @@ def layered(tmp_path_factory):
             priority: 90
             when: {finding: network.connection_timeout}
     """)
-    write(root, "findings.yaml", """
-        findings:
-          custom.routed:
-            title: Routed by deployment, with a distinct fallback
-            severity: warning
-            contact:
-              by: answer.deployment
-              cases: {on_premises: network_admin, cloud: cloud_support}
-              otherwise: self
-            summary: s
-            why: w
-            fix: [f]
-            step: 3
-    """)
+    routed_finding(root, "warning")
     rule(root, "refused-routed", "fact: tcp.connect\nequals: refused", finding="custom.routed")
     return load_knowledge([root])
 

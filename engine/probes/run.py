@@ -94,12 +94,10 @@ def run_probes(
 ) -> ProbeRun:
     """Every probe for the account; a run cut off by its deadline keeps what it had found.
 
-    ports: the submission ports from knowledge/ports.yaml as (port, security), in order of preference.
+    ports: the submission ports from knowledge/ports.yaml as (port, security), in order of
+    preference; the caller passes them (probes read no knowledge), and none means no sweep.
     """
-    if ports is None:
-        from engine.knowledge import load_knowledge
-
-        ports = [(p.port, p.security) for p in load_knowledge(cached=True).ports]
+    ports = ports or []
     # DNS, connection and each dialogue step have their own timeouts; this only stops runaways.
     budget = settings.timeout * 4 + RUN_SLACK_SECONDS
     run = ProbeRun()
