@@ -10,6 +10,7 @@ mailtriage's peak memory; it asserts nothing.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import os
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 from engine.knowledge import load_knowledge
+from engine.multimatch import available
 
 BURIED = [
     "javax.mail.AuthenticationFailedException: 535 5.7.8 Error: authentication failed",
@@ -181,17 +183,18 @@ def main() -> None:
         grep = ["grep", "-E", "-c", "-f", str(patterns), str(log)]
         mailtriage = [sys.executable, "-m", "engine", "analyze-log", str(log), "--format", "json", "--non-interactive"]
         times: dict[str, list[float]] = {"grep": [], "mailtriage": []}
-        grep_count, peak_mb = "", 0.0
+        grep_count, report, peak_mb = "", "{}", 0.0
         for _ in range(args.runs):
             elapsed, grep_count, _ = timed(grep)
             times["grep"].append(elapsed)
-            elapsed, _, rss = timed(mailtriage)
+            elapsed, report, rss = timed(mailtriage)
             times["mailtriage"].append(elapsed)
             peak_mb = max(peak_mb, rss)
     medians = {k: statistics.median(v) for k, v in times.items()}
+    matched = {f["name"]: f["value"] for f in json.loads(report)["facts"]}.get("log.matched")
     print(f"{args.megabytes} MB log, {buried} error lines buried, {len(ere)} patterns, {args.runs} runs (median s)")
     print(f"  grep -E -c   {medians['grep']:7.2f} s   ({grep_count.strip()} matching lines)")
-    print(f"  mailtriage   {medians['mailtriage']:7.2f} s")
+    print(f"  mailtriage   {medians['mailtriage']:7.2f} s   ({matched} matching lines; finder: {available()[0]})")
     print(f"  mailtriage / grep = {medians['mailtriage'] / medians['grep']:.2f}x  (target <= 2x)")
     print(f"  mailtriage peak memory: {peak_mb:.0f} MB (target < 100 MB)")
 

@@ -28,8 +28,7 @@ from engine.redact import Redactor
 from engine.session import AnswerError, Asker, NoAsker, check_answers
 from engine.sessionfile import SessionFileError
 from engine.settings import AccountSettings
-from engine.signatures import Line
-from engine.textinput import TextInputError, read_lines
+from engine.textinput import Block, TextInputError, read_blocks
 from engine.yamlfile import YamlError, load
 
 FORMATS = ("text", "md", "html", "json")
@@ -302,8 +301,8 @@ def _asker(args: argparse.Namespace, env: Environment, stdin_used: bool) -> Aske
     return TerminalAsker(env.stdin, Console(file=env.stderr, highlight=False))
 
 
-def _lines(sources: list[str], env: Environment) -> Iterator[Line]:
-    """The lines of every source, streamed: a gigabyte log is never held in memory."""
+def _blocks(sources: list[str], env: Environment) -> Iterator[Block]:
+    """The text of every source, streamed a block at a time: a gigabyte log is never held in memory."""
     for source in sources:
         if source != "-":
             try:
@@ -312,7 +311,7 @@ def _lines(sources: list[str], env: Environment) -> Iterator[Line]:
                 raise BadInput(f"cannot read {source}: {exc.strerror or exc}") from None
     return itertools.chain.from_iterable(
         # Touch stdin only for '-': a terminal's stdin is for answering questions.
-        read_lines(source, env.stdin_bytes() if source == "-" else io.BytesIO())
+        read_blocks(source, env.stdin_bytes() if source == "-" else io.BytesIO())
         for source in sources
     )
 
@@ -322,8 +321,8 @@ def _analyze_log(args: argparse.Namespace, env: Environment, redact: Redactor) -
 
     kb = _knowledge(args)
     answers = _answers(args, kb)
-    lines = _lines(args.files, env)
-    outcome = diagnose_text(kb, lines, _asker(args, env, "-" in args.files), answers, redact=redact)
+    blocks = _blocks(args.files, env)
+    outcome = diagnose_text(kb, blocks, _asker(args, env, "-" in args.files), answers, redact=redact)
     return _present(args, env, kb, outcome, redact)
 
 
@@ -383,9 +382,9 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
         oauth_token=token, **{"from": args.from_addr, "to": args.to_addr}, timeout=args.timeout,
         resolver=args.resolver, cafile=args.cafile, send_message=args.send_test_message,
     )
-    log_lines = _lines(args.log, env) if args.log else None
+    log_blocks = _blocks(args.log, env) if args.log else None
     asker = _asker(args, env, "-" in args.log)
-    outcome = diagnose_account(kb, settings, asker, answers, log_lines, redact)
+    outcome = diagnose_account(kb, settings, asker, answers, log_blocks, redact)
     code = _present(args, env, kb, outcome, redact)
     if args.session:
         sessionfile.save(args.session, outcome, redact)

@@ -12,7 +12,8 @@ from engine.probes.run import run_probes
 from engine.redact import Redactor
 from engine.session import Asker, SessionResult, run_session
 from engine.settings import AccountSettings
-from engine.signatures import Line, mine
+from engine.signatures import mine
+from engine.textinput import Block
 
 
 @dataclass
@@ -36,7 +37,7 @@ def given_facts(facts: dict[str, FactValue]) -> list[Observation]:
 
 def diagnose_text(
     kb: Knowledge,
-    lines: Iterable[Line],
+    blocks: Iterable[Block],
     asker: Asker,
     answers: dict[str, FactValue] | None = None,
     extra: list[Observation] | None = None,
@@ -44,7 +45,7 @@ def diagnose_text(
 ) -> Outcome:
     facts = FactSet()
     facts.extend(extra or [])
-    facts.extend(mine(kb, lines, redact).observations)
+    facts.extend(mine(kb, blocks, redact).observations)
     return Outcome(run_session(kb, facts, asker, answers))
 
 
@@ -53,14 +54,14 @@ def diagnose_account(
     settings: AccountSettings,
     asker: Asker,
     answers: dict[str, FactValue] | None = None,
-    log_lines: Iterable[Line] | None = None,
+    log_blocks: Iterable[Block] | None = None,
     redact: Redactor | None = None,
 ) -> Outcome:
     facts = FactSet()
     facts.extend(settings.observations())
     probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports])
     facts.extend(probes.observations)
-    if log_lines is not None:
-        facts.extend(mine(kb, log_lines, redact).observations)
+    if log_blocks is not None:
+        facts.extend(mine(kb, log_blocks, redact).observations)
     session = run_session(kb, facts, asker, answers)
     return Outcome(session, probes.results, settings.target(), probes.transcript, probes.delivered)

@@ -17,8 +17,13 @@ except ImportError:  # pragma: no cover - older Pythons
     import sre_parse  # type: ignore[no-redef]
 
 MIN_LITERAL = 3  # shorter literals occur everywhere and would filter nothing
+# A small character class or alternation is spelled out ("55[0-3]" -> 550, 551, 552, 553) so
+# that a literal can run through it; beyond this many spellings it is not worth it.
+MAX_SPELLINGS = 16
 
 _LITERAL = sre_constants.LITERAL
+_IN = sre_constants.IN
+_RANGE = sre_constants.RANGE
 _SUBPATTERN = sre_constants.SUBPATTERN
 _BRANCH = sre_constants.BRANCH
 _REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT)
@@ -33,22 +38,67 @@ def _best(candidates: list[list[str]]) -> list[str] | None:
     return max(usable, key=lambda c: (min(len(x) for x in c), -len(c)))
 
 
+def _spellings(op: object, av: object) -> list[str] | None:
+    """Every string this one item can match, when there are few; None otherwise."""
+    if op == _LITERAL:
+        return [chr(av)]  # type: ignore[arg-type]
+    if op == _IN:
+        chars: list[str] = []
+        for kind, value in av:  # type: ignore[attr-defined]
+            if kind == _LITERAL:
+                chars.append(chr(value))
+            elif kind == _RANGE and value[1] - value[0] < MAX_SPELLINGS:
+                chars.extend(chr(c) for c in range(value[0], value[1] + 1))
+            else:  # a negation or a category like \d (which also matches non-ASCII digits)
+                return None
+        return chars if len(chars) <= MAX_SPELLINGS else None
+    if op == _SUBPATTERN:
+        if (av[1] | av[2]) & re.IGNORECASE:  # type: ignore[index]
+            return None
+        return _spelled_sequence(list(av[-1]))  # type: ignore[index]
+    if op == _BRANCH:
+        spelled: list[str] = []
+        for branch in av[1]:  # type: ignore[index]
+            options = _spelled_sequence(list(branch))
+            if options is None:
+                return None
+            spelled.extend(options)
+        return spelled if len(spelled) <= MAX_SPELLINGS else None
+    return None
+
+
+def _spelled_sequence(items: list) -> list[str] | None:
+    spelled = [""]
+    for op, av in items:
+        if op in _ZERO_WIDTH:
+            continue
+        options = _spellings(op, av)
+        if options is None or len(spelled) * len(options) > MAX_SPELLINGS:
+            return None
+        spelled = [head + tail for head in spelled for tail in options]
+    return spelled
+
+
 def _required(items: list) -> list[str] | None:
     """Literals (any of) that every match of this sequence contains, or None."""
     candidates: list[list[str]] = []
-    run: list[str] = []
+    run = [""]  # the spellings of the literal run so far
 
     def close_run() -> None:
-        if run:
-            candidates.append(["".join(run)])
-            run.clear()
+        nonlocal run
+        if run != [""]:
+            candidates.append(run)
+        run = [""]
 
     for op, av in items:
-        if op == _LITERAL:
-            run.append(chr(av))
-            continue
         if op in _ZERO_WIDTH:
             continue  # anchors take no characters, so the literal run goes on
+        options = _spellings(op, av)
+        if options is not None:
+            if len(run) * len(options) > MAX_SPELLINGS:
+                close_run()
+            run = [head + tail for head in run for tail in options]
+            continue
         close_run()
         if op == _SUBPATTERN:
             if (av[1] | av[2]) & re.IGNORECASE:

@@ -10,7 +10,7 @@ from engine.inference import infer
 from engine.knowledge import Knowledge
 from engine.pipeline import diagnose_text, given_facts
 from engine.session import NoAsker, check_answers
-from engine.signatures import Line
+from engine.textinput import Block
 
 
 @dataclass
@@ -49,8 +49,8 @@ def check_rule_cases(kb: Knowledge) -> list[CaseResult]:
 
 def run_scenario(kb: Knowledge, sc: s.Scenario) -> list[str]:
     """What the scenario got wrong; empty when it behaves as expected."""
-    lines = [Line(text, f"{sc.id}:{n}") for n, text in enumerate((sc.text or "").splitlines(), 1)]
-    outcome = diagnose_text(kb, lines, NoAsker(), check_answers(kb, dict(sc.answers)), given_facts(sc.facts))
+    blocks = [Block.of_text(sc.text or "", sc.id)]
+    outcome = diagnose_text(kb, blocks, NoAsker(), check_answers(kb, dict(sc.answers)), given_facts(sc.facts))
     found = outcome.session.inference.findings
     ids = [c.finding for c in found]
     problems = []

@@ -16,6 +16,9 @@ from engine.prefilter import required_literals
     (r"(?i)connect(?:ion)? timed out|\bETIMEDOUT\b", [" timed out", "etimedout"], True),
     (r"(?P<code>5\d\d) 5\.7\.8 Error: authentication failed", [" 5.7.8 Error: authentication failed"], False),
     (r"Client host rejected", ["client host rejected"], True),
+    # Small classes and alternations are spelled out so the literal runs through them.
+    (r"\((?P<code>53[45]), b?'", ["(534, ", "(535, "], False),
+    (r"55[0-3][ -]5\.1\.(?:10|[0-6])\b", [f"55{d}{s}5.1." for d in "0123" for s in " -"], False),
 ])
 def test_the_longest_required_literals_are_found(pattern, literals, ignore_case):
     flags = re.IGNORECASE if pattern == "Client host rejected" else 0
@@ -43,10 +46,12 @@ def test_every_line_a_pattern_matches_contains_one_of_its_literals():
         r"No route to host|Network is unreachable|\bEHOSTUNREACH\b",
         r"Couldn't connect to host, port: (?P<h>[\w.-]+), (?P<p>\d{1,5})",
         r"5\d\d[ -]5\.7\.(?:8|139) (?:Error|Authentication)",
+        r"\((?P<code>53[45]), b?'",
+        r"55[0-3][ -]5\.1\.(?:10|[0-6])\b",
     ]
     rng = random.Random(3)
     words = ["Connection", "CONNECT", "timed", "out", "ETIMEDOUT", "Errno 110]", "No route to host", "535 5.7.8 Error",
-             "535-5.7.139 Authentication", "Network is unreachable", "Couldn't connect to host, port: a.b, 25", "x", " "]
+             "535-5.7.139 Authentication", "Network is unreachable", "(535, b'", "(534, '", "550 5.1.1", "553-5.1.10", "Couldn't connect to host, port: a.b, 25", "x", " "]
     for pattern in patterns:
         regex = re.compile(pattern)
         found = required_literals(pattern)

@@ -13,7 +13,7 @@ from engine.redact import Redactor
 from engine.report import build_report, render
 from engine.session import NoAsker
 from engine.settings import AccountSettings
-from engine.signatures import Line
+from engine.textinput import Block
 
 TIMEOUT = 1.0
 
@@ -113,8 +113,7 @@ def rendered(kb, outcome, fmt: str) -> str:
 
 
 def from_text(kb, *texts: str):
-    lines = [Line(t, f"pasted:{n}") for n, t in enumerate(texts, 1)]
-    return diagnose_text(kb, lines, NoAsker(), redact=Redactor())
+    return diagnose_text(kb, [Block.of_text("\n".join(texts), "pasted")], NoAsker(), redact=Redactor())
 
 
 def against(kb, port: int):

@@ -10,8 +10,8 @@ from engine.facts import Observation
 from engine.knowledge import load_knowledge
 from engine.pipeline import diagnose_text
 from engine.session import NoAsker
-from engine.signatures import MAX_EVIDENCE, Line, Matcher, mine
-from engine.textinput import read_lines
+from engine.signatures import MAX_EVIDENCE, Matcher, mine
+from engine.textinput import Block, read_blocks
 from tests.layers import write
 
 JAVAMAIL_TIMEOUT = (
@@ -20,8 +20,7 @@ JAVAMAIL_TIMEOUT = (
 
 
 def facts_from(kb, *texts: str, name: str = "err.txt") -> list[Observation]:
-    lines = [Line(text, f"{name}:{n}") for n, text in enumerate(texts, 1)]
-    return mine(kb, lines).observations
+    return mine(kb, [Block.of_text("\n".join(texts), name)]).observations
 
 
 def named(observations: list[Observation], name: str) -> list[Observation]:
@@ -78,12 +77,13 @@ def test_unrelated_text_gives_no_facts_and_counts_no_matched_lines(kb):
 
 
 def test_lines_read_and_matched_are_counted(kb):
-    result = mine(kb, [
-        Line("INFO sending", "a:1"),
-        Line("java.net.ConnectException: Connection refused", "a:2"),
-        Line("INFO retrying", "a:3"),
-        Line("java.net.ConnectException: Connection refused", "a:4"),
-    ])
+    result = mine(kb, [Block.of_text(
+        "INFO sending\n"
+        "java.net.ConnectException: Connection refused\n"
+        "INFO retrying\n"
+        "java.net.ConnectException: Connection refused\n",
+        "a",
+    )])
     assert (result.lines_read, result.lines_matched) == (4, 2)
     assert named(result.observations, "log.lines")[0].value == 4
     assert named(result.observations, "log.matched")[0].value == 2
@@ -103,7 +103,7 @@ def test_evidence_is_cut_to_a_bounded_length(kb):
 
 def test_the_redactor_runs_before_matching_so_evidence_never_holds_the_secret(kb):
     line = "java.net.ConnectException: Connection refused password=hunter2"
-    result = mine(kb, [Line(line, "a:1")], redact=lambda text: text.replace("hunter2", "<redacted>"))
+    result = mine(kb, [Block.of_text(line, "a")], redact=lambda text: text.replace("hunter2", "<redacted>"))
     [obs] = named(result.observations, "tcp.connect")
     assert "hunter2" not in obs.evidence
     assert "<redacted>" in obs.evidence
@@ -165,14 +165,14 @@ def test_an_optional_group_that_did_not_take_part_gives_no_fact(loose):
 def test_facts_mined_from_a_file_carry_its_name_and_line_number(kb, tmp_path):
     log = tmp_path / "mail.log"
     log.write_text("INFO sending\n" + JAVAMAIL_TIMEOUT + "\n  java.net.SocketTimeoutException: connect timed out\n")
-    observations = mine(kb, read_lines(str(log), io.BytesIO())).observations
+    observations = mine(kb, read_blocks(str(log), io.BytesIO())).observations
     assert named(observations, "config.port")[0].origin == f"{log}:2"
     assert named(observations, "tcp.connect")[0].origin == f"{log}:3"
 
 
 def test_a_log_alone_reaches_the_same_diagnosis_as_a_probe(kb):
-    lines = [Line(JAVAMAIL_TIMEOUT, "err.txt:1"), Line("java.net.SocketTimeoutException: connect timed out", "err.txt:2")]
-    outcome = diagnose_text(kb, lines, NoAsker())
+    text = JAVAMAIL_TIMEOUT + "\njava.net.SocketTimeoutException: connect timed out"
+    outcome = diagnose_text(kb, [Block.of_text(text, "err.txt")], NoAsker())
     [finding] = outcome.session.inference.findings
     assert finding.finding == "network.connection_timeout"
     assert [(o.value, o.origin) for o in finding.evidence] == [("timeout", "err.txt:2")]
@@ -181,8 +181,8 @@ def test_a_log_alone_reaches_the_same_diagnosis_as_a_probe(kb):
 def test_a_log_repeating_one_error_keeps_only_the_first_hits_as_evidence_but_counts_all(kb):
     from engine.signatures import MAX_HITS_PER_SIGNATURE
 
-    lines = (Line("java.net.ConnectException: Connection refused (Connection refused)", f"app.log:{n}") for n in range(1, 10_001))
-    result = mine(kb, lines)
+    text = "java.net.ConnectException: Connection refused (Connection refused)\n" * 10_000
+    result = mine(kb, [Block.of_text(text, "app.log")])
     refused = [o for o in result.observations if o.name == "tcp.connect"]
     assert len(refused) == MAX_HITS_PER_SIGNATURE
     assert refused[0].origin == "app.log:1"

@@ -7,78 +7,106 @@ import io
 
 import pytest
 
-from engine.textinput import MAX_LINE, TextInputError, read_lines
+from engine.multimatch import MAX_LINE
+from engine.textinput import BLOCK, TextInputError, read_blocks
+
+# Every reading test runs with the real block size and with a tiny one, so that lines straddle
+# block boundaries and the carrying-over of a partial line is exercised too.
+SIZES = [BLOCK, 7]
 
 
-def read(source: str, stdin: bytes = b"") -> list[tuple[str, str]]:
-    return [(line.text, line.origin) for line in read_lines(source, io.BytesIO(stdin))]
+@pytest.fixture(params=SIZES, ids=["whole-blocks", "7-byte-blocks"])
+def size(request) -> int:
+    return request.param
 
 
-def test_lines_are_numbered_from_one_with_the_source_name(tmp_path):
+def read(source: str, stdin: bytes = b"", size: int = BLOCK) -> list[tuple[str, str]]:
+    """(text, origin) per line, decoded and cut as matching sees them."""
+    lines = []
+    for block in read_blocks(source, io.BytesIO(stdin), size):
+        raw_lines = block.data.split(b"\n")
+        if block.data.endswith(b"\n"):
+            raw_lines.pop()
+        for index, raw in enumerate(raw_lines):
+            lines.append((raw[:MAX_LINE].decode("utf-8", errors="replace").rstrip("\r"), block.origin(index)))
+    return lines
+
+
+def test_every_block_but_the_last_ends_at_a_line_break(tmp_path):
+    log = tmp_path / "app.log"
+    log.write_bytes(b"".join(b"line %d of the log\n" % n for n in range(1000)) + b"tail")
+    blocks = list(read_blocks(str(log), io.BytesIO(), 64))
+    assert len(blocks) > 100
+    assert all(b.data.endswith(b"\n") for b in blocks[:-1])
+    assert blocks[-1].data == b"tail"
+    assert b"".join(b.data for b in blocks) == log.read_bytes()
+
+
+def test_lines_are_numbered_from_one_with_the_source_name(tmp_path, size):
     log = tmp_path / "app.log"
     log.write_text("first\nsecond\n\nfourth\n")
-    assert read(str(log)) == [
+    assert read(str(log), size=size) == [
         ("first", f"{log}:1"), ("second", f"{log}:2"), ("", f"{log}:3"), ("fourth", f"{log}:4"),
     ]
 
 
-def test_windows_line_endings_are_removed(tmp_path):
+def test_windows_line_endings_are_removed(tmp_path, size):
     log = tmp_path / "win.log"
     log.write_bytes(b"one\r\ntwo\r\n")
-    assert [text for text, _ in read(str(log))] == ["one", "two"]
+    assert [text for text, _ in read(str(log), size=size)] == ["one", "two"]
 
 
-def test_a_last_line_without_a_newline_is_read(tmp_path):
+def test_a_last_line_without_a_newline_is_read(tmp_path, size):
     log = tmp_path / "tail.log"
     log.write_bytes(b"one\ntwo")
-    assert [text for text, _ in read(str(log))] == ["one", "two"]
+    assert [text for text, _ in read(str(log), size=size)] == ["one", "two"]
 
 
-def test_an_empty_file_has_no_lines(tmp_path):
+def test_an_empty_file_has_no_lines(tmp_path, size):
     log = tmp_path / "empty.log"
     log.write_bytes(b"")
-    assert read(str(log)) == []
+    assert read(str(log), size=size) == []
 
 
 def test_a_dash_reads_standard_input():
     assert read("-", b"alpha\nbeta\n") == [("alpha", "<stdin>:1"), ("beta", "<stdin>:2")]
 
 
-def test_a_gzip_file_is_read_transparently(tmp_path):
+def test_a_gzip_file_is_read_transparently(tmp_path, size):
     log = tmp_path / "mail.log.gz"
     log.write_bytes(gzip.compress(b"java.net.ConnectException: Connection refused\nsecond\n"))
-    assert read(str(log)) == [
+    assert read(str(log), size=size) == [
         ("java.net.ConnectException: Connection refused", f"{log}:1"), ("second", f"{log}:2"),
     ]
 
 
-def test_gzip_is_recognised_by_its_content_not_its_name(tmp_path):
+def test_gzip_is_recognised_by_its_content_not_its_name(tmp_path, size):
     log = tmp_path / "mail.txt"
     log.write_bytes(gzip.compress(b"hidden inside\n"))
-    assert read(str(log)) == [("hidden inside", f"{log}:1")]
+    assert read(str(log), size=size) == [("hidden inside", f"{log}:1")]
 
 
 def test_gzip_on_standard_input_is_read_too():
     assert read("-", gzip.compress(b"from a pipe\n")) == [("from a pipe", "<stdin>:1")]
 
 
-def test_undecodable_bytes_are_replaced_and_the_rest_of_the_line_kept(tmp_path):
+def test_undecodable_bytes_are_replaced_and_the_rest_of_the_line_kept(tmp_path, size):
     log = tmp_path / "latin1.log"
     log.write_bytes("Connexion refusée\n".encode("latin-1") + b"\xff\xfe plain\n")
-    lines = [text for text, _ in read(str(log))]
+    lines = [text for text, _ in read(str(log), size=size)]
     assert lines == ["Connexion refus\ufffde", "\ufffd\ufffd plain"]
 
 
-def test_utf8_text_is_decoded(tmp_path):
+def test_utf8_text_is_decoded(tmp_path, size):
     log = tmp_path / "utf8.log"
     log.write_text("Verbindung abgelehnt – Größe\n", encoding="utf-8")
-    assert read(str(log)) == [("Verbindung abgelehnt – Größe", f"{log}:1")]
+    assert read(str(log), size=size) == [("Verbindung abgelehnt – Größe", f"{log}:1")]
 
 
-def test_an_over_long_line_is_cut_and_the_next_line_keeps_its_number(tmp_path):
+def test_an_over_long_line_is_cut_and_the_next_line_keeps_its_number(tmp_path, size):
     log = tmp_path / "long.log"
     log.write_bytes(b"Connection refused " + b"x" * (MAX_LINE * 3) + b"\nnext line\n")
-    lines = read(str(log))
+    lines = read(str(log), size=size)
     assert len(lines) == 2
     first, second = lines
     assert first[0].startswith("Connection refused xxx")
@@ -86,18 +114,18 @@ def test_an_over_long_line_is_cut_and_the_next_line_keeps_its_number(tmp_path):
     assert second == ("next line", f"{log}:2")
 
 
-def test_an_over_long_last_line_without_a_newline_does_not_crash(tmp_path):
+def test_an_over_long_last_line_without_a_newline_does_not_crash(tmp_path, size):
     log = tmp_path / "long.log"
     log.write_bytes(b"y" * (MAX_LINE * 2 + 17))
-    [(text, origin)] = read(str(log))
+    [(text, origin)] = read(str(log), size=size)
     assert len(text) == MAX_LINE
     assert origin == f"{log}:1"
 
 
-def test_a_line_of_exactly_the_limit_is_kept_whole(tmp_path):
+def test_a_line_of_exactly_the_limit_is_kept_whole(tmp_path, size):
     log = tmp_path / "edge.log"
     log.write_bytes(b"z" * MAX_LINE + b"\nafter\n")
-    assert [(len(text), origin) for text, origin in read(str(log))] == [(MAX_LINE, f"{log}:1"), (5, f"{log}:2")]
+    assert [(len(text), origin) for text, origin in read(str(log), size=size)] == [(MAX_LINE, f"{log}:1"), (5, f"{log}:2")]
 
 
 def test_a_missing_file_is_a_text_input_error_naming_it(tmp_path):

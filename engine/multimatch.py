@@ -1,0 +1,211 @@
+"""Nominate, in one pass over a block of log, the lines that may match each signature.
+
+Two finders give the same answer. With the hyperscan wheel installed, every signature's
+required literals (see prefilter.py) go into one hyperscan database, a multi-pattern automaton
+that reads the block once at memory speed. Without it, each literal is looked for with
+str.find. Either way a finder only *nominates* lines: the signature's own Python regex then
+confirms each one, so a finder may over-report but must never miss a line. Signatures with no
+required literal (none ship today) are scanned with their regex over the whole block.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol, Sequence, TypeVar
+
+from engine.prefilter import required_literals
+
+try:  # an optional accelerator: a wheel exists for the common platforms only
+    import hyperscan  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - depends on the platform
+    hyperscan = None
+
+MAX_LINE = 64 * 1024  # bytes of one line kept for matching and evidence; the rest is dropped
+
+Buffer = TypeVar("Buffer", str, bytes)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What one signature needs looked for."""
+
+    pattern: str
+    flags: int  # Python re flags
+    literals: tuple[str, ...] | None  # any of these occurs in every match; None: unknown
+    ignore_case: bool
+
+    @classmethod
+    def of(cls, pattern: str, flags: int) -> Wanted:
+        found = required_literals(pattern, flags)
+        if found is None or any("\n" in lit or not lit.isascii() for lit in found[0]):
+            return cls(pattern, flags, None, bool(flags & re.IGNORECASE))
+        return cls(pattern, flags, tuple(found[0]), found[1])
+
+
+@dataclass(frozen=True)
+class Nominated:
+    index: int  # the line's place in the block, counted from 0
+    text: str  # the line, decoded, without its line ending, cut to MAX_LINE
+    wanted: frozenset[int]  # which Wanted (by position) may match it
+
+
+class Finder(Protocol):
+    name: str
+
+    def nominate(self, block: bytes) -> list[Nominated]: ...
+
+
+def _newline(buffer: Buffer) -> Buffer:
+    return b"\n" if isinstance(buffer, bytes) else "\n"  # type: ignore[return-value]
+
+
+def _group_by_line(buffer: Buffer, hits: dict[int, set[int]]) -> list[tuple[int, int, int, set[int]]]:
+    """(index, start, end, wanted) per nominated line; hits maps a position inside a line to wanted."""
+    newline = _newline(buffer)
+    by_start: dict[int, set[int]] = {}
+    for position, wanted in hits.items():
+        start = buffer.rfind(newline, 0, position) + 1
+        by_start.setdefault(start, set()).update(wanted)
+    lines = []
+    index = previous = 0
+    for start in sorted(by_start):
+        index += buffer.count(newline, previous, start)
+        previous = start
+        end = buffer.find(newline, start)
+        lines.append((index, start, len(buffer) if end < 0 else end, by_start[start]))
+    return lines
+
+
+def _line_text(buffer: Buffer, start: int, end: int) -> str:
+    if isinstance(buffer, bytes):
+        return buffer[start : min(end, start + MAX_LINE)].decode("utf-8", errors="replace").rstrip("\r")
+    return buffer[start : min(end, start + MAX_LINE)].rstrip("\r")
+
+
+def _regex_hits(buffer: str, regex: re.Pattern[str]) -> list[int]:
+    """Positions of the first hit on each line where the regex matches, the block in one call."""
+    found = []
+    position = 0
+    while (hit := regex.search(buffer, position)) is not None:
+        found.append(hit.start())
+        next_line = buffer.find("\n", hit.start())
+        if next_line < 0:
+            break
+        position = next_line + 1
+    return found
+
+
+def _block_regex(wanted: Wanted) -> re.Pattern[str]:
+    # MULTILINE because a signature's ^ and $ mean the ends of a line, and this scans a block.
+    return re.compile(wanted.pattern, wanted.flags | re.MULTILINE)
+
+
+def _literal_hits(buffer: str, literals: Sequence[str]) -> list[int]:
+    found = []
+    for literal in literals:
+        position = buffer.find(literal)
+        while position >= 0:
+            found.append(position)
+            next_line = buffer.find("\n", position)
+            if next_line < 0:
+                break
+            position = buffer.find(literal, next_line + 1)
+    return found
+
+
+def _collect(buffer: Buffer, hits: dict[int, set[int]]) -> list[Nominated]:
+    return [
+        Nominated(index, _line_text(buffer, start, end), frozenset(wanted))
+        for index, start, end, wanted in _group_by_line(buffer, hits)
+    ]
+
+
+@dataclass
+class PythonFinder:
+    """str.find for literals, one regex call per block for the rest: no compiled dependency."""
+
+    wanted: list[Wanted]
+    name: str = "python"
+
+    def __post_init__(self) -> None:
+        self._regexes = {i: _block_regex(w) for i, w in enumerate(self.wanted) if w.literals is None}
+
+    def nominate(self, block: bytes) -> list[Nominated]:
+        text = block.decode("utf-8", errors="replace")
+        lowered: str | None = None
+        hits: dict[int, set[int]] = {}
+        for i, wanted in enumerate(self.wanted):
+            if wanted.literals is None:
+                positions = _regex_hits(text, self._regexes[i])
+            elif wanted.ignore_case:
+                if lowered is None:
+                    lowered = text.lower()
+                if len(lowered) == len(text):
+                    positions = _literal_hits(lowered, wanted.literals)
+                else:  # lower() changed some character's length: offsets no longer line up
+                    positions = _regex_hits(text, _block_regex(wanted))
+            else:
+                positions = _literal_hits(text, wanted.literals)
+            for position in positions:
+                hits.setdefault(position, set()).add(i)
+        return _collect(text, hits)
+
+
+def _pcre_literal(literal: str) -> bytes:
+    """A literal as a hyperscan expression: every character escaped, nothing left to parse."""
+    return "".join(c if c.isalnum() else f"\\x{ord(c):02x}" for c in literal).encode("ascii")
+
+
+@dataclass
+class HyperscanFinder:
+    """All required literals in one hyperscan database; signatures without any go to Python."""
+
+    wanted: list[Wanted]
+    name: str = "hyperscan"
+
+    def __post_init__(self) -> None:
+        expressions: list[bytes] = []
+        flags: list[int] = []
+        self.owners: list[int] = []  # hyperscan expression id -> position in wanted
+        for i, wanted in enumerate(self.wanted):
+            for literal in wanted.literals or ():
+                expressions.append(_pcre_literal(literal))
+                flags.append(hyperscan.HS_FLAG_CASELESS if wanted.ignore_case else 0)
+                self.owners.append(i)
+        self.database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        if expressions:
+            ids = list(range(len(expressions)))
+            self.database.compile(expressions=expressions, ids=ids, elements=len(ids), flags=flags)
+        self.rest_owners = [i for i, wanted in enumerate(self.wanted) if wanted.literals is None]
+        self.rest = PythonFinder([self.wanted[i] for i in self.rest_owners]) if self.rest_owners else None
+
+    def nominate(self, block: bytes) -> list[Nominated]:
+        hits: dict[int, set[int]] = {}
+        owners = self.owners
+
+        def on_match(expression: int, start: int, end: int, flags: int, context: object) -> None:
+            hits.setdefault(end - 1, set()).add(owners[expression])  # end - 1: inside the literal
+
+        if owners:
+            self.database.scan(block, match_event_handler=on_match)
+        nominated = _collect(block, hits)
+        if self.rest is None:
+            return nominated
+        merged = {n.index: n for n in nominated}
+        for extra in self.rest.nominate(block):
+            wanted = frozenset(self.rest_owners[i] for i in extra.wanted)
+            known = merged.get(extra.index)
+            merged[extra.index] = Nominated(extra.index, extra.text, wanted | (known.wanted if known else frozenset()))
+        return [merged[index] for index in sorted(merged)]
+
+
+def finder_for(wanted: list[Wanted], prefer: str | None = None) -> Finder:
+    """The fastest finder this machine has; prefer='python' forces the fallback (tests compare both)."""
+    if hyperscan is not None and prefer != "python":
+        return HyperscanFinder(wanted)
+    return PythonFinder(wanted)
+
+
+def available() -> list[str]:
+    return ["hyperscan", "python"] if hyperscan is not None else ["python"]

@@ -1,0 +1,80 @@
+"""engine.multimatch: the hyperscan finder and the pure-Python one nominate the same lines."""
+
+from __future__ import annotations
+
+import platform
+import random
+
+import pytest
+
+from engine import multimatch
+from engine.multimatch import MAX_LINE, PythonFinder, Wanted, finder_for
+from engine.signatures import mine
+from engine.textinput import Block
+
+FINDERS = multimatch.available()
+
+
+def observed(kb, text: str | bytes, prefer: str) -> list[tuple[str, object, str | None, str | None]]:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    block = Block(data, "log", 1, data.count(b"\n") + 1)
+    return [(o.name, o.value, o.evidence, o.origin) for o in mine(kb, [block], prefer=prefer).observations]
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or platform.machine() != "x86_64", reason="the wheel exists for this platform")
+def test_hyperscan_is_installed_where_its_wheel_exists_so_the_fast_path_is_really_tested():
+    assert "hyperscan" in FINDERS
+
+
+def test_both_finders_find_the_same_facts_in_every_corpus_text_and_signature_example(kb):
+    texts = [sc.text for sc in kb.scenarios.values() if sc.text]
+    texts += [example for sig in kb.signatures.values() for example in sig.examples.match + sig.examples.no_match]
+    assert len(texts) > 300
+    for text in texts:
+        results = {prefer: observed(kb, text, prefer) for prefer in FINDERS}
+        assert len({repr(r) for r in results.values()}) == 1, text
+
+
+def test_both_finders_agree_on_a_noisy_log_with_odd_bytes_line_endings_and_long_lines(kb):
+    rng = random.Random(11)
+    errors = [example.encode() for sig in kb.signatures.values() for example in sig.examples.match]
+    noise = [
+        b"INFO order 42 processed", "Größe überschritten – naïve café".encode(), b"\xff\xfe\x80 broken bytes",
+        b"DEBUG smtp pool ready\r", b"x" * (MAX_LINE + 100) + b" 535 5.7.8 Error: authentication failed",
+        b"", b"\t at com.example.Mailer.send(Mailer.java:88)",
+    ]
+    lines = [rng.choice(errors) if rng.random() < 0.2 else rng.choice(noise) for _ in range(3000)]
+    data = b"\n".join(lines)
+    results = {prefer: observed(kb, data, prefer) for prefer in FINDERS}
+    assert len({repr(r) for r in results.values()}) == 1
+    [matched] = [v for n, v, _, _ in results["python"] if n == "log.matched"]
+    assert matched > 400  # the errors were really found, not just agreed on by finding nothing
+
+
+def test_a_literal_cut_off_by_the_line_limit_is_not_matched_by_either_finder(kb):
+    line = b"y" * MAX_LINE + b"java.net.ConnectException: Connection refused"
+    for prefer in FINDERS:
+        assert ("log.matched", 0) in [(n, v) for n, v, _, _ in observed(kb, line, prefer)]
+
+
+@pytest.mark.parametrize("prefer", FINDERS)
+def test_a_signature_without_any_required_literal_is_still_found_by_scanning(prefer):
+    wanted = [Wanted.of(r"\d{3} \w+!", 0), Wanted.of(r"Relay access denied", 0)]
+    assert wanted[0].literals is None
+    finder = finder_for(wanted, prefer)
+    found = finder.nominate(b"first\n550 relay!\nthird Relay access denied\n")
+    assert [(n.index, n.text, sorted(n.wanted)) for n in found] == [
+        (1, "550 relay!", [0]), (2, "third Relay access denied", [1]),
+    ]
+
+
+@pytest.mark.parametrize("prefer", FINDERS)
+def test_case_insensitive_literals_are_found_in_any_case(prefer):
+    finder = finder_for([Wanted.of(r"(?i)client host rejected", 0)], prefer)
+    found = finder.nominate(b"554 CLIENT HOST REJECTED: nope\nfine\nClient Host Rejected\n")
+    assert [n.index for n in found] == [0, 2]
+
+
+def test_the_python_finder_reports_itself_by_name():
+    assert PythonFinder([]).name == "python"
+    assert finder_for([], "python").name == "python"
