@@ -86,6 +86,12 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 256:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 256, not {text!r}")
+    return int(text)
+
+
 def _host_port(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     host = host.strip("[]")
@@ -131,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--resolver", type=_host_port, metavar="HOST:PORT", help="ask this DNS server instead of the system resolver")
     d.add_argument("--log", metavar="FILE", action="append", default=[], help="error text or log to mine as well ('-' for stdin; repeatable)")
     d.add_argument("--session", metavar="FILE", help="reuse answers from this session file and save the session to it")
+    d.add_argument("--profile", metavar="FILE", help="TOML profile with one or many accounts (see README)")
+    d.add_argument("--jobs", type=_jobs, default=8, metavar="N", help="with --profile: accounts probed at the same time (default 8)")
+    d.add_argument("--report-dir", metavar="DIR", help="with --profile: write one report per account here")
     _add_report_options(d)
 
     a = sub.add_parser("analyze-log", help="diagnose from pasted error text or a log alone")
@@ -365,8 +374,12 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
     from engine import sessionfile
     from engine.pipeline import diagnose_account
 
+    if args.profile:
+        return _diagnose_profile(args, env, redact)
+    if args.report_dir:
+        raise BadInput("--report-dir goes with --profile (one report per account); for one account use --output FILE")
     if not args.host:
-        raise BadInput("diagnose needs --host (the SMTP server the application uses)")
+        raise BadInput("diagnose needs --host (the SMTP server the application uses) or --profile FILE")
     kb = _knowledge(args)
     token = _oauth_token(args, env)
     password = None if token else _password(args, env)
@@ -389,6 +402,30 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
     if args.session:
         sessionfile.save(args.session, outcome, redact)
     return code
+
+
+def _diagnose_profile(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
+    from engine import cli_profile
+    from engine.pipeline import diagnose_account
+
+    try:
+        accounts = cli_profile.settings_of(args, env.environ, redact)
+        if args.cafile or args.log or args.session:
+            raise cli_profile.ProfileInputError(
+                "--profile cannot be combined with --cafile (set cafile per account in the profile), --log or --session"
+            )
+        kb = _knowledge(args)
+        answers = _answers(args, kb)
+        if len(accounts) == 1 and not args.report_dir:
+            (_, settings), = accounts
+            outcome = diagnose_account(kb, settings, _asker(args, env, False), answers, None, redact)
+            return _present(args, env, kb, outcome, redact)
+        if args.output:
+            raise cli_profile.ProfileInputError("with several accounts use --report-dir DIR instead of --output")
+        failed = cli_profile.run_many(args, env, kb, accounts, answers, redact)
+    except cli_profile.ProfileInputError as exc:
+        raise BadInput(str(exc)) from None
+    return Exit.PROBLEM_FOUND if failed else Exit.OK
 
 
 def _present(args: argparse.Namespace, env: Environment, kb: Knowledge, outcome: Any, redact: Redactor) -> Exit:

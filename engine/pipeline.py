@@ -8,7 +8,7 @@ from typing import Iterable
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import Knowledge
 from engine.probes import ProbeResult
-from engine.probes.run import run_probes
+from engine.probes.run import ProbeRun, run_probes
 from engine.redact import Redactor
 from engine.session import Asker, SessionResult, run_session
 from engine.settings import AccountSettings
@@ -57,11 +57,23 @@ def diagnose_account(
     log_blocks: Iterable[Block] | None = None,
     redact: Redactor | None = None,
 ) -> Outcome:
+    probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports])
+    log_facts = mine(kb, log_blocks, redact).observations if log_blocks is not None else []
+    return conclude(kb, settings, probes, asker, answers, log_facts)
+
+
+def conclude(
+    kb: Knowledge,
+    settings: AccountSettings,
+    probes: ProbeRun,
+    asker: Asker,
+    answers: dict[str, FactValue] | None = None,
+    extra: list[Observation] | None = None,
+) -> Outcome:
+    """From an account's settings and what its probes found to a finished session."""
     facts = FactSet()
     facts.extend(settings.observations())
-    probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports])
     facts.extend(probes.observations)
-    if log_blocks is not None:
-        facts.extend(mine(kb, log_blocks, redact).observations)
+    facts.extend(extra or [])
     session = run_session(kb, facts, asker, answers)
     return Outcome(session, probes.results, settings.target(), probes.transcript, probes.delivered)

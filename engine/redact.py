@@ -35,6 +35,10 @@ class Redactor:
         # Longest first, so a secret inside a longer encoded form cannot leave a fragment.
         return cls(sorted({f for f in forms if len(f) >= 3}, key=len, reverse=True))
 
+    def include(self, other: Redactor) -> None:
+        """Redact another account's secrets too, keeping the longest-first order."""
+        self.secrets = sorted(set(self.secrets) | set(other.secrets), key=len, reverse=True)
+
     def __call__(self, text: str, marker: str = REDACTED) -> str:
         for secret in self.secrets:
             text = text.replace(secret, marker)

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -20,7 +20,11 @@ from engine.probes import ProbeResult
 from engine.redact import Redactor
 from engine.session import SessionResult
 
+if TYPE_CHECKING:  # the batch runner brings the probes; a pasted-log run should not import them
+    from engine.batch import AccountOutcome, Group
+
 SCHEMA = "mailtriage.report/1"
+ACCOUNTS_SCHEMA = "mailtriage.accounts/1"
 Format = Literal["text", "md", "html", "json"]
 TEMPLATES: dict[str, str] = {"text": "summary.txt.j2", "md": "ticket.md.j2", "html": "report.html.j2"}
 
@@ -230,6 +234,42 @@ def scrub(value: Any, redact: Redactor, clean: bool = False) -> Any:
     if isinstance(value, dict):
         return {k: scrub(v, redact, clean) for k, v in value.items()}
     return value
+
+
+ACCOUNT_TEMPLATES: dict[str, str] = {"text": "accounts.txt.j2", "md": "accounts.md.j2"}
+
+
+def render_accounts(kb: Knowledge, items: list[AccountOutcome], groups: list[Group], reports: list[Report], fmt: Format, redact: Redactor) -> str:
+    """The summary of a many-account run: one row per account, then the causes they share."""
+    rows = []
+    for item, report in zip(items, reports):
+        first = next((f for f in report.findings if f.severity == "error"), None)
+        verdict = "problem" if first else ("warning" if any(f.severity == "warning" for f in report.findings) else "ok")
+        rows.append({"name": item.name, "verdict": verdict,
+                     "first": {"id": first.id, "contact": first.contact} if first else None})
+    grouped = [
+        {"finding": g.finding, "title": kb.findings[g.finding].title if g.finding else None, "cause": g.cause,
+         "scope": kb.findings[g.finding].scope if g.finding else None, "accounts": [a.name for a in g.accounts]}
+        for g in groups
+    ]
+    if fmt == "json":
+        data = {
+            "schema": ACCOUNTS_SCHEMA,
+            "tool": Tool().model_dump(),
+            "accounts": [{"name": row["name"], "verdict": row["verdict"], "report": r.model_dump(by_alias=True)}
+                         for row, r in zip(rows, reports)],
+            "groups": grouped,
+        }
+        return json.dumps(scrub(data, redact), indent=2, ensure_ascii=False) + "\n"
+    failing = [g for g in groups if g.finding]
+    width = {"name": max([len("Account")] + [len(r["name"]) for r in rows]),
+             "finding": max([len("First finding")] + [len(r["first"]["id"]) for r in rows if r["first"]])}
+    template = _environment(False).get_template(ACCOUNT_TEMPLATES["md" if fmt in ("md", "html") else "text"])
+    text = template.render(**scrub({
+        "tool": Tool().model_dump(), "accounts": rows, "groups": grouped, "width": width,
+        "failing": sum(len(g.accounts) for g in failing), "causes": len(failing),
+    }, redact, clean=True))
+    return redact(text)
 
 
 def render(kb: Knowledge, report: Report, session: SessionResult, fmt: Format, redact: Redactor) -> str:

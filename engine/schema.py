@@ -155,6 +155,9 @@ class FindingSpec(Strict):
     references: list[str] = []
     step: int = Field(ge=1, le=6, description="step of the source decision tree")
     status: Status = "stable"
+    # "account": about one account's own settings or standing (its password, its sender), so
+    # accounts with it are not grouped as one cause when many accounts are diagnosed together.
+    scope: Literal["server", "account"] = "server"
 
 
 class FindingsFile(Strict):

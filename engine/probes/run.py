@@ -89,7 +89,7 @@ async def _probe_all(settings: AccountSettings, run: ProbeRun, redact: Redactor,
     run.delivered = dialogue.delivered
 
 
-def run_probes(
+async def probe_account(
     settings: AccountSettings, redact: Redactor | None = None, ports: list[tuple[int, str]] | None = None
 ) -> ProbeRun:
     """Every probe for the account; a run cut off by its deadline keeps what it had found.
@@ -97,16 +97,18 @@ def run_probes(
     ports: the submission ports from knowledge/ports.yaml as (port, security), in order of
     preference; the caller passes them (probes read no knowledge), and none means no sweep.
     """
-    ports = ports or []
     # DNS, connection and each dialogue step have their own timeouts; this only stops runaways.
     budget = settings.timeout * 4 + RUN_SLACK_SECONDS
     run = ProbeRun()
-
-    async def bounded() -> None:
-        try:
-            await asyncio.wait_for(_probe_all(settings, run, redact or Redactor(), ports), budget)
-        except asyncio.TimeoutError:
-            run.add(skipped("run", f"the probes did not finish within {budget:g} s"))
-
-    asyncio.run(bounded())
+    try:
+        await asyncio.wait_for(_probe_all(settings, run, redact or Redactor(), ports or []), budget)
+    except asyncio.TimeoutError:
+        run.add(skipped("run", f"the probes did not finish within {budget:g} s"))
     return run
+
+
+def run_probes(
+    settings: AccountSettings, redact: Redactor | None = None, ports: list[tuple[int, str]] | None = None
+) -> ProbeRun:
+    """probe_account in its own event loop, for one account at a time."""
+    return asyncio.run(probe_account(settings, redact, ports))

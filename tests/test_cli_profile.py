@@ -1,0 +1,143 @@
+"""diagnose --profile: many accounts against real lab servers, a summary, a report each, grouped causes."""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+
+import pytest
+
+from engine import lab
+from tests.test_secrets import leaked
+
+WRONG = "Wr0ng-Pa55-for-lab"
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """One lab server per fault, shared by the tests of this file."""
+    with ExitStack() as stack:
+        yield {name: stack.enter_context(lab.start(name)) for name in ("healthy", "wrong-host", "bad-password", "silent")}
+
+
+def account(name: str, server, **extra: str) -> str:
+    lines = [f'[[accounts]]', f'name = "{name}"', f'port = {server.port}']
+    if getattr(server, "cafile", None):
+        lines.append(f'cafile = "{server.cafile}"')
+    lines += [f'{key} = "{value}"' for key, value in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+def profile(tmp_path, *accounts: str) -> str:
+    path = tmp_path / "accounts.toml"
+    path.write_text(
+        '[defaults]\nhost = "127.0.0.1"\nsecurity = "starttls"\nuser = "app@example.com"\n'
+        'from = "app@example.com"\nto = "someone@example.com"\npassword_env = "LAB_PASSWORD"\ntimeout = 2\n\n'
+        + "\n".join(accounts),
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+ENVIRON = {"LAB_PASSWORD": lab.LAB_PASSWORD, "WRONG_PASSWORD": WRONG}
+
+
+def test_accounts_failing_for_one_server_side_cause_are_grouped_and_own_causes_are_not(cli, servers, tmp_path):
+    path = profile(
+        tmp_path,
+        *(account(f"ok-{i}", servers["healthy"]) for i in range(3)),
+        *(account(f"cert-{i}", servers["wrong-host"]) for i in range(4)),
+        *(account(f"pw-{i}", servers["bad-password"], password_env="WRONG_PASSWORD") for i in range(2)),
+    )
+    result = cli("diagnose", "--profile", path, "--non-interactive", "--format", "json", environ=ENVIRON)
+    assert result.code == 1, result.err
+    data = json.loads(result.out)
+    assert data["schema"] == "mailtriage.accounts/1"
+    verdicts = {a["name"]: a["verdict"] for a in data["accounts"]}
+    assert verdicts == {**{f"ok-{i}": "ok" for i in range(3)}, **{f"cert-{i}": "problem" for i in range(4)},
+                        **{f"pw-{i}": "problem" for i in range(2)}}
+    groups = [(g["finding"], len(g["accounts"])) for g in data["groups"]]
+    assert groups[0] == ("tls.hostname_mismatch", 4)
+    assert groups.count(("auth.credentials_rejected", 1)) == 2  # a password is each account's own
+    assert groups[-1] == (None, 3)
+    first = next(a for a in data["accounts"] if a["name"] == "pw-0")["report"]
+    assert first["findings"][0]["id"] == "auth.credentials_rejected"
+    assert first["target"]["port"] == servers["bad-password"].port
+
+
+def test_the_text_summary_has_a_row_per_account_and_says_how_many_share_a_cause(cli, servers, tmp_path):
+    path = profile(tmp_path, *(account(f"cert-{i}", servers["wrong-host"]) for i in range(3)),
+                   account("fine", servers["healthy"]))
+    result = cli("diagnose", "--profile", path, "--non-interactive", environ=ENVIRON)
+    assert result.code == 1, result.err
+    summary = result.out.split("=" * 20)[0]
+    assert "4 accounts diagnosed; 3 with a blocking problem, from 1 cause." in summary
+    rows = [line.split() for line in summary.splitlines() if line.startswith(("cert-", "fine"))]
+    assert rows == [[f"cert-{i}", "problem", "tls.hostname_mismatch", "network_admin"] for i in range(3)] + [["fine", "ok", "-", "-"]]
+    assert f"3 accounts: one cause: " in summary and f"at 127.0.0.1:{servers['wrong-host'].port}" in summary
+    # Each account's own report follows the summary.
+    assert result.out.count("account cert-") == 3 and "account fine" in result.out
+
+
+def test_a_silent_server_delays_only_its_own_account_and_the_others_still_conclude(cli, servers, tmp_path):
+    path = profile(tmp_path, account("mute", servers["silent"]), account("fine", servers["healthy"]),
+                   account("pw", servers["bad-password"], password_env="WRONG_PASSWORD"))
+    result = cli("diagnose", "--profile", path, "--non-interactive", "--format", "json", environ=ENVIRON)
+    data = json.loads(result.out)
+    firsts = {a["name"]: (a["report"]["findings"] or [{"id": None}])[0]["id"] for a in data["accounts"]}
+    assert firsts["mute"] == "smtp.no_greeting"
+    assert firsts["pw"] == "auth.credentials_rejected"
+    assert data["accounts"][1]["verdict"] == "ok"
+
+
+def test_report_dir_gets_one_report_per_account_in_the_chosen_format(cli, servers, tmp_path):
+    path = profile(tmp_path, account("billing/eu", servers["healthy"]), account("hr", servers["bad-password"], password_env="WRONG_PASSWORD"))
+    out = tmp_path / "reports"
+    result = cli("diagnose", "--profile", path, "--non-interactive", "--report-dir", str(out), "--format", "md", environ=ENVIRON)
+    assert result.code == 1, result.err
+    assert sorted(p.name for p in out.iterdir()) == ["billing_eu.md", "hr.md"]  # a name is made safe as a file name
+    assert "auth.credentials_rejected" in (out / "hr.md").read_text()
+    assert "2 reports written to" in result.out
+    assert "| hr | problem | auth.credentials_rejected | email_provider |" in result.out
+
+
+def test_no_account_password_appears_in_the_summary_or_any_report(cli, servers, tmp_path):
+    path = profile(tmp_path, account("good", servers["healthy"]), account("bad", servers["bad-password"], password_env="WRONG_PASSWORD"))
+    out = tmp_path / "reports"
+    for fmt in ("text", "md", "html", "json"):
+        result = cli("diagnose", "--profile", path, "--non-interactive", "--format", fmt, "--report-dir", str(out / fmt), environ=ENVIRON)
+        texts = [result.out, result.err] + [p.read_text() for p in (out / fmt).iterdir()]
+        for text in texts:
+            assert not leaked(text, lab.LAB_PASSWORD) and not leaked(text, WRONG)
+
+
+def test_a_profile_with_one_account_gives_the_ordinary_single_report(cli, servers, tmp_path):
+    path = profile(tmp_path, account("only", servers["bad-password"], password_env="WRONG_PASSWORD"))
+    result = cli("diagnose", "--profile", path, "--non-interactive", "--format", "json", environ=ENVIRON)
+    data = json.loads(result.out)
+    assert data["schema"] == "mailtriage.report/1"
+    assert data["findings"][0]["id"] == "auth.credentials_rejected"
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--host", "127.0.0.1"], "--profile names the accounts; drop --host"),
+    (["--cafile", "x.pem"], "--profile cannot be combined with --cafile"),
+    (["--jobs", "0"], "--jobs: expected a whole number from 1 to 256"),
+])
+def test_flags_that_clash_with_a_profile_are_bad_input_with_one_line(cli, servers, tmp_path, extra, message):
+    path = profile(tmp_path, account("a", servers["healthy"]), account("b", servers["healthy"]))
+    result = cli("diagnose", "--profile", path, "--non-interactive", *extra, environ=ENVIRON)
+    assert result.code == 2
+    assert message in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_an_account_whose_password_variable_is_unset_is_named_with_its_line(cli, servers, tmp_path):
+    path = profile(tmp_path, account("a", servers["healthy"]), account("b", servers["healthy"], password_env="NOT_SET_ANYWHERE"))
+    result = cli("diagnose", "--profile", path, "--non-interactive", environ=ENVIRON)
+    assert result.code == 2
+    assert result.err.strip() == f"mailtriage: {path}:15: account 'b': password_env NOT_SET_ANYWHERE is not set in the environment"
+
+
+def test_report_dir_without_a_profile_is_bad_input(cli, tmp_path):
+    result = cli("diagnose", "--host", "127.0.0.1", "--report-dir", str(tmp_path), "--non-interactive")
+    assert result.code == 2 and "--report-dir goes with --profile" in result.err
