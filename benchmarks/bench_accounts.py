@@ -1,0 +1,75 @@
+"""Fifty lab accounts from one profile against one account, as whole processes in the same run.
+
+Both profiles point at the same healthy lab server (STARTTLS + AUTH, stop after RCPT TO); runs
+alternate so that drift in machine load hits both alike. Prints each median and the ratio
+(target: fifty accounts in under 3x one account's time); it asserts nothing.
+
+    .venv/bin/python benchmarks/bench_accounts.py [--accounts 50] [--runs 7] [--jobs 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from engine import lab
+
+
+def write_profile(path: Path, server: lab.LabServer, count: int) -> None:
+    accounts = "\n".join(f'[[accounts]]\nname = "app-{n:03d}"\n' for n in range(count))
+    path.write_text(
+        f'[defaults]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "starttls"\ncafile = "{server.cafile}"\n'
+        f'user = "{lab.LAB_USER}"\nfrom = "{lab.LAB_SENDER}"\nto = "{lab.LAB_RECIPIENT}"\n'
+        f'password_env = "BENCH_PASSWORD"\n\n{accounts}',
+        encoding="utf-8",
+    )
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"mailtriage failed ({proc.returncode}): {proc.stderr[-300:]}")
+    return elapsed, proc.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=8)
+    args = parser.parse_args()
+    env = dict(os.environ, BENCH_PASSWORD=lab.LAB_PASSWORD)
+    with lab.start("healthy") as server, tempfile.TemporaryDirectory() as tmp:
+        one, many = Path(tmp) / "one.toml", Path(tmp) / "many.toml"
+        write_profile(one, server, 1)
+        write_profile(many, server, args.accounts)
+        base = [sys.executable, "-m", "engine", "diagnose", "--non-interactive", "--format", "json"]
+        commands = {"one": base + ["--profile", str(one)],
+                    "many": base + ["--profile", str(many), "--jobs", str(args.jobs)]}
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        timed(commands["one"], env)  # warm the knowledge cache and the page cache first
+        for _ in range(args.runs):
+            for name, argv in commands.items():
+                elapsed, out = timed(argv, env)
+                times[name].append(elapsed)
+                if name == "many":
+                    verdicts = [a["verdict"] for a in json.loads(out)["accounts"]]
+                    assert len(verdicts) == args.accounts and set(verdicts) == {"ok"}, verdicts
+    one_s, many_s = statistics.median(times["one"]), statistics.median(times["many"])
+    print(f"healthy lab server, {args.runs} runs (median), --jobs {args.jobs}")
+    print(f"  1 account      {one_s:6.2f} s")
+    print(f"  {args.accounts} accounts   {many_s:6.2f} s   (every account concluded ok)")
+    print(f"  {args.accounts} accounts / 1 account = {many_s / one_s:.2f}x  (target < 3x)")
+
+
+if __name__ == "__main__":
+    main()
