@@ -27,7 +27,7 @@ from engine.knowledge import Knowledge, KnowledgeInvalid, load_knowledge
 from engine.redact import Redactor
 from engine.session import AnswerError, Asker, NoAsker, check_answers
 from engine.sessionfile import SessionFileError
-from engine.settings import AccountSettings
+from engine.settings import AccountSettings, read_password_file
 from engine.textinput import Block, TextInputError, read_blocks
 from engine.yamlfile import YamlError, load
 
@@ -342,10 +342,9 @@ def _password(args: argparse.Namespace, env: Environment) -> str | None:
         return env.environ[args.password_env]
     if args.password_file:
         try:
-            return Path(args.password_file).read_text(encoding="utf-8").splitlines()[0]
-        except (OSError, UnicodeDecodeError, IndexError) as exc:
-            reason = "the file is empty" if isinstance(exc, IndexError) else (getattr(exc, "strerror", None) or exc)
-            raise BadInput(f"cannot read --password-file {args.password_file}: {reason}") from None
+            return read_password_file(args.password_file)
+        except ValueError as exc:
+            raise BadInput(f"cannot read --password-file {args.password_file}: {exc}") from None
     return env.environ.get("MAILTRIAGE_PASSWORD")
 
 

@@ -11,7 +11,7 @@ from engine.batch import diagnose_accounts, group
 from engine.knowledge import Knowledge
 from engine.profile import ProfileAccount, ProfileError, load_profile
 from engine.redact import Redactor
-from engine.settings import AccountSettings
+from engine.settings import AccountSettings, read_password_file
 
 # Flags that describe one account; with a profile the accounts come from the file instead.
 ACCOUNT_FLAGS = ("host", "user", "from_addr", "to_addr", "password_env", "password_file", "oauth_token_env")
@@ -37,10 +37,9 @@ def _secret(account: ProfileAccount, environ: Any) -> tuple[str | None, str | No
         return environ[entry.password_env], token
     if entry.password_file:
         try:
-            return Path(entry.password_file).read_text(encoding="utf-8").splitlines()[0], token
-        except (OSError, UnicodeDecodeError, IndexError) as exc:
-            reason = "the file is empty" if isinstance(exc, IndexError) else (getattr(exc, "strerror", None) or exc)
-            raise ProfileInputError(f"{where}: cannot read password_file {entry.password_file}: {reason}") from None
+            return read_password_file(entry.password_file), token
+        except ValueError as exc:
+            raise ProfileInputError(f"{where}: cannot read password_file {entry.password_file}: {exc}") from None
     return None, token
 
 

@@ -123,19 +123,25 @@ def load_profile(path: str) -> list[ProfileAccount]:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ProfileError(f"{path}:{_line_of(text, first['loc'])}: {_message(first)}") from None
+    if parsed.defaults.password_env and parsed.defaults.password_file:
+        raise ProfileError(f"{path}:{_line_of(text, ('defaults', 'password_file'))}: [defaults] sets both password_env and password_file; keep one")
     headers = [i + 1 for i, line in enumerate(text.splitlines()) if re.match(r"\s*\[\[\s*accounts\s*\]\]", line)]
     accounts: list[ProfileAccount] = []
     seen: dict[str, str] = {}
     for index, entry in enumerate(parsed.accounts):
-        merged = parsed.defaults.model_copy(update=entry.model_dump(exclude_unset=True))
+        own = entry.model_dump(exclude_unset=True)
         line = headers[index] if index < len(headers) else 1
-        name = merged.name if entry.name else (merged.user or f"account-{index + 1}")
+        name = entry.name or entry.user or parsed.defaults.user or f"account-{index + 1}"
+        if "password_env" in own and "password_file" in own:
+            raise ProfileError(f"{path}:{line}: account '{name}' sets both password_env and password_file; keep one")
+        # An account that names its own password source replaces the default one, of either kind.
+        if "password_env" in own or "password_file" in own:
+            own = {"password_env": None, "password_file": None, **own}
+        merged = parsed.defaults.model_copy(update=own)
         if name in seen:
             raise ProfileError(f"{path}:{line}: account name '{name}' is used twice (first at {seen[name]}); names must be unique")
         seen[name] = f"{path}:{line}"
         if not merged.host:
             raise ProfileError(f"{path}:{line}: account '{name}' has no host: set host here or in [defaults]")
-        if merged.password_env and merged.password_file:
-            raise ProfileError(f"{path}:{line}: account '{name}' sets both password_env and password_file; keep one")
         accounts.append(ProfileAccount(name, merged, f"{path}:{line}"))
     return accounts

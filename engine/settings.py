@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine.facts import Observation
 
 Security = Literal["auto", "starttls", "ssl", "none"]
+
+
+def read_password_file(path: str) -> str:
+    """The first line of a password file; ValueError says why it cannot be had."""
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, UnicodeDecodeError, IndexError) as exc:
+        raise ValueError("the file is empty" if isinstance(exc, IndexError) else (getattr(exc, "strerror", None) or str(exc))) from None
 
 
 class AccountSettings(BaseModel):

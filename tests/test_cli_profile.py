@@ -141,3 +141,19 @@ def test_an_account_whose_password_variable_is_unset_is_named_with_its_line(cli,
 def test_report_dir_without_a_profile_is_bad_input(cli, tmp_path):
     result = cli("diagnose", "--host", "127.0.0.1", "--report-dir", str(tmp_path), "--non-interactive")
     assert result.code == 2 and "--report-dir goes with --profile" in result.err
+
+
+def test_a_password_file_named_by_an_account_is_read_and_an_empty_one_is_bad_input(cli, servers, tmp_path):
+    secret = tmp_path / "hr.secret"
+    secret.write_text(WRONG + "\n")
+    path = profile(tmp_path, account("a", servers["healthy"]), f'[[accounts]]\nname = "hr"\nport = {servers["bad-password"].port}\n'
+                   f'cafile = "{servers["bad-password"].cafile}"\npassword_env = ""\n')
+    text = open(path).read().replace('password_env = ""', f'password_file = "{secret}"')
+    open(path, "w").write(text)
+    result = cli("diagnose", "--profile", path, "--non-interactive", "--format", "json", environ=ENVIRON)
+    hr = next(a for a in json.loads(result.out)["accounts"] if a["name"] == "hr")
+    assert hr["report"]["findings"][0]["id"] == "auth.credentials_rejected"
+    assert not leaked(result.out, WRONG)
+    secret.write_text("")
+    result = cli("diagnose", "--profile", path, "--non-interactive", environ=ENVIRON)
+    assert result.code == 2 and result.err.strip().endswith(f"cannot read password_file {secret}: the file is empty")

@@ -94,3 +94,12 @@ def test_two_accounts_with_one_name_are_refused_naming_both_places(tmp_path):
 def test_a_missing_profile_is_a_clear_error(tmp_path):
     with pytest.raises(ProfileError, match="cannot read profile .*nope.toml"):
         load_profile(str(tmp_path / "nope.toml"))
+
+
+def test_one_table_naming_two_password_sources_is_refused_but_an_account_may_replace_the_default(tmp_path):
+    path = write(tmp_path, '[defaults]\nhost = "h"\npassword_env = "A"\npassword_file = "f"\n\n[[accounts]]\nname = "x"\n')
+    with pytest.raises(ProfileError, match=r":4: \[defaults\] sets both password_env and password_file"):
+        load_profile(path)
+    path = write(tmp_path, '[defaults]\nhost = "h"\npassword_env = "A"\n\n[[accounts]]\nname = "x"\npassword_file = "f"\n')
+    [only] = load_profile(path)
+    assert (only.entry.password_env, only.entry.password_file) == (None, "f")
