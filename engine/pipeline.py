@@ -9,6 +9,7 @@ from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import Knowledge
 from engine.probes import ProbeResult
 from engine.probes.run import run_probes
+from engine.providers import TextWatch, from_host, from_transcript, recognise
 from engine.redact import Redactor
 from engine.session import Asker, SessionResult, run_session
 from engine.settings import AccountSettings
@@ -45,7 +46,9 @@ def diagnose_text(
 ) -> Outcome:
     facts = FactSet()
     facts.extend(extra or [])
-    facts.extend(mine(kb, blocks, redact).observations)
+    watch = TextWatch(kb, redact or str)
+    facts.extend(mine(kb, watch.watch(blocks), redact).observations)
+    facts.extend(watch.observations())
     return Outcome(run_session(kb, facts, asker, answers))
 
 
@@ -61,7 +64,12 @@ def diagnose_account(
     facts.extend(settings.observations())
     probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports])
     facts.extend(probes.observations)
+    # The server's own words first (greeting, EHLO, replies), then the host name and any log.
+    seen = from_transcript(probes.transcript) + from_host(settings.host)
     if log_blocks is not None:
-        facts.extend(mine(kb, log_blocks, redact).observations)
+        watch = TextWatch(kb, redact or str)
+        facts.extend(mine(kb, watch.watch(log_blocks), redact).observations)
+        seen += watch.seen
+    facts.extend(recognise(kb, seen))
     session = run_session(kb, facts, asker, answers)
     return Outcome(session, probes.results, settings.target(), probes.transcript, probes.delivered)

@@ -17,6 +17,7 @@ from engine.facts import FactSet, FactValue, Observation
 from engine.inference import Conclusion
 from engine.knowledge import Knowledge
 from engine.probes import ProbeResult
+from engine.providers import steps_for
 from engine.redact import Redactor
 from engine.session import SessionResult
 
@@ -129,6 +130,18 @@ def _unique_facts(observations: list[Observation]) -> list[Observation]:
     return list(seen.values())
 
 
+def recognised_providers(facts: FactSet) -> list[str]:
+    """Provider ids in play: the mail service first, then the server software."""
+    found = (facts.first("provider.service"), facts.first("provider.software"))
+    return [v for v in found if isinstance(v, str)]
+
+
+def provider_steps(kb: Knowledge, finding: str, facts: FactSet) -> list[str]:
+    """The recognised provider's own fix steps, labelled with its name, to go before the generic ones."""
+    steps = ((p.name, render_step(t, facts)) for p, t in steps_for(kb, finding, recognised_providers(facts)))
+    return [f"{name}: {text}" for name, text in steps if text]
+
+
 def build_report(
     kb: Knowledge,
     session: SessionResult,
@@ -149,7 +162,7 @@ def build_report(
                 contact=c.contact,
                 confidence=c.confidence,
                 evidence=list(dict.fromkeys(evidence_line(o) for o in c.evidence)),
-                remediation=[r for r in (render_step(t, facts) for t in spec.fix) if r],
+                remediation=provider_steps(kb, c.finding, facts) + [r for r in (render_step(t, facts) for t in spec.fix) if r],
                 rule=c.rule,
                 explanation=explain(c, kb),
             )
