@@ -197,9 +197,26 @@ def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any
     ]
     data["unanswered"] = [q for q in data["questions"] if q["answer"] is None]
     data["stage"] = session.facts.first("smtp.stage")
+    data["providers"] = _providers_view(kb, session.facts)
     data["unmatched_text"] = _unmatched_text(kb, session)
     data["errors"] = [f for f in data["findings"] if f["severity"] == "error"]
     return data
+
+
+def _providers_view(kb: Knowledge, facts: FactSet) -> list[dict[str, Any]]:
+    """What the server was recognised as, and the first line that showed it."""
+    out = []
+    for fact in ("provider.service", "provider.software"):
+        ident = facts.first(fact)
+        provider = kb.providers.get(ident) if isinstance(ident, str) else None
+        if provider is None:
+            continue
+        seen = facts.evidence_for(fact, provider.id)
+        shown = evidence_line(seen[0]) if seen else provider.id
+        origin = seen[0].origin if seen and seen[0].source != "log" else None
+        out.append({"kind": provider.kind, "id": provider.id, "name": provider.name,
+                    "evidence": f"{origin}: {shown}" if origin else shown})
+    return out
 
 
 def _unmatched_text(kb: Knowledge, session: SessionResult) -> dict[str, Any] | None:
