@@ -213,7 +213,8 @@ def _providers_view(kb: Knowledge, facts: FactSet) -> list[dict[str, Any]]:
             continue
         seen = facts.evidence_for(fact, provider.id)
         shown = evidence_line(seen[0]) if seen else provider.id
-        origin = seen[0].origin if seen and seen[0].source != "log" else None
+        # Log lines carry file:line already and the host its "host =" label; probe lines need the stage.
+        origin = seen[0].origin if seen and seen[0].source == "probe" else None
         out.append({"kind": provider.kind, "id": provider.id, "name": provider.name,
                     "evidence": f"{origin}: {shown}" if origin else shown})
     return out

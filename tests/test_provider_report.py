@@ -8,6 +8,12 @@ import json
 import pytest
 
 from engine import lab
+from engine.pipeline import diagnose_text, given_facts
+from engine.providers import from_host, recognise
+from engine.redact import Redactor
+from engine.report import build_report, render
+from engine.session import NoAsker
+from engine.textinput import Block
 
 TIMEOUT = 2.0
 M365 = "Microsoft 365 (Exchange Online): "
@@ -84,3 +90,18 @@ def test_the_same_refusal_from_an_unrecognised_server_concludes_only_a_wrong_pas
     log.write_text("javax.mail.AuthenticationFailedException: 535 5.7.8 Error: authentication failed: authentication failure\n")
     report = json.loads(cli("analyze-log", str(log), "--non-interactive", "--format", "json").out)
     assert [f["id"] for f in report["findings"]] == ["auth.credentials_rejected"]
+
+
+def test_a_host_name_alone_brings_the_providers_steps_into_the_report(kb):
+    """The host is data here (never resolved): the settings name SendGrid, the text has the refusal."""
+    extra = given_facts({"config.user": "app@example.com", "config.host": "smtp.sendgrid.net"})
+    extra += recognise(kb, from_host("smtp.sendgrid.net"))
+    text = "javax.mail.AuthenticationFailedException: 535 Authentication failed: Bad username / password\n"
+    outcome = diagnose_text(kb, [Block.of_text(text, "app.log")], NoAsker(), extra=extra)
+    report = build_report(kb, outcome.session, {"host": "smtp.sendgrid.net", "port": 587}, [])
+    data = json.loads(render(kb, report, outcome.session, "json", Redactor()))
+    by_id = {f["id"]: f for f in data["findings"]}
+    assert by_id["config.invalid"]["rule"] == "provider-sendgrid-user-not-apikey"
+    assert by_id["config.invalid"]["remediation"][0].startswith("Twilio SendGrid: Set the SMTP user name to the literal word `apikey` (now: app@example.com)")
+    text_report = render(kb, report, outcome.session, "text", Redactor())
+    assert "Mail service: Twilio SendGrid (recognised from host = smtp.sendgrid.net)" in text_report
