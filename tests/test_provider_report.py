@@ -19,13 +19,13 @@ TIMEOUT = 2.0
 M365 = "Microsoft 365 (Exchange Online): "
 
 
-def diagnose(cli, scenario: str, fmt: str):
+def diagnose(cli, scenario: str, fmt: str, *extra: str):
     with lab.start(scenario) as server:
         return cli(
             "diagnose", "--host", lab.HOST, "--port", str(server.port), "--security", "starttls",
             "--cafile", str(server.cafile), "--user", lab.LAB_USER, "--password-env", "LAB_PASSWORD",
             "--from", lab.LAB_SENDER, "--to", lab.LAB_RECIPIENT, "--timeout", str(TIMEOUT),
-            "--non-interactive", "--format", fmt,
+            "--non-interactive", "--format", fmt, *extra,
             environ={"LAB_PASSWORD": lab.LAB_PASSWORD},
         )
 
@@ -105,3 +105,13 @@ def test_a_host_name_alone_brings_the_providers_steps_into_the_report(kb):
     assert by_id["config.invalid"]["remediation"][0].startswith("Twilio SendGrid: Set the SMTP user name to the literal word `apikey` (now: app@example.com)")
     text_report = render(kb, report, outcome.session, "text", Redactor())
     assert "Mail service: Twilio SendGrid (recognised from host = smtp.sendgrid.net)" in text_report
+
+
+def test_a_log_given_beside_the_probes_can_name_the_provider_the_server_did_not(cli, tmp_path):
+    # The lab greets as itself; the application's log shows the same refusal came from Google.
+    log = tmp_path / "app.log"
+    log.write_text("535-5.7.8 Username and Password not accepted. x1sm1234567wrb.12 - gsmtp\n")
+    report = json.loads(diagnose(cli, "bad-password", "json", "--log", str(log)).out)
+    provider_facts = [(f["name"], f["value"], f["source"]) for f in report["facts"] if f["name"].startswith("provider.")]
+    assert provider_facts == [("provider.service", "gmail", "log")]
+    assert "auth.account_verification_required" in [f["id"] for f in report["findings"]]
