@@ -28,7 +28,7 @@ def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
         roots = ", ".join(display(r) for r in kb.roots)
         out.write(
             f"knowledge OK: {len(kb.rules)} rules, {len(kb.findings)} findings, {len(kb.questions)} questions, "
-            f"{len(kb.signatures)} signatures, {len(kb.scenarios)} scenarios ({roots})\n"
+            f"{len(kb.signatures)} signatures, {len(kb.scenarios)} scenarios, {len(kb.providers)} providers ({roots})\n"
         )
         return 0
     if action == "test":
@@ -67,6 +67,10 @@ def _list(kb: Knowledge, out: Any) -> None:
     out.write("\nSignatures (id, description):\n")
     for ident, sig in sorted(kb.signatures.items()):
         out.write(f"  {ident:40} {sig.description}\n")
+    out.write("\nProviders (id, kind, name, findings with their own steps):\n")
+    for ident, provider in sorted(kb.providers.items()):
+        steps = ", ".join(provider.remediation) or "none"
+        out.write(f"  {ident:24} {provider.kind:8} {provider.name:40} {steps}\n")
 
 
 def _explain(kb: Knowledge, ident: str, out: Any) -> None:
@@ -103,5 +107,11 @@ def _explain(kb: Knowledge, ident: str, out: Any) -> None:
         out.write("\nReferences\n")
         for item in spec.references:
             out.write(f"  - {item}\n")
+    own = [(p.name, p.remediation[ident]) for p in kb.providers.values() if ident in p.remediation]
+    if own:
+        out.write("\nProvider-specific steps (shown first when the server is recognised as that provider)\n")
+        for name, steps in own:
+            for step in steps:
+                out.write(f"  - {name}: {step}\n")
     rules = sorted(r.id for r in kb.rules.values() if r.finding == ident)
     out.write(f"\nRules that reach it: {', '.join(rules) or 'none yet'}\n")

@@ -68,6 +68,7 @@ class Knowledge:
     signatures: dict[str, s.SignatureSpec] = field(default_factory=dict)
     scenarios: dict[str, s.Scenario] = field(default_factory=dict)
     ports: list[s.PortSpec] = field(default_factory=list)
+    providers: dict[str, s.ProviderSpec] = field(default_factory=dict)
     where: dict[tuple[str, str], Where] = field(default_factory=dict)
 
     def fact_spec(self, name: str) -> s.FactSpec | None:
@@ -120,6 +121,7 @@ class _Reader:
         "SignaturesFile": "signature",
         "ScenariosFile": "scenario",
         "PortsFile": "ports",
+        "ProvidersFile": "provider",
     }
 
     def __init__(self) -> None:
@@ -278,6 +280,14 @@ def _load_layer(root: Path, reader: _Reader, kb: Knowledge) -> None:
         if parsed_ports:
             kb.ports = list(parsed_ports.ports)  # a later layer's table replaces the whole list
 
+    providers_file = root / "providers.yaml"
+    if providers_file.exists():
+        parsed_pr, located = reader.parse(providers_file, s.ProvidersFile)
+        if parsed_pr and located:
+            for i, provider in enumerate(parsed_pr.providers):
+                claim("provider", provider.id, located, ("providers", i))
+                kb.providers[provider.id] = provider
+
     findings_file = root / "findings.yaml"
     if findings_file.exists():
         parsed, located = reader.parse(findings_file, s.FindingsFile)
@@ -404,6 +414,8 @@ class _Linter:
             self.check_signature(ident, signature)
         for ident, scenario in self.kb.scenarios.items():
             self.check_scenario(ident, scenario)
+        for ident, provider in self.kb.providers.items():
+            self.check_provider(ident, provider)
 
     # names and values
 
@@ -430,6 +442,7 @@ class _Linter:
             spec = self.check_fact_name(name, where.sub(name))
             if spec is not None:
                 self.check_value(name, spec, value, where.sub(name))
+                self.check_provider_value(name, value, where.sub(name))
 
     def check_condition(self, cond: Any, where: Where) -> None:
         if isinstance(cond, s.AllOf):
@@ -451,9 +464,11 @@ class _Linter:
             where = where.sub(op)
             if op == "equals":
                 self.check_value(cond.fact, spec, cond.equals, where)
+                self.check_provider_value(cond.fact, cond.equals, where)
             elif op == "one_of":
                 for value in cond.one_of or []:
                     self.check_value(cond.fact, spec, value, where)
+                    self.check_provider_value(cond.fact, value, where)
             elif op == "matches":
                 if spec.type != "str":
                     self.problem(where, f"'matches' needs a text fact; '{cond.fact}' is {spec.type}")
@@ -538,3 +553,40 @@ class _Linter:
         for qid in expect.asks:
             if qid not in self.kb.questions and self.complete("question"):
                 self.problem(where.sub("expect", "asks"), f"scenario '{ident}': unknown question '{qid}'{_did_you_mean(qid, self.kb.questions)}")
+
+    # providers.yaml
+
+    def check_provider_value(self, name: str, value: Any, where: Where) -> None:
+        """provider.service / provider.software take provider ids of that kind: catch typos."""
+        kind = PROVIDER_FACTS.get(name)
+        if kind is None or not isinstance(value, str) or not self.complete("provider"):
+            return
+        ids = [i for i, p in self.kb.providers.items() if p.kind == kind]
+        if value not in ids:
+            self.problem(where, f"'{value}' is not a {kind} in providers.yaml{_did_you_mean(value, ids)}; {kind}s: {', '.join(sorted(ids))}")
+
+    def check_provider(self, ident: str, provider: s.ProviderSpec) -> None:
+        where = self.at("provider", ident)
+        compiled: dict[str, list[re.Pattern[str]]] = {"hosts": [], "banners": []}
+        for key in ("hosts", "banners"):
+            for i, pattern in enumerate(getattr(provider, key)):
+                regex = self.check_regex(pattern, where.sub(key, i))
+                if regex is not None:
+                    compiled[key].append(re.compile(pattern, re.IGNORECASE | re.MULTILINE))
+        for fid, steps in provider.remediation.items():
+            here = where.sub("remediation", fid)
+            if fid not in self.kb.findings and self.complete("finding"):
+                self.problem(here, f"provider '{ident}': remediation for unknown finding '{fid}'{_did_you_mean(fid, self.kb.findings)}; findings are declared in findings.yaml")
+            for i, text in enumerate(steps):
+                self.check_template(text, where.sub("remediation", fid, i), f"provider '{ident}' remediation step")
+        ex = provider.examples
+        for key in ("hosts", "banners"):
+            for i, example in enumerate(getattr(ex, key)):
+                if not any(r.search(example) for r in compiled[key]):
+                    self.problem(where.sub("examples", key, i), f"provider '{ident}' does not recognise its example: {example!r}")
+        for i, example in enumerate(ex.no_match):
+            if any(r.search(example) for r in compiled["hosts"] + compiled["banners"]):
+                self.problem(where.sub("examples", "no_match", i), f"provider '{ident}' recognises its no_match example: {example!r}")
+
+
+PROVIDER_FACTS = {"provider.service": "service", "provider.software": "software"}

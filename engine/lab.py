@@ -64,6 +64,11 @@ class _Smtp:
     auth_refusal: str | None = None  # fixed answer to every AUTH; None checks LAB_USER/LAB_PASSWORD
     mail_refusal: str | None = None  # fixed answer to MAIL FROM; may use {address} and {ip}
     rcpt_refusal: str | None = None  # fixed answer to RCPT TO; may use {address} and {ip}
+    # Imitate a provider: the name it greets with, the rest of its greeting, and its EHLO
+    # salutation ({ip} is the client's). The certificate still names SERVER_NAME and HOST.
+    server_name: str = SERVER_NAME
+    greeting: str = "ESMTP mailtriage lab"
+    ehlo_salutation: str | None = None
 
 
 # aiosmtpd hard-codes a few replies without enhanced status codes. Servers that advertise
@@ -108,7 +113,11 @@ class _Handler:
         session.host_name = hostname  # the five-argument hook takes over this bookkeeping
         offered = [line[4:] for line in responses[1:] if line[4:] != "HELP"]
         extensions = ["PIPELINING", *offered, "ENHANCEDSTATUSCODES"]
-        return [responses[0], *(f"250-{e}" for e in extensions[:-1]), f"250 {extensions[-1]}"]
+        first = responses[0]
+        if self.spec.ehlo_salutation is not None:
+            ip = session.peer[0] if isinstance(session.peer, tuple) else ""
+            first = f"250-{self.spec.server_name} {self.spec.ehlo_salutation.format(ip=ip)}"
+        return [first, *(f"250-{e}" for e in extensions[:-1]), f"250 {extensions[-1]}"]
 
     def check_login(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object
@@ -294,6 +303,15 @@ _TABLE: list[tuple[Scenario, _Smtp | _Raw]] = [
               "auth.account_verification_required", "starttls"),
      _Smtp(auth_refusal="535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled "
                         "for this mailbox; an administrator has to allow authenticated SMTP for it")),
+    (Scenario("microsoft365-smtp-auth-disabled",
+              "greets and answers EHLO as Exchange Online does; AUTH refused with 535 5.7.139 (SMTP AUTH off)",
+              "auth.account_verification_required", "starttls"),
+     _Smtp(server_name="AM0PR02CA0001.outlook.office365.com",
+           greeting="Microsoft ESMTP MAIL Service ready at Sat, 28 Nov 2026 18:00:00 +0000",
+           ehlo_salutation="Hello [{ip}]",
+           auth_refusal="535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
+                        "Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. "
+                        "[AM0PR02CA0001.eurprd02.prod.outlook.com 2026-11-28T18:00:00.000Z 08DD0000AAAA0000]")),
     (Scenario("sender-not-allowed", "MAIL FROM refused: no permission to send as this sender (550 5.7.60)",
               "sender.not_registered", "starttls"),
      _Smtp(mail_refusal="550 5.7.60 SMTP; Client has no permission to send as this sender <{address}>")),
@@ -534,7 +552,7 @@ class LabServer:
     def _smtp_session(self, spec: _Smtp, loop: asyncio.AbstractEventLoop) -> _LabSMTP:
         handler = _Handler(spec, self.messages)
         return _LabSMTP(
-            handler, loop=loop, hostname=SERVER_NAME, ident="ESMTP mailtriage lab",
+            handler, loop=loop, hostname=spec.server_name, ident=spec.greeting,
             tls_context=self._tls if spec.tls == "starttls" else None,
             require_starttls=spec.require_tls,
             auth_required=spec.require_auth,

@@ -9,6 +9,7 @@ from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import Knowledge
 from engine.probes import ProbeResult
 from engine.probes.run import ProbeRun, run_probes
+from engine.providers import Seen, TextWatch, from_host, from_transcript, recognise
 from engine.redact import Redactor
 from engine.session import Asker, SessionResult, run_session
 from engine.settings import AccountSettings
@@ -45,7 +46,9 @@ def diagnose_text(
 ) -> Outcome:
     facts = FactSet()
     facts.extend(extra or [])
-    facts.extend(mine(kb, blocks, redact).observations)
+    watch = TextWatch(kb, redact or str)
+    facts.extend(mine(kb, watch.watch(blocks), redact).observations)
+    facts.extend(watch.observations())
     return Outcome(run_session(kb, facts, asker, answers))
 
 
@@ -58,8 +61,13 @@ def diagnose_account(
     redact: Redactor | None = None,
 ) -> Outcome:
     probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports])
-    log_facts = mine(kb, log_blocks, redact).observations if log_blocks is not None else []
-    return conclude(kb, settings, probes, asker, answers, log_facts)
+    log_facts: list[Observation] = []
+    seen_in_log: list[Seen] = []
+    if log_blocks is not None:
+        watch = TextWatch(kb, redact or str)
+        log_facts = mine(kb, watch.watch(log_blocks), redact).observations
+        seen_in_log = watch.seen
+    return conclude(kb, settings, probes, asker, answers, log_facts, seen_in_log)
 
 
 def conclude(
@@ -69,11 +77,14 @@ def conclude(
     asker: Asker,
     answers: dict[str, FactValue] | None = None,
     extra: list[Observation] | None = None,
+    seen_in_log: list[Seen] | None = None,
 ) -> Outcome:
     """From an account's settings and what its probes found to a finished session."""
     facts = FactSet()
     facts.extend(settings.observations())
     facts.extend(probes.observations)
     facts.extend(extra or [])
+    # The server's own words first (greeting, EHLO, replies), then the host name and any log.
+    facts.extend(recognise(kb, from_transcript(probes.transcript) + from_host(settings.host) + (seen_in_log or [])))
     session = run_session(kb, facts, asker, answers)
     return Outcome(session, probes.results, settings.target(), probes.transcript, probes.delivered)

@@ -17,6 +17,7 @@ from engine.facts import FactSet, FactValue, Observation
 from engine.inference import Conclusion
 from engine.knowledge import Knowledge
 from engine.probes import ProbeResult
+from engine.providers import steps_for
 from engine.redact import Redactor
 from engine.session import SessionResult
 
@@ -133,6 +134,18 @@ def _unique_facts(observations: list[Observation]) -> list[Observation]:
     return list(seen.values())
 
 
+def recognised_providers(facts: FactSet) -> list[str]:
+    """Provider ids in play: the mail service first, then the server software."""
+    found = (facts.first("provider.service"), facts.first("provider.software"))
+    return [v for v in found if isinstance(v, str)]
+
+
+def provider_steps(kb: Knowledge, finding: str, facts: FactSet) -> list[str]:
+    """The recognised provider's own fix steps, labelled with its name, to go before the generic ones."""
+    steps = ((p.name, render_step(t, facts)) for p, t in steps_for(kb, finding, recognised_providers(facts)))
+    return [f"{name}: {text}" for name, text in steps if text]
+
+
 def build_report(
     kb: Knowledge,
     session: SessionResult,
@@ -153,7 +166,7 @@ def build_report(
                 contact=c.contact,
                 confidence=c.confidence,
                 evidence=list(dict.fromkeys(evidence_line(o) for o in c.evidence)),
-                remediation=[r for r in (render_step(t, facts) for t in spec.fix) if r],
+                remediation=provider_steps(kb, c.finding, facts) + [r for r in (render_step(t, facts) for t in spec.fix) if r],
                 rule=c.rule,
                 explanation=explain(c, kb),
             )
@@ -188,9 +201,27 @@ def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any
     ]
     data["unanswered"] = [q for q in data["questions"] if q["answer"] is None]
     data["stage"] = session.facts.first("smtp.stage")
+    data["providers"] = _providers_view(kb, session.facts)
     data["unmatched_text"] = _unmatched_text(kb, session)
     data["errors"] = [f for f in data["findings"] if f["severity"] == "error"]
     return data
+
+
+def _providers_view(kb: Knowledge, facts: FactSet) -> list[dict[str, Any]]:
+    """What the server was recognised as, and the first line that showed it."""
+    out = []
+    for fact in ("provider.service", "provider.software"):
+        ident = facts.first(fact)
+        provider = kb.providers.get(ident) if isinstance(ident, str) else None
+        if provider is None:
+            continue
+        seen = facts.evidence_for(fact, provider.id)
+        shown = evidence_line(seen[0]) if seen else provider.id
+        # Log lines carry file:line already and the host its "host =" label; probe lines need the stage.
+        origin = seen[0].origin if seen and seen[0].source == "probe" else None
+        out.append({"kind": provider.kind, "id": provider.id, "name": provider.name,
+                    "evidence": f"{origin}: {shown}" if origin else shown})
+    return out
 
 
 def _unmatched_text(kb: Knowledge, session: SessionResult) -> dict[str, Any] | None:

@@ -294,3 +294,42 @@ class Scenario(Strict):
 
 class ScenariosFile(Strict):
     scenarios: list[Scenario]
+
+
+# --- providers.yaml ---------------------------------------------------------------------------
+
+PROVIDER_ID = r"^[a-z][a-z0-9_]*$"
+
+
+class ProviderExamples(Strict):
+    """Real host names and server lines this entry must recognise, and near misses it must not."""
+
+    hosts: list[str] = []
+    banners: list[str] = []
+    no_match: list[str] = []
+
+
+class ProviderSpec(Strict):
+    """A mail service (Microsoft 365, Gmail, SES) or server software (Postfix, Exim) and how to tell it."""
+
+    id: str = Field(pattern=PROVIDER_ID)
+    name: str
+    kind: Literal["service", "software"]
+    # Several entries can match one server (Exchange software behind Microsoft 365); the higher rank wins.
+    rank: int = Field(default=50, ge=0, le=100)
+    hosts: list[str] = []  # regexes searched in the configured host name, case-insensitive
+    banners: list[str] = []  # regexes searched in the greeting, EHLO and other replies, and pasted text
+    # Extra fix steps per finding id, shown first and labelled with the name (Jinja over facts).
+    remediation: dict[str, list[str]] = {}
+    references: list[str] = []
+    examples: ProviderExamples
+
+    @model_validator(mode="after")
+    def _recognisable(self) -> ProviderSpec:
+        if not self.hosts and not self.banners:
+            raise ValueError("a provider needs at least one pattern in hosts or banners")
+        return self
+
+
+class ProvidersFile(Strict):
+    providers: list[ProviderSpec] = Field(min_length=1)

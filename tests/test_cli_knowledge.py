@@ -32,3 +32,20 @@ def test_explain_an_unknown_id_suggests_the_nearest_one(cli):
     assert result.err.strip().splitlines() == [
         "mailtriage: knowledge explain: no finding or rule 'dns.host_not_fund' (did you mean 'dns.host_not_found'?)"
     ]
+
+
+# --- providers (knowledge/providers.yaml) -------------------------------------------------------
+
+
+def test_list_shows_each_provider_with_the_findings_it_has_steps_for(cli):
+    result = cli("knowledge", "list")
+    assert result.code == 0
+    [row] = [line for line in result.out.splitlines() if line.strip().startswith("microsoft365 ")]
+    assert "service" in row and "Microsoft 365 (Exchange Online)" in row and "auth.account_verification_required" in row
+
+
+def test_explain_a_finding_shows_the_providers_own_steps_labelled(cli):
+    result = cli("knowledge", "explain", "auth.account_verification_required")
+    assert result.code == 0
+    assert "Provider-specific steps" in result.out
+    assert "  - Microsoft 365 (Exchange Online): Microsoft 365 admin center" in result.out

@@ -503,4 +503,5 @@ def test_the_brief_s_scenarios_are_all_there():
         "no-starttls", "auth-after-tls", "self-signed", "expired", "wrong-host", "implicit-tls",
         "silent", "greeting-421", "greeting-554", "huge-greeting", "endless-reply", "drip",
         "garbage", "garbage-tls", "disconnect-mid-reply",
+        "microsoft365-smtp-auth-disabled",  # provider awareness: an Exchange Online look-alike
     }

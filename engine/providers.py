@@ -1,0 +1,141 @@
+"""Recognise the mail service and server software (knowledge/providers.yaml) -> provider.* facts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+from engine import schema as s
+from engine.facts import Observation, Source
+from engine.knowledge import Knowledge
+from engine.multimatch import Finder, Wanted, finder_for
+from engine.textinput import Block
+
+FLAGS = re.IGNORECASE | re.MULTILINE
+FACT_OF_KIND = {"service": "provider.service", "software": "provider.software"}
+MAX_EVIDENCE = 300  # characters of a line kept as evidence
+EVIDENCE_PER_PROVIDER = 3  # lines kept per recognised provider: enough to show why
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One thing a server or a log said about itself: a host name or a line of text."""
+
+    kind: str  # "host" or "banner"
+    text: str
+    source: Source
+    origin: str  # config, greeting, ehlo, reply, or file:line for pasted text
+
+
+@dataclass
+class Patterns:
+    """The compiled patterns of one knowledge base; the finder nominates lines of pasted text."""
+
+    kb: Knowledge
+    hosts: list[tuple[str, re.Pattern[str]]]
+    banners: list[tuple[str, re.Pattern[str]]]
+    finder: Finder | None  # None when no entry has a banner pattern
+
+    @classmethod
+    def of(cls, kb: Knowledge) -> Patterns:
+        hosts = [(p.id, re.compile(x, FLAGS)) for p in kb.providers.values() for x in p.hosts]
+        banners = [(p.id, re.compile(x, FLAGS)) for p in kb.providers.values() for x in p.banners]
+        wanted = [Wanted.of(regex.pattern, re.IGNORECASE) for _, regex in banners]
+        finder = finder_for(wanted) if wanted else None
+        return cls(kb, hosts, banners, finder)
+
+    def matches(self, seen: Seen) -> list[str]:
+        table = self.hosts if seen.kind == "host" else self.banners
+        text = seen.text.strip().rstrip(".") if seen.kind == "host" else seen.text
+        return list(dict.fromkeys(ident for ident, regex in table if regex.search(text)))
+
+
+_patterns: dict[int, Patterns] = {}
+
+
+def patterns_for(kb: Knowledge) -> Patterns:
+    found = _patterns.get(id(kb))
+    if found is None or found.kb is not kb:
+        found = _patterns[id(kb)] = Patterns.of(kb)
+    return found
+
+
+def recognise(kb: Knowledge, seen: Iterable[Seen]) -> list[Observation]:
+    """provider.service and provider.software: per kind the highest-ranked entry that matched.
+
+    Ties go to the entry seen first; the evidence is every input that matched the winner.
+    """
+    patterns = patterns_for(kb)
+    hits: dict[str, list[Seen]] = {}
+    for item in seen:
+        for ident in patterns.matches(item):
+            hits.setdefault(ident, []).append(item)
+    out: list[Observation] = []
+    for kind, fact in FACT_OF_KIND.items():
+        candidates = [i for i in hits if kb.providers[i].kind == kind]
+        if not candidates:
+            continue
+        best = max(candidates, key=lambda i: kb.providers[i].rank)  # max keeps the first of equals
+        for item in hits[best][:EVIDENCE_PER_PROVIDER]:
+            out.append(Observation(fact, best, item.source, _evidence(item), item.origin))
+    return out
+
+
+def _evidence(item: Seen) -> str:
+    text = item.text.strip()[:MAX_EVIDENCE]
+    return f"host = {text}" if item.kind == "host" else text
+
+
+def from_host(host: str | None) -> list[Seen]:
+    return [Seen("host", host, "config", "config")] if host else []
+
+
+def from_transcript(lines: Iterable[str]) -> list[Seen]:
+    """Server lines of an SMTP transcript, each labelled by the command it answers."""
+    out: list[Seen] = []
+    answering = "greeting"
+    for line in lines:
+        direction, _, text = line.partition(": ")
+        if direction == "C":
+            verb = text.split(" ", 1)[0].upper()
+            answering = "ehlo" if verb in ("EHLO", "HELO") else "reply"
+        elif direction == "S":
+            out.append(Seen("banner", text, "probe", answering))
+    return out
+
+
+@dataclass
+class TextWatch:
+    """Looks for providers in pasted text while another reader consumes the blocks (one pass)."""
+
+    kb: Knowledge
+    redact: Callable[[str], str] = str
+    seen: list[Seen] = field(default_factory=list)
+
+    def watch(self, blocks: Iterable[Block]) -> Iterator[Block]:
+        patterns = patterns_for(self.kb)
+        kept: dict[str, int] = {}
+        for block in blocks:
+            nominated = patterns.finder.nominate(block.data) if patterns.finder else []
+            for line in nominated:
+                item = Seen("banner", self.redact(line.text), "log", block.origin(line.index))
+                found = [i for i in patterns.matches(item) if kept.get(i, 0) < EVIDENCE_PER_PROVIDER]
+                if found:
+                    self.seen.append(item)
+                    for ident in found:
+                        kept[ident] = kept.get(ident, 0) + 1
+            yield block
+
+    def observations(self) -> list[Observation]:
+        return recognise(self.kb, self.seen)
+
+
+def steps_for(kb: Knowledge, finding: str, recognised: list[str]) -> list[tuple[s.ProviderSpec, str]]:
+    """The recognised providers' own fix steps for a finding, service before software."""
+    out = []
+    for ident in recognised:
+        provider = kb.providers.get(ident)
+        if provider is not None:
+            out.extend((provider, step) for step in provider.remediation.get(finding, []))
+    return out
