@@ -46,7 +46,7 @@ def diagnose_text(
     facts = FactSet()
     facts.extend(extra or [])
     facts.extend(mine(kb, blocks, redact).observations)
-    return Outcome(run_session(kb, facts, asker, answers))
+    return Outcome(run_session(kb, facts, asker, answers, redact))
 
 
 def diagnose_account(
@@ -63,5 +63,5 @@ def diagnose_account(
     facts.extend(probes.observations)
     if log_blocks is not None:
         facts.extend(mine(kb, log_blocks, redact).observations)
-    session = run_session(kb, facts, asker, answers)
+    session = run_session(kb, facts, asker, answers, redact)
     return Outcome(session, probes.results, settings.target(), probes.transcript, probes.delivered)
