@@ -8,11 +8,12 @@ from typing import Iterable
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import Knowledge
 from engine.probes import ProbeResult
+from engine.probes.postfix_queue import probe_postfix_queue
 from engine.probes.run import run_probes
 from engine.redact import Redactor
 from engine.session import Asker, SessionResult, run_session
 from engine.settings import AccountSettings
-from engine.signatures import mine
+from engine.signatures import mine, mine_snippets
 from engine.textinput import Block
 
 
@@ -35,6 +36,19 @@ def given_facts(facts: dict[str, FactValue]) -> list[Observation]:
     return [Observation(n, v, source_of(n), None, "given") for n, v in facts.items()]  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class PostfixQueue:
+    """--postfix-queue: read this Postfix instance's queue (None: the default instance)."""
+
+    config_dir: str | None = None
+    timeout: float = 10.0
+
+
+def postfix_queue_probe(kb: Knowledge, queue: PostfixQueue, redact: Redactor | None) -> ProbeResult:
+    """The queue probe, its delay reasons read by this knowledge base's signatures."""
+    return probe_postfix_queue(queue.config_dir, queue.timeout, lambda snippets: mine_snippets(kb, snippets, redact))
+
+
 def diagnose_text(
     kb: Knowledge,
     blocks: Iterable[Block],
@@ -42,11 +56,15 @@ def diagnose_text(
     answers: dict[str, FactValue] | None = None,
     extra: list[Observation] | None = None,
     redact: Redactor | None = None,
+    queue: PostfixQueue | None = None,
 ) -> Outcome:
     facts = FactSet()
     facts.extend(extra or [])
+    probes = [postfix_queue_probe(kb, queue, redact)] if queue is not None else []
+    for probe in probes:
+        facts.extend(probe.observations)
     facts.extend(mine(kb, blocks, redact).observations)
-    return Outcome(run_session(kb, facts, asker, answers, redact))
+    return Outcome(run_session(kb, facts, asker, answers, redact), probes)
 
 
 def diagnose_account(
@@ -56,10 +74,13 @@ def diagnose_account(
     answers: dict[str, FactValue] | None = None,
     log_blocks: Iterable[Block] | None = None,
     redact: Redactor | None = None,
+    queue: PostfixQueue | None = None,
 ) -> Outcome:
     facts = FactSet()
     facts.extend(settings.observations())
     probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports])
+    if queue is not None:
+        probes.add(postfix_queue_probe(kb, queue, redact))
     facts.extend(probes.observations)
     if log_blocks is not None:
         facts.extend(mine(kb, log_blocks, redact).observations)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field, replace
@@ -14,6 +17,7 @@ from engine.facts import Observation
 from engine.probes import ProbeResult, Stopwatch
 
 POSTQUEUE = "postqueue"
+SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 # Queue ids whose delay reasons are mined; the counts still cover every message, so a queue
 # of a hundred thousand deferred messages costs one parse, not a hundred thousand scans.
 MAX_MINED_MESSAGES = 200
@@ -95,8 +99,10 @@ def delay_reasons(listing: QueueListing) -> list[tuple[str, str]]:
     return pairs
 
 
-def postqueue_command(config_dir: str | None) -> list[str]:
-    return [POSTQUEUE, *(["-c", config_dir] if config_dir else []), "-j"]
+def postqueue_command(config_dir: str | None, binary: str | None = None) -> list[str]:
+    """The command line; postqueue lives in /usr/sbin, which a non-root PATH often lacks."""
+    found = binary or shutil.which(POSTQUEUE, path=os.pathsep.join([os.environ.get("PATH", ""), *SBIN])) or POSTQUEUE
+    return [found, *(["-c", config_dir] if config_dir else []), "-j"]
 
 
 def _first_line(text: str) -> str:
@@ -104,23 +110,46 @@ def _first_line(text: str) -> str:
     return (lines[-1] if lines else "no message")[:MAX_DETAIL]
 
 
+@dataclass
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _run(command: list[str], timeout: float) -> Completed:
+    """Run in its own process group, so a timeout kills whatever it started too and nothing hangs on a pipe."""
+    with subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, errors="replace", start_new_session=True,
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return Completed(process.returncode, out, err)
+
+
 def probe_postfix_queue(
-    config_dir: str | None, timeout: float, miner: Miner | None = None, now: float | None = None
+    config_dir: str | None, timeout: float, miner: Miner | None = None, now: float | None = None,
+    binary: str | None = None,
 ) -> ProbeResult:
     """Run postqueue within the timeout; a missing binary, a refusal or a hang is a status, not a crash."""
     watch = Stopwatch()
-    command = postqueue_command(config_dir)
-    where = " ".join(command)
+    command = postqueue_command(config_dir, binary)
+    where = " ".join([POSTQUEUE, *command[1:]])
     try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, errors="replace", timeout=timeout, stdin=subprocess.DEVNULL
-        )
+        done = _run(command, timeout)
     except FileNotFoundError:
-        return ProbeResult("postfix_queue", "skipped", watch.ms(), f"{POSTQUEUE} not found: Postfix is not installed on this machine (or not on PATH)")
+        return ProbeResult("postfix_queue", "skipped", watch.ms(), f"{command[0]} not found: Postfix is not installed on this machine")
     except PermissionError:
-        return ProbeResult("postfix_queue", "fail", watch.ms(), f"{POSTQUEUE}: permission denied running it; run as root or a member of the postdrop group")
+        return ProbeResult("postfix_queue", "fail", watch.ms(), f"{command[0]}: permission denied running it; run as root or a member of the postdrop group")
     except subprocess.TimeoutExpired:
         return ProbeResult("postfix_queue", "fail", watch.ms(), f"{where}: no answer within {timeout:g} s")
+    except OSError as exc:  # not an executable, too many processes...
+        return ProbeResult("postfix_queue", "fail", watch.ms(), f"{command[0]}: cannot run it: {exc.strerror or exc}")
     if done.returncode != 0:
         return ProbeResult("postfix_queue", "fail", watch.ms(), f"{where} exited with {done.returncode}: {_first_line(done.stderr)}")
     listing = parse_postqueue(done.stdout)
