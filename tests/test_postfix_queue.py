@@ -7,6 +7,8 @@ tests run postqueue against a real, private Postfix instance on loopback.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from pathlib import Path
 from typing import Iterator
@@ -158,3 +160,26 @@ def test_an_empty_queue_is_ok_and_a_stopped_instance_is_a_stopped_queue(kb: Know
     assert empty.status == "ok" and empty.detail.startswith("0 messages queued")
     assert {o.name: o.value for o in down.observations}["queue.processor_state"] == "stopped"
     assert down.status == "fail" and "mail system is down" in down.detail
+
+
+def listening_addresses(pid: int) -> set[str]:
+    """host:port of every TCP socket the process listens on, from /proc (IPv4 and IPv6)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd)
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                address, port = fields[1].split(":")
+                shown = socket.inet_ntoa(bytes.fromhex(address)[::-1]) if len(address) == 8 else address
+                found.add(f"{shown}:{int(port, 16)}")
+    return found
+
+
+def test_the_test_instance_listens_on_its_loopback_port_only(deferring_postfix: PostfixInstance) -> None:
+    pid = int((deferring_postfix.root / "queue" / "pid" / "master.pid").read_text().split()[0])
+    assert listening_addresses(pid) == {f"127.0.0.1:{deferring_postfix.port}"}
