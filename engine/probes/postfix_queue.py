@@ -105,7 +105,8 @@ def postqueue_command(config_dir: str | None, binary: str | None = None) -> list
     return [found, *(["-c", config_dir] if config_dir else []), "-j"]
 
 
-def _first_line(text: str) -> str:
+def _last_line(text: str) -> str:
+    """postqueue warns first and says why it gave up last."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return (lines[-1] if lines else "no message")[:MAX_DETAIL]
 
@@ -151,7 +152,7 @@ def probe_postfix_queue(
     except OSError as exc:  # not an executable, too many processes...
         return ProbeResult("postfix_queue", "fail", watch.ms(), f"{command[0]}: cannot run it: {exc.strerror or exc}")
     if done.returncode != 0:
-        return ProbeResult("postfix_queue", "fail", watch.ms(), f"{where} exited with {done.returncode}: {_first_line(done.stderr)}")
+        return ProbeResult("postfix_queue", "fail", watch.ms(), f"{where} exited with {done.returncode}: {_last_line(done.stderr)}")
     listing = parse_postqueue(done.stdout)
     down = MAIL_SYSTEM_DOWN.lower() in done.stderr.lower()
     facts = queue_observations(listing, down, time.time() if now is None else now, where)
