@@ -71,7 +71,7 @@ def diagnose_accounts(
     ports = [(p.port, p.security) for p in kb.ports]
     runs = asyncio.run(_probe_all(accounts, redact, ports, max(1, jobs)))
     return [
-        AccountOutcome(name, settings, conclude(kb, settings, run, NoAsker(), answers))
+        AccountOutcome(name, settings, conclude(kb, settings, run, NoAsker(), answers, redact=redact))
         for (name, settings), run in zip(accounts, runs)
     ]
 

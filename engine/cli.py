@@ -20,7 +20,7 @@ import tempfile
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Sequence, TextIO
 
 from engine import __version__
 from engine.knowledge import Knowledge, KnowledgeInvalid, load_knowledge
@@ -30,6 +30,9 @@ from engine.sessionfile import SessionFileError
 from engine.settings import AccountSettings, read_password_file
 from engine.textinput import Block, TextInputError, read_blocks
 from engine.yamlfile import YamlError, load
+
+if TYPE_CHECKING:  # the pipeline is imported when a command needs it: start-up stays fast
+    from engine.pipeline import PostfixQueue
 
 FORMATS = ("text", "md", "html", "json")
 SUFFIX_FORMATS = {".md": "md", ".html": "html", ".htm": "html", ".json": "json", ".txt": "text"}
@@ -112,6 +115,10 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--knowledge", metavar="DIR", action="append", default=[], help="extra knowledge directory layered over the shipped one (repeatable)")
     p.add_argument("--format", choices=FORMATS, help="report format (default: text, or from --output's suffix)")
     p.add_argument("--output", metavar="FILE", help="write the report here; the terminal still gets the summary")
+    p.add_argument(
+        "--postfix-queue", nargs="?", const="", default=None, metavar="CONFIG_DIR",
+        help="also read this machine's Postfix queue with postqueue -j (CONFIG_DIR: another instance's config directory)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -331,8 +338,20 @@ def _analyze_log(args: argparse.Namespace, env: Environment, redact: Redactor) -
     kb = _knowledge(args)
     answers = _answers(args, kb)
     blocks = _blocks(args.files, env)
-    outcome = diagnose_text(kb, blocks, _asker(args, env, "-" in args.files), answers, redact=redact)
+    queue = _postfix_queue(args, 10.0)
+    outcome = diagnose_text(kb, blocks, _asker(args, env, "-" in args.files), answers, redact=redact, queue=queue)
     return _present(args, env, kb, outcome, redact)
+
+
+def _postfix_queue(args: argparse.Namespace, timeout: float) -> PostfixQueue | None:
+    """--postfix-queue [CONFIG_DIR]: None when not asked for; a directory that is not there is bad input."""
+    from engine.pipeline import PostfixQueue
+
+    if args.postfix_queue is None:
+        return None
+    if args.postfix_queue and not (Path(args.postfix_queue) / "main.cf").is_file():
+        raise BadInput(f"--postfix-queue {args.postfix_queue}: no main.cf there; give a Postfix config directory (like /etc/postfix-out)")
+    return PostfixQueue(args.postfix_queue or None, timeout)
 
 
 def _password(args: argparse.Namespace, env: Environment) -> str | None:
@@ -396,7 +415,7 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
     )
     log_blocks = _blocks(args.log, env) if args.log else None
     asker = _asker(args, env, "-" in args.log)
-    outcome = diagnose_account(kb, settings, asker, answers, log_blocks, redact)
+    outcome = diagnose_account(kb, settings, asker, answers, log_blocks, redact, _postfix_queue(args, args.timeout))
     code = _present(args, env, kb, outcome, redact)
     if args.session:
         sessionfile.save(args.session, outcome, redact)

@@ -8,12 +8,13 @@ from typing import Iterable
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import Knowledge
 from engine.probes import ProbeResult
+from engine.probes.postfix_queue import probe_postfix_queue
 from engine.probes.run import ProbeRun, run_probes
 from engine.providers import Seen, TextWatch, from_host, from_transcript, recognise
 from engine.redact import Redactor
 from engine.session import Asker, SessionResult, run_session
 from engine.settings import AccountSettings
-from engine.signatures import mine
+from engine.signatures import mine, mine_snippets
 from engine.textinput import Block
 
 
@@ -36,6 +37,19 @@ def given_facts(facts: dict[str, FactValue]) -> list[Observation]:
     return [Observation(n, v, source_of(n), None, "given") for n, v in facts.items()]  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class PostfixQueue:
+    """--postfix-queue: read this Postfix instance's queue (None: the default instance)."""
+
+    config_dir: str | None = None
+    timeout: float = 10.0
+
+
+def postfix_queue_probe(kb: Knowledge, queue: PostfixQueue, redact: Redactor | None) -> ProbeResult:
+    """The queue probe, its delay reasons read by this knowledge base's signatures."""
+    return probe_postfix_queue(queue.config_dir, queue.timeout, lambda snippets: mine_snippets(kb, snippets, redact))
+
+
 def diagnose_text(
     kb: Knowledge,
     blocks: Iterable[Block],
@@ -43,13 +57,17 @@ def diagnose_text(
     answers: dict[str, FactValue] | None = None,
     extra: list[Observation] | None = None,
     redact: Redactor | None = None,
+    queue: PostfixQueue | None = None,
 ) -> Outcome:
     facts = FactSet()
     facts.extend(extra or [])
+    probes = [postfix_queue_probe(kb, queue, redact)] if queue is not None else []
+    for probe in probes:
+        facts.extend(probe.observations)
     watch = TextWatch(kb, redact or str)
     facts.extend(mine(kb, watch.watch(blocks), redact).observations)
     facts.extend(watch.observations())
-    return Outcome(run_session(kb, facts, asker, answers))
+    return Outcome(run_session(kb, facts, asker, answers, redact), probes)
 
 
 def diagnose_account(
@@ -59,15 +77,18 @@ def diagnose_account(
     answers: dict[str, FactValue] | None = None,
     log_blocks: Iterable[Block] | None = None,
     redact: Redactor | None = None,
+    queue: PostfixQueue | None = None,
 ) -> Outcome:
     probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports])
+    if queue is not None:
+        probes.add(postfix_queue_probe(kb, queue, redact))
     log_facts: list[Observation] = []
     seen_in_log: list[Seen] = []
     if log_blocks is not None:
         watch = TextWatch(kb, redact or str)
         log_facts = mine(kb, watch.watch(log_blocks), redact).observations
         seen_in_log = watch.seen
-    return conclude(kb, settings, probes, asker, answers, log_facts, seen_in_log)
+    return conclude(kb, settings, probes, asker, answers, log_facts, seen_in_log, redact)
 
 
 def conclude(
@@ -78,6 +99,7 @@ def conclude(
     answers: dict[str, FactValue] | None = None,
     extra: list[Observation] | None = None,
     seen_in_log: list[Seen] | None = None,
+    redact: Redactor | None = None,
 ) -> Outcome:
     """From an account's settings and what its probes found to a finished session."""
     facts = FactSet()
@@ -86,5 +108,5 @@ def conclude(
     facts.extend(extra or [])
     # The server's own words first (greeting, EHLO, replies), then the host name and any log.
     facts.extend(recognise(kb, from_transcript(probes.transcript) + from_host(settings.host) + (seen_in_log or [])))
-    session = run_session(kb, facts, asker, answers)
+    session = run_session(kb, facts, asker, answers, redact)
     return Outcome(session, probes.results, settings.target(), probes.transcript, probes.delivered)

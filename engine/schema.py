@@ -210,9 +210,14 @@ class QuestionSpec(Strict):
     choices: list[Choice] = []
     when: Condition
     priority: int = 50
+    # The answer is error text (a queue item's error, a pasted line): mine it with the
+    # signatures as a log would be, so the facts it names count like any other.
+    mine: bool = False
 
     @model_validator(mode="after")
     def _choices_match_kind(self) -> QuestionSpec:
+        if self.mine and self.kind != "text":
+            raise ValueError(f"only 'text' questions can be mined (this one is '{self.kind}')")
         if self.kind == "choice" and len(self.choices) < 2:
             raise ValueError("a 'choice' question needs at least two choices")
         if self.kind != "choice" and self.choices:

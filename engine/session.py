@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 from engine import schema as s
 from engine.facts import FactSet, FactValue, Observation
 from engine.inference import Inference, infer
 from engine.knowledge import Knowledge
+from engine.signatures import mine_snippets
 
 UNKNOWN = "unknown"
 
@@ -108,18 +109,29 @@ def answer_observation(question: s.QuestionSpec, value: FactValue, how: str) -> 
     return Observation(f"answer.{question.id}", value, "answer", f"{question.text} -> {value}", how)
 
 
+def answer_observations(
+    kb: Knowledge, question: s.QuestionSpec, value: FactValue, how: str, redact: Callable[[str], str] | None
+) -> list[Observation]:
+    """The answer itself, and for a question that asks for error text, what the signatures find in it."""
+    found = [answer_observation(question, value, how)]
+    if question.mine and isinstance(value, str) and value != UNKNOWN:
+        found.extend(mine_snippets(kb, [(f"answer {question.id}", value)], redact))
+    return found
+
+
 def run_session(
     kb: Knowledge,
     facts: FactSet,
     asker: Asker,
     preset: dict[str, FactValue] | None = None,
+    redact: Callable[[str], str] | None = None,
 ) -> SessionResult:
     """Ask one question at a time: each answer can make the next question moot."""
     preset = preset or {}
     record: dict[str, AskedQuestion] = {}
     for qid, value in preset.items():
         question = kb.questions[qid]
-        facts.add(answer_observation(question, value, "answers file"))
+        facts.extend(answer_observations(kb, question, value, "answers file", redact))
         record[qid] = AskedQuestion(question, value)
     result = infer(kb, facts)
     # Each question is asked at most once, so the loop ends after len(questions) rounds at most.
@@ -132,7 +144,7 @@ def run_session(
         value = None if raw is None else normalize_answer(question, raw)
         record[question.id] = AskedQuestion(question, value)
         if value is not None:
-            facts.add(answer_observation(question, value, "asked"))
+            facts.extend(answer_observations(kb, question, value, "asked", redact))
             result = infer(kb, facts)
     # Questions still pending at the end stay in the report, unanswered.
     for question in result.pending:

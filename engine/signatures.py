@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from engine import schema as s
@@ -113,3 +113,25 @@ def mine(
     observations.append(Observation("log.lines", read, "log"))
     observations.append(Observation("log.matched", matched, "log"))
     return TextFacts(observations, read, matched)
+
+
+COUNTS = ("log.lines", "log.matched")
+
+
+def mine_snippets(
+    kb: Knowledge, snippets: Iterable[tuple[str, str]], redact: Callable[[str], str] | None = None
+) -> list[Observation]:
+    """Facts from short texts that are not a log (a queue's delay reason, a typed answer).
+
+    Each (origin, text) is mined like a pasted log; a one-line text keeps its origin as given
+    (a queue id), a longer one gets origin:line. The line counts describe logs, so they are left out.
+    """
+    blocks = [Block.of_text(text, origin) for origin, text in snippets]
+    single = {b.name for b in blocks if b.lines == 1}
+    found = []
+    for item in mine(kb, blocks, redact).observations:
+        if item.name in COUNTS:
+            continue
+        name = (item.origin or "").rsplit(":", 1)[0]
+        found.append(replace(item, origin=name) if name in single else item)
+    return found
