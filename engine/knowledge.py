@@ -68,6 +68,7 @@ class Knowledge:
     signatures: dict[str, s.SignatureSpec] = field(default_factory=dict)
     scenarios: dict[str, s.Scenario] = field(default_factory=dict)
     ports: list[s.PortSpec] = field(default_factory=list)
+    dnschecks: s.DnsChecksFile | None = None
     where: dict[tuple[str, str], Where] = field(default_factory=dict)
 
     def fact_spec(self, name: str) -> s.FactSpec | None:
@@ -120,6 +121,7 @@ class _Reader:
         "SignaturesFile": "signature",
         "ScenariosFile": "scenario",
         "PortsFile": "ports",
+        "DnsChecksFile": "dnschecks",
     }
 
     def __init__(self) -> None:
@@ -277,6 +279,12 @@ def _load_layer(root: Path, reader: _Reader, kb: Knowledge) -> None:
         parsed_ports, _ = reader.parse(ports_file, s.PortsFile)
         if parsed_ports:
             kb.ports = list(parsed_ports.ports)  # a later layer's table replaces the whole list
+
+    dnschecks_file = root / "dnschecks.yaml"
+    if dnschecks_file.exists():
+        parsed_checks, _ = reader.parse(dnschecks_file, s.DnsChecksFile)
+        if parsed_checks:
+            kb.dnschecks = parsed_checks  # like ports.yaml: a later layer replaces the whole file
 
     findings_file = root / "findings.yaml"
     if findings_file.exists():
