@@ -59,7 +59,7 @@ def diagnose_account(
 ) -> Outcome:
     facts = FactSet()
     facts.extend(settings.observations())
-    probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports])
+    probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports], kb.dnschecks)
     facts.extend(probes.observations)
     if log_blocks is not None:
         facts.extend(mine(kb, log_blocks, redact).observations)
