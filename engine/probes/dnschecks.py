@@ -183,7 +183,7 @@ async def _dmarc(domain: str, q: Querier, spec: DnsChecksFile) -> tuple[list[Obs
             _fact("dns.dmarc_lookup", "found", evidence),
             _fact("dns.dmarc_record", record, evidence),
             _fact("dns.dmarc_domain", where, evidence),
-            _fact("dns.dmarc_policy", policy, f"{evidence} -> policy {policy}"),
+            _fact("dns.dmarc_policy", policy, evidence),
         ], []
     asked = ", ".join(f"{vocab.label}.{w}" for w in candidates)
     return [_fact("dns.dmarc_lookup", "missing", f"no DMARC record at {asked}")], []
