@@ -21,12 +21,12 @@ def machine() -> list[Observation]:
     return [Observation("probe.hostname", name, "probe", f"this machine's host name: {name}", ORIGIN)]
 
 
-def route_source(address: str) -> list[Observation]:
+def route_source(address: str, port: int = _ROUTE_PORT) -> list[Observation]:
     """The local address the kernel would use to reach address; nothing when there is no route."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     try:
         with socket.socket(family, socket.SOCK_DGRAM) as sock:
-            sock.connect((address, _ROUTE_PORT))
+            sock.connect((address, port))
             local = str(sock.getsockname()[0])
     except OSError:
         return []
