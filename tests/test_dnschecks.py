@@ -385,3 +385,27 @@ def test_check_dns_asks_only_the_named_resolver(cli, dns_server):
     asked = set(dns_server.queries)
     assert {"myip.opendns.com A", "pass.lab.test TXT", "_dmarc.pass.lab.test TXT", "pass.lab.test MX",
             "1.0.0.127.zen.spamhaus.org A"} <= asked
+
+
+# --- the knowledge file -------------------------------------------------------------------------
+
+
+def test_a_blocklist_server_named_by_host_name_is_refused_with_its_line(cli, tmp_path):
+    from tests.layers import line_of, write
+
+    path = write(tmp_path, "dnschecks.yaml", """
+        egress:
+          - name: echo
+            description: an echo named by host name, which would need a lookup of its own
+            query: myip.example.test
+            type: A
+            servers: [resolver1.example.test]
+        spf:
+          qualifiers: {"-": fail}
+    """)
+
+    result = cli("knowledge", "lint", "--knowledge", str(tmp_path))
+
+    assert result.code == 2
+    assert f"dnschecks.yaml:{line_of(path, 'servers:')}:" in result.err
+    assert "is not an IP address" in result.err

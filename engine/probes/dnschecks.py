@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from dataclasses import dataclass
+from typing import Callable
 
 from engine.facts import Observation
 from engine.probes import ProbeResult, Stopwatch
@@ -97,13 +98,15 @@ def _summary(domain: str | None, egress: str | None, facts: list[Observation]) -
 # --- egress ----------------------------------------------------------------------------------
 
 
-async def _egress(methods: list[EgressMethod], querier: object) -> tuple[str | None, list[Observation]]:
+async def _egress(
+    methods: list[EgressMethod], querier: Callable[[list[str] | None], Querier]
+) -> tuple[str | None, list[Observation]]:
     """Every method at once (one timeout for all); the first in knowledge order that answers wins."""
-    askers = [querier(m.servers) for m in methods]  # type: ignore[operator]
+    askers = [querier(m.servers) for m in methods]
     answers: list[Answer] = await asyncio.gather(*(a.ask(m.query, m.type) for a, m in zip(askers, methods)))
     failures = []
     for method, asker, answer in zip(methods, askers, answers):
-        where = ", ".join(f"{s}:{asker.port}" for s in asker.servers)
+        where = ", ".join(f"{s}:{asker.port}" for s in asker.servers or ["the system resolver"])
         address = next((r for r in (_address(t) for t in answer.records) if r), None)
         if address is not None:
             evidence = f"{method.type} {method.query} asked of {where} answered {address}"
