@@ -35,12 +35,19 @@ class Querier:
         self.port = port
         self.timeout = timeout
         self.deadline = deadline  # on the event loop's clock; no question outlives it
-        self.asked: list[str] = []
+        # One run asks each question once: SPF reads the record it was handed, includes repeat.
+        self._answers: dict[tuple[str, str], Answer] = {}
 
     def remaining(self) -> float:
         return self.deadline - asyncio.get_running_loop().time()
 
     async def ask(self, name: str, rdtype: str) -> Answer:
+        key = (name.lower().rstrip("."), rdtype)
+        if key not in self._answers:
+            self._answers[key] = await self._ask(name, rdtype)
+        return self._answers[key]
+
+    async def _ask(self, name: str, rdtype: str) -> Answer:
         # Imported here: dnspython takes a while to load and most runs never need it.
         import dns.asyncresolver
         import dns.exception
@@ -49,7 +56,6 @@ class Querier:
         lifetime = min(self.timeout, self.remaining())
         if lifetime <= 0:
             return Answer(name, rdtype, "timeout", detail="no time left for this lookup")
-        self.asked.append(f"{name} {rdtype}")
         try:
             resolver = dns.asyncresolver.Resolver(configure=self.servers is None)
         except dns.resolver.NoResolverConfiguration as exc:
