@@ -409,3 +409,16 @@ def test_a_blocklist_server_named_by_host_name_is_refused_with_its_line(cli, tmp
     assert result.code == 2
     assert f"dnschecks.yaml:{line_of(path, 'servers:')}:" in result.err
     assert "is not an IP address" in result.err
+
+
+def test_check_dns_works_the_same_in_a_real_process(run_process, dns_server):
+    with lab.start("healthy") as server:
+        result = run_process(*diagnose(server, dns_server, "app@soft.lab.test", "--check-dns"))
+
+    report = json.loads(result.out)
+    facts = {f["name"]: f["value"] for f in report["facts"]}
+    assert result.code == 1, result.err
+    assert facts["egress.address"] == "127.0.0.1"
+    assert facts["dns.spf_result"] == "softfail"
+    assert facts["dns.dmarc_lookup"] == "missing"
+    assert report["findings"][0]["id"] == "reputation.sender_untrusted"
