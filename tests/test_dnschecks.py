@@ -422,3 +422,22 @@ def test_check_dns_works_the_same_in_a_real_process(run_process, dns_server):
     assert facts["dns.spf_result"] == "softfail"
     assert facts["dns.dmarc_lookup"] == "missing"
     assert report["findings"][0]["id"] == "reputation.sender_untrusted"
+
+
+def test_a_silent_resolver_never_hangs_the_whole_command(cli, silent_resolver):
+    with lab.start("healthy") as server:
+        started = time.monotonic()
+        result = cli(
+            "diagnose", "--host", "127.0.0.1", "--port", str(server.port), "--security", "starttls",
+            "--cafile", str(server.cafile), "--from", "app@pass.lab.test", "--to", lab.LAB_RECIPIENT,
+            "--resolver", f"127.0.0.1:{silent_resolver}", "--timeout", str(TIMEOUT),
+            "--non-interactive", "--format", "json", "--check-dns",
+        )
+        elapsed = time.monotonic() - started
+
+    report = json.loads(result.out)
+    assert result.code in (0, 1), result.err
+    assert elapsed < 2 * TIMEOUT + 1.5
+    checks = next(p for p in report["probes"] if p["name"] == "dnschecks")
+    assert checks["status"] == "fail" and "egress address unknown" in checks["detail"]
+    assert "reputation.sender_untrusted" not in [f["id"] for f in report["findings"]]
