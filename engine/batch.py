@@ -43,14 +43,15 @@ class Group:
 
 
 async def _probe_all(
-    accounts: list[tuple[str, AccountSettings]], redact: Redactor, ports: list[tuple[int, str]], jobs: int
+    kb: Knowledge, accounts: list[tuple[str, AccountSettings]], redact: Redactor, jobs: int
 ) -> list[ProbeRun]:
+    ports = [(p.port, p.security) for p in kb.ports]
     gate = asyncio.Semaphore(jobs)
 
     async def one(settings: AccountSettings) -> ProbeRun:
         async with gate:
             try:
-                return await probe_account(settings, redact, ports)
+                return await probe_account(settings, redact, ports, kb.dnschecks)
             except Exception as exc:  # noqa: BLE001 - one account's bug must not stop the others
                 run = ProbeRun()
                 run.add(ProbeResult("run", "fail", 0.0, f"internal error while probing: {type(exc).__name__}: {exc}"))
@@ -68,8 +69,7 @@ def diagnose_accounts(
 ) -> list[AccountOutcome]:
     """Every account probed (bounded concurrency) and concluded; questions stay unasked."""
     redact = redact or Redactor()
-    ports = [(p.port, p.security) for p in kb.ports]
-    runs = asyncio.run(_probe_all(accounts, redact, ports, max(1, jobs)))
+    runs = asyncio.run(_probe_all(kb, accounts, redact, max(1, jobs)))
     return [
         AccountOutcome(name, settings, conclude(kb, settings, run, NoAsker(), answers, redact=redact))
         for (name, settings), run in zip(accounts, runs)

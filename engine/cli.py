@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--to", dest="to_addr", metavar="ADDR", help="recipient to test with RCPT TO")
     d.add_argument("--timeout", type=_positive_float, default=10.0, metavar="SECONDS", help="bound for every network step (default 10)")
     d.add_argument("--resolver", type=_host_port, metavar="HOST:PORT", help="ask this DNS server instead of the system resolver")
+    d.add_argument("--check-dns", action="store_true", help="also check the sender domain's SPF, DMARC and MX records, the egress address as the outside sees it, and DNS blocklists (asks outside resolvers, or --resolver)")
     d.add_argument("--log", metavar="FILE", action="append", default=[], help="error text or log to mine as well ('-' for stdin; repeatable)")
     d.add_argument("--session", metavar="FILE", help="reuse answers from this session file and save the session to it")
     d.add_argument("--profile", metavar="FILE", help="TOML profile with one or many accounts (see README)")
@@ -412,6 +413,7 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
         host=args.host, port=args.port, security=args.security, user=args.user, password=password,
         oauth_token=token, **{"from": args.from_addr, "to": args.to_addr}, timeout=args.timeout,
         resolver=args.resolver, cafile=args.cafile, send_message=args.send_test_message,
+        check_dns=args.check_dns,
     )
     log_blocks = _blocks(args.log, env) if args.log else None
     asker = _asker(args, env, "-" in args.log)

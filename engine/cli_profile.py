@@ -63,7 +63,7 @@ def settings_of(args: argparse.Namespace, environ: Any, redact: Redactor) -> lis
             host=entry.host, port=entry.port or 587, security=entry.security or "auto", user=entry.user,
             password=password, oauth_token=token, **{"from": entry.from_addr, "to": entry.to_addr},
             timeout=entry.timeout or args.timeout, resolver=args.resolver, cafile=entry.cafile,
-            send_message=args.send_test_message, source=f"profile {account.origin}",
+            send_message=args.send_test_message, check_dns=args.check_dns, source=f"profile {account.origin}",
         )))
     return out
 

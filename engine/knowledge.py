@@ -69,6 +69,7 @@ class Knowledge:
     scenarios: dict[str, s.Scenario] = field(default_factory=dict)
     ports: list[s.PortSpec] = field(default_factory=list)
     providers: dict[str, s.ProviderSpec] = field(default_factory=dict)
+    dnschecks: s.DnsChecksFile | None = None
     where: dict[tuple[str, str], Where] = field(default_factory=dict)
 
     def fact_spec(self, name: str) -> s.FactSpec | None:
@@ -122,6 +123,7 @@ class _Reader:
         "ScenariosFile": "scenario",
         "PortsFile": "ports",
         "ProvidersFile": "provider",
+        "DnsChecksFile": "dnschecks",
     }
 
     def __init__(self) -> None:
@@ -287,6 +289,12 @@ def _load_layer(root: Path, reader: _Reader, kb: Knowledge) -> None:
             for i, provider in enumerate(parsed_pr.providers):
                 claim("provider", provider.id, located, ("providers", i))
                 kb.providers[provider.id] = provider
+
+    dnschecks_file = root / "dnschecks.yaml"
+    if dnschecks_file.exists():
+        parsed_checks, _ = reader.parse(dnschecks_file, s.DnsChecksFile)
+        if parsed_checks:
+            kb.dnschecks = parsed_checks  # like ports.yaml: a later layer replaces the whole file
 
     findings_file = root / "findings.yaml"
     if findings_file.exists():

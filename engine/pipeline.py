@@ -79,7 +79,7 @@ def diagnose_account(
     redact: Redactor | None = None,
     queue: PostfixQueue | None = None,
 ) -> Outcome:
-    probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports])
+    probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports], kb.dnschecks)
     if queue is not None:
         probes.add(postfix_queue_probe(kb, queue, redact))
     log_facts: list[Observation] = []

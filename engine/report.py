@@ -204,6 +204,7 @@ def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any
     data["providers"] = _providers_view(kb, session.facts)
     data["unmatched_text"] = _unmatched_text(kb, session)
     data["errors"] = [f for f in data["findings"] if f["severity"] == "error"]
+    data["location"] = _location(session.facts)
     return data
 
 
@@ -222,6 +223,19 @@ def _providers_view(kb: Knowledge, facts: FactSet) -> list[dict[str, Any]]:
         out.append({"kind": provider.kind, "id": provider.id, "name": provider.name,
                     "evidence": f"{origin}: {shown}" if origin else shown})
     return out
+def _location(facts: FactSet) -> dict[str, Any] | None:
+    """Where the probe stood: the machine, its local address, and the egress address if checked."""
+    hostname = facts.first("probe.hostname")
+    if hostname is None:
+        return None  # pasted text only: nothing was probed from here
+    return {
+        "hostname": hostname,
+        "local_address": facts.first("probe.local_address"),
+        "local_method": facts.first("probe.local_address_method"),
+        "egress_address": facts.first("egress.address"),
+        "egress_method": facts.first("egress.method"),
+        "egress_error": facts.first("egress.error"),
+    }
 
 
 def _unmatched_text(kb: Knowledge, session: SessionResult) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 FactValue = Union[bool, int, float, str]
 Contact = Literal["network_admin", "cloud_support", "email_provider", "application_admin", "self"]
@@ -273,6 +273,72 @@ class PortsFile(Strict):
     """Submission ports in order of preference: what auto security and the port sweep use."""
 
     ports: list[PortSpec] = Field(min_length=1)
+
+
+# --- dnschecks.yaml ---------------------------------------------------------------------------
+
+SpfResult = Literal["pass", "fail", "softfail", "neutral", "none", "permerror", "temperror"]
+
+
+def _network(text: str) -> str:
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not an IP network like 127.0.0.0/24") from None
+    return text
+
+
+def _address(text: str) -> str:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not an IP address (servers are named by address)") from None
+    return text
+
+
+class EgressMethod(Strict):
+    """A DNS name whose answer is the address the query came from."""
+
+    name: str
+    description: str
+    query: str
+    type: Literal["A", "AAAA", "TXT"]
+    servers: list[Annotated[str, AfterValidator(_address)]] = Field(min_length=1)
+
+
+class DnsblZone(Strict):
+    zone: str
+    name: str
+    listed: Annotated[str, AfterValidator(_network)] = "127.0.0.0/24"
+    refused: Annotated[str, AfterValidator(_network)] | None = None
+    delist: str | None = None
+
+
+class SpfVocabulary(Strict):
+    record_prefix: str = "v=spf1"
+    lookup_limit: int = Field(default=10, ge=1, le=50)
+    void_lookup_limit: int = Field(default=2, ge=0, le=50)
+    mx_limit: int = Field(default=10, ge=1, le=50)
+    qualifiers: dict[str, SpfResult]
+
+
+class DmarcVocabulary(Strict):
+    label: str = "_dmarc"
+    record_prefix: str = "v=DMARC1"
+    tree_walk_limit: int = Field(default=8, ge=1, le=20)
+
+
+class DnsChecksFile(Strict):
+    """What --check-dns asks and how it reads the answers."""
+
+    egress: list[EgressMethod] = Field(min_length=1)
+    dnsbl: list[DnsblZone] = []
+    spf: SpfVocabulary
+    dmarc: DmarcVocabulary = DmarcVocabulary()
 
 
 # --- scenarios/*.yaml -------------------------------------------------------------------------

@@ -39,6 +39,8 @@ class AccountSettings(BaseModel):
     timeout: float = Field(default=10.0, gt=0, le=300)
     source: str = "flags"
     resolver: tuple[str, int] | None = None
+    # --check-dns: SPF, DMARC, MX, blocklists and the egress echo, asked of outside resolvers.
+    check_dns: bool = False
 
     @property
     def host_is_ip(self) -> bool:

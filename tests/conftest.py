@@ -121,13 +121,48 @@ def blackhole_port() -> Iterator[int]:
         server.close()
 
 
+# Sender domains for --check-dns, one per case. The egress echo answers with the asking address,
+# 127.0.0.1, so "authorised" means a record that covers 127.0.0.1.
+MAIL_TXT = {
+    "pass.lab.test": ["google-site-verification=lab", "v=spf1 ip4:127.0.0.0/8 -all"],
+    "_dmarc.pass.lab.test": ["v=DMARC1; p=reject; rua=mailto:dmarc@pass.lab.test"],
+    "fail.lab.test": ["v=spf1 ip4:192.0.2.0/24 -all"],
+    "_dmarc.fail.lab.test": ["v=DMARC1; p=reject"],
+    "soft.lab.test": ["v=spf1 include:_spf.provider.test ~all"],
+    "_spf.provider.test": ["v=spf1 ip4:198.51.100.0/24 ip6:2001:db8::/32 -all"],
+    "nospf.lab.test": ["ms=verification-only"],
+    "include.lab.test": ["v=spf1 include:_spf.provider.test include:_spf.relay.test -all"],
+    "_spf.relay.test": ["v=spf1 a:relay.lab.test -all"],
+    "_dmarc.include.lab.test": ["v=DMARC1; p=quarantine"],
+    "mxauth.lab.test": ["v=spf1 mx -all"],
+    "loop.lab.test": ["v=spf1 include:loop.lab.test -all"],
+    "two.lab.test": ["v=spf1 ip4:127.0.0.1 -all", "v=spf1 -all"],
+    "sub.org.lab.test": ["v=spf1 ip4:127.0.0.1 -all"],
+    "_dmarc.org.lab.test": ["v=DMARC1; p=none; sp=reject"],
+    "redirect.lab.test": ["v=spf1 redirect=pass.lab.test"],
+}
+MAIL_MX = {
+    "pass.lab.test": [(20, "mx2.pass.lab.test"), (10, "mx1.pass.lab.test")],
+    "mxauth.lab.test": [(10, "smtp.lab.test")],
+}
+
+
+def mail_zone() -> Zone:
+    """The DNS world the tests probe: the SMTP host, faulty names, sender domains, an echo."""
+    return Zone(
+        # localhost too: the lab's certificates name it, so a run through --resolver verifies.
+        addresses={"smtp.lab.test": ["127.0.0.1"], "relay.lab.test": ["127.0.0.1"], "localhost": ["127.0.0.1"]},
+        empty={"noaddr.lab.test", "org.lab.test"},
+        silent={"silent.lab.test", "slow.lab.test", "_dmarc.slow.lab.test"},
+        servfail={"broken.lab.test"},
+        txt={name: list(texts) for name, texts in MAIL_TXT.items()},
+        mx={name: list(hosts) for name, hosts in MAIL_MX.items()},
+        echo={"myip.opendns.com", "o-o.myaddr.l.google.com"},
+    )
+
+
 @pytest.fixture
 def dns_server() -> Iterator[DnsServer]:
-    zone = Zone(
-        addresses={"smtp.lab.test": ["127.0.0.1"]},
-        empty={"noaddr.lab.test"},
-        silent={"silent.lab.test"},
-        servfail={"broken.lab.test"},
-    )
-    with DnsServer(zone) as server:
+    """A real DNS server on 127.0.0.1 serving mail_zone(); its queries list counts every question."""
+    with DnsServer(mail_zone()) as server:
         yield server

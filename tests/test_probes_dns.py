@@ -113,11 +113,11 @@ def test_a_name_that_does_not_resolve_skips_the_tcp_probe(dns_server):
 class _DropsAaaa(DnsServer):
     """A resolver that answers A queries but silently drops AAAA ones, as some middleboxes do."""
 
-    def _answer(self, query):
+    def _answer(self, query, peer="127.0.0.1"):
         if dns.rdatatype.to_text(query.question[0].rdtype) == "AAAA":
             self.queries.append(f"{query.question[0].name.to_text().rstrip('.')} AAAA (dropped)")
             return None
-        return super()._answer(query)
+        return super()._answer(query, peer)
 
 
 def test_a_name_with_an_a_record_resolves_even_when_aaaa_queries_go_unanswered():

@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 
 from engine.facts import Observation
 from engine.probes import ProbeResult
+from engine.probes import location
 from engine.probes.dns import probe_dns
+from engine.probes.dnschecks import CheckPlan, probe_dnschecks
 from engine.probes.ports import sweep
 from engine.probes.smtp import Plan, probe_smtp
 from engine.probes.tcp import probe_tcp
 from engine.redact import Redactor
+from engine.schema import DnsChecksFile
 from engine.settings import AccountSettings
 
 # Slack on top of the per-step timeouts for the whole run: set-up, teardown, scheduling.
@@ -71,8 +74,12 @@ async def _probe_all(settings: AccountSettings, run: ProbeRun, redact: Redactor,
             return
     if not settings.port_valid:
         run.add(skipped("tcp", f"port {settings.port} is not a TCP port"))
+        run.observations.extend(location.route_source(addresses[0]))
         return
-    if not await _connect(settings, addresses, run, ports):
+    connected = await _connect(settings, addresses, run, ports)
+    if not any(o.name == "probe.local_address" for o in run.observations):
+        run.observations.extend(location.route_source(addresses[0]))
+    if not connected:
         return
     address = next(o.value for o in run.observations if o.name == "tcp.address")
     plan = Plan(
@@ -89,26 +96,47 @@ async def _probe_all(settings: AccountSettings, run: ProbeRun, redact: Redactor,
     run.delivered = dialogue.delivered
 
 
+async def _check_dns(settings: AccountSettings, checks: DnsChecksFile, budget: float) -> ProbeResult:
+    plan = CheckPlan(sender=settings.from_addr or settings.user, resolver=settings.resolver, timeout=settings.timeout)
+    try:
+        return await asyncio.wait_for(probe_dnschecks(plan, checks), budget)
+    except asyncio.TimeoutError:
+        return skipped("dnschecks", f"the DNS checks did not finish within {budget:g} s")
+
+
 async def probe_account(
-    settings: AccountSettings, redact: Redactor | None = None, ports: list[tuple[int, str]] | None = None
+    settings: AccountSettings,
+    redact: Redactor | None = None,
+    ports: list[tuple[int, str]] | None = None,
+    dnschecks: DnsChecksFile | None = None,
 ) -> ProbeRun:
     """Every probe for the account; a run cut off by its deadline keeps what it had found.
 
     ports: the submission ports from knowledge/ports.yaml as (port, security), in order of
     preference; the caller passes them (probes read no knowledge), and none means no sweep.
+    dnschecks: knowledge/dnschecks.yaml, for settings.check_dns; they run beside the dialogue.
     """
     # DNS, connection and each dialogue step have their own timeouts; this only stops runaways.
     budget = settings.timeout * 4 + RUN_SLACK_SECONDS
     run = ProbeRun()
+    run.observations.extend(location.machine())
+    checking = None
+    if settings.check_dns and dnschecks is not None:
+        checking = asyncio.ensure_future(_check_dns(settings, dnschecks, budget))
     try:
         await asyncio.wait_for(_probe_all(settings, run, redact or Redactor(), ports or []), budget)
     except asyncio.TimeoutError:
         run.add(skipped("run", f"the probes did not finish within {budget:g} s"))
+    if checking is not None:
+        run.add(await checking)
     return run
 
 
 def run_probes(
-    settings: AccountSettings, redact: Redactor | None = None, ports: list[tuple[int, str]] | None = None
+    settings: AccountSettings,
+    redact: Redactor | None = None,
+    ports: list[tuple[int, str]] | None = None,
+    dnschecks: DnsChecksFile | None = None,
 ) -> ProbeRun:
     """probe_account in its own event loop, for one account at a time."""
-    return asyncio.run(probe_account(settings, redact, ports))
+    return asyncio.run(probe_account(settings, redact, ports, dnschecks))

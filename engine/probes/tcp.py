@@ -41,6 +41,7 @@ async def probe_tcp(addresses: list[str], port: int, timeout: float) -> ProbeRes
             detail = f"connect to {address}:{port}: {reason}"
             continue
         elapsed = watch.ms()
+        local = writer.get_extra_info("sockname")
         writer.close()
         try:
             await asyncio.wait_for(writer.wait_closed(), 1.0)
@@ -52,6 +53,10 @@ async def probe_tcp(addresses: list[str], port: int, timeout: float) -> ProbeRes
             Observation("tcp.address", address, "probe", None, "tcp"),
             Observation("tcp.connect_ms", elapsed, "probe", None, "tcp"),
         ]
+        if local:  # where the probe stands: the source address of this very connection
+            shown = f"local end of the TCP connection to {address}:{port}: {local[0]}:{local[1]}"
+            facts.append(Observation("probe.local_address", str(local[0]), "probe", shown, "tcp"))
+            facts.append(Observation("probe.local_address_method", "tcp_connection", "probe", None, "tcp"))
         return ProbeResult("tcp", "ok", elapsed, evidence, facts)
     elapsed = watch.ms()
     facts = [
