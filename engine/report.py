@@ -129,6 +129,13 @@ def _unique_facts(observations: list[Observation]) -> list[Observation]:
     return list(seen.values())
 
 
+def remediation(kb: Knowledge, c: Conclusion, facts: FactSet) -> list[str]:
+    """The fix steps of each rule that concluded the finding, then the finding's own, each once."""
+    templates = [t for step in c.steps for t in kb.rules[step.rule].fix] + kb.findings[c.finding].fix
+    steps = (render_step(t, facts) for t in templates)
+    return list(dict.fromkeys(r for r in steps if r))
+
+
 def build_report(
     kb: Knowledge,
     session: SessionResult,
@@ -149,7 +156,7 @@ def build_report(
                 contact=c.contact,
                 confidence=c.confidence,
                 evidence=list(dict.fromkeys(evidence_line(o) for o in c.evidence)),
-                remediation=[r for r in (render_step(t, facts) for t in spec.fix) if r],
+                remediation=remediation(kb, c, facts),
                 rule=c.rule,
                 explanation=explain(c, kb),
             )
