@@ -8,6 +8,8 @@ from engine.facts import FactValue, Observation
 # Switches rules judge as the file wrote them (the settings they imply are facts of their own).
 _SWITCHES = ("auth", "ssl_enable", "starttls_enable", "starttls_required", "ssl_trust", "connect_timeout_ms", "read_timeout_ms")
 
+_KINDS = {"javamail": "JavaMail properties", "spring": "Spring Boot spring.mail settings"}
+
 
 def _from(name: str, value: FactValue, origin: Origin) -> Observation:
     return Observation(name, value, "config", origin.evidence, origin.where)
@@ -15,10 +17,11 @@ def _from(name: str, value: FactValue, origin: Origin) -> Observation:
 
 def file_observations(imported: Imported) -> list[Observation]:
     """Facts about the file itself; each key at fault is a fact whose value is the key's name."""
+    read_as = f"{imported.path}: read as {_KINDS[imported.format]} ({imported.key_prefix}.* keys)"
     out = [
-        Observation("config.file", imported.path, "config", None, imported.path),
-        Observation("config.format", imported.format, "config", None, imported.path),
-        Observation("config.key_prefix", imported.key_prefix, "config", None, imported.path),
+        Observation("config.file", imported.path, "config", read_as, imported.path),
+        Observation("config.format", imported.format, "config", read_as, imported.path),
+        Observation("config.key_prefix", imported.key_prefix, "config", read_as, imported.path),
     ]
     for name in _SWITCHES:
         value = getattr(imported, name)
