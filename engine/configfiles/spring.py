@@ -8,6 +8,7 @@ import yaml
 
 from engine.configfiles.javamail import Raw, interpret
 from engine.configfiles.model import ConfigFileError, Imported
+from engine.yamlfile import error_line
 
 PREFIX = "spring.mail."
 PROPERTIES = "spring.mail.properties."
@@ -67,9 +68,7 @@ def flatten_yaml(text: str, path: str) -> dict[str, Raw]:
             if not any(k in document for k in _PROFILE_KEYS):
                 flat.update(document)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise ConfigFileError(path, line, f"YAML syntax: {exc.problem or exc.context or 'invalid YAML'}") from None
+        raise ConfigFileError(path, error_line(exc, text), f"YAML syntax: {exc.problem or exc.context or 'invalid YAML'}") from None
     except yaml.YAMLError as exc:
         raise ConfigFileError(path, 1, f"YAML syntax: {exc}") from None
     return flat
