@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Sequence, TextIO
 
 from engine import __version__
+from engine.configfiles.model import ConfigFileError, Imported
 from engine.knowledge import Knowledge, KnowledgeInvalid, load_knowledge
 from engine.redact import Redactor
 from engine.session import AnswerError, Asker, NoAsker, check_answers
 from engine.sessionfile import SessionFileError
-from engine.configfiles.model import ConfigFileError, Imported
 from engine.settings import FLAGS, AccountSettings, layered
 from engine.textinput import Block, TextInputError, read_blocks
 from engine.yamlfile import YamlError, load
@@ -392,15 +392,14 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
     token = _oauth_token(args, env)
     password = None if token else _password(args, env)
     file_password = imported.password if imported is not None else None
-    if password is None and token is None and file_password is not None:
-        password = file_password  # the CLI's own sources win; the file's is the fallback
-        fields["evidence"]["password_given"] = imported.origins["password"].evidence  # type: ignore[union-attr]
+    if password is None and token is None and imported is not None and imported.password is not None:
+        password = imported.password  # the CLI's own sources win; the file's is the fallback
+        fields["evidence"]["password_given"] = imported.origins["password"].evidence
     if user and password is None and token is None and env.interactive() and not args.non_interactive:
         password = _prompt_password(user, env)
-    redact.secrets = sorted(
-        set(Redactor.for_credentials(user, password, token).secrets + Redactor.for_credentials(user, file_password).secrets),
-        key=len, reverse=True,
-    )
+    # A file's password is a secret even when another one is used instead.
+    secrets = Redactor.for_credentials(user, password, token).secrets + Redactor.for_credentials(user, file_password).secrets
+    redact.secrets = sorted(set(secrets), key=len, reverse=True)
     if args.cafile and not Path(args.cafile).is_file():
         raise BadInput(f"--cafile {args.cafile}: no such file")
     previous = sessionfile.load_answers(args.session) if args.session else {}
