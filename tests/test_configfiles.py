@@ -258,6 +258,13 @@ def test_spring_application_properties_and_the_explicit_port_winning_over_the_ja
     assert (imported.security, imported.origins["security"].line) == ("ssl", 4)
 
 
+def test_spring_bracket_notation_in_application_properties_keeps_the_key_as_written(tmp_path):
+    path = write(tmp_path, "application.properties", "spring.mail.host=smtp.example.com\nspring.mail.properties[mail.smtp.connectiontimeout]=5000\n")
+    imported = load_spring(str(path))
+    assert imported.connect_timeout_ms == 5000
+    assert imported.origins["connect_timeout_ms"].evidence == f"{path}:2: spring.mail.properties[mail.smtp.connectiontimeout]=5000"
+
+
 def test_spring_protocol_smtps_selects_the_smtps_transport(tmp_path):
     path = write(tmp_path, "application.properties", "spring.mail.host=smtp.example.com\nspring.mail.protocol=smtps\nspring.mail.properties.mail.smtps.auth=true\n")
     imported = load_spring(str(path))

@@ -16,6 +16,7 @@ PROPERTIES = "spring.mail.properties."
 _EXPLICIT = {"host": "host", "port": "port", "username": "user", "password": "password", "protocol": "protocol"}
 # ${NAME} or ${NAME:default}: resolved by Spring at run time; only a default is knowable here.
 _PLACEHOLDER = re.compile(r"^\$\{[^}:]+(?::(?P<default>[^}]*))?\}$")
+_BRACKETS = re.compile(r"\[([^\]]*)\]")
 _PROFILE_KEYS = ("spring.config.activate.on-profile", "spring.profiles")
 
 try:
@@ -28,7 +29,8 @@ def from_flat(flat: dict[str, Raw], path: str) -> Imported:
     """spring.mail.* keys (relaxed: dashes and case ignored) -> the JavaMail transport they configure."""
     explicit: dict[str, Raw] = {}
     props: dict[str, Raw] = {}
-    for key, raw in flat.items():
+    for written, raw in flat.items():
+        key = _BRACKETS.sub(r".\1", written)  # spring.mail.properties[mail.smtp.auth] -> ...properties.mail.smtp.auth
         raw = _resolved(raw)
         if raw is None:
             continue
