@@ -114,7 +114,7 @@ def test_a_spring_yml_with_its_own_password_gets_through_and_the_password_never_
     report = json.loads(outputs[0])
     assert report["findings"][0]["id"] == "connectivity.ok"
     assert not [f for f in report["findings"] if f["id"].startswith("config.")]
-    assert "C: AUTH PLAIN <redacted>" in report["transcript"] or any("AUTH" in line and "<redacted>" in line for line in report["transcript"])
+    assert "C: AUTH PLAIN <redacted>" in report["transcript"]  # it logged in with the file's password
     for text in outputs:
         assert lab.LAB_PASSWORD not in text
 
@@ -235,3 +235,28 @@ def test_a_bad_file_as_a_real_process_exits_2_without_a_traceback(run_process, t
     result = run_process("diagnose", "--spring-properties", str(path), "--non-interactive")
     assert result.code == 2
     assert result.err.startswith(f"{path}:") and "Traceback" not in result.err
+
+
+def test_a_wrong_password_from_the_file_is_refused_and_appears_in_no_output_report_or_session(cli, tmp_path):
+    import base64
+
+    with lab.start("healthy") as server:
+        path = write(tmp_path, "mail.properties", f"""
+            mail.smtp.host=127.0.0.1
+            mail.smtp.port={server.port}
+            mail.smtp.auth=true
+            mail.smtp.user={lab.LAB_USER}
+            mail.smtp.password={FILE_PASSWORD}
+            mail.smtp.starttls.enable=true
+            mail.smtp.starttls.required=true
+        """)
+        report_file, session_file = tmp_path / "ticket.md", tmp_path / "session.json"
+        result = cli("diagnose", "--javamail-properties", str(path), "--cafile", str(server.cafile),
+                     "--output", str(report_file), "--session", str(session_file), "--timeout", TIMEOUT, "--non-interactive")
+    assert result.code == 1
+    assert "auth.credentials_rejected" in result.out
+    assert '"name": "config.file"' in session_file.read_text(encoding="utf-8")
+    assert "AUTH PLAIN <redacted>" in report_file.read_text(encoding="utf-8")
+    encoded = base64.b64encode(f"\0{lab.LAB_USER}\0{FILE_PASSWORD}".encode()).decode()
+    for text in (result.out, result.err, report_file.read_text(encoding="utf-8"), session_file.read_text(encoding="utf-8")):
+        assert FILE_PASSWORD not in text and encoded not in text
