@@ -280,6 +280,11 @@ def test_spring_placeholders_use_their_default_or_say_nothing(tmp_path):
     assert imported.password is None and "password" not in imported.origins
 
 
+def test_a_spring_file_of_placeholders_alone_imports_without_values(tmp_path):
+    imported = load_spring(str(write(tmp_path, "application.properties", "spring.mail.host=${SMTP_HOST}\n")))
+    assert (imported.format, imported.host) == ("spring", None)
+
+
 def test_profile_documents_of_a_spring_yml_are_skipped(tmp_path):
     path = write(tmp_path, "application.yml", """
         spring.mail.host: smtp.example.com

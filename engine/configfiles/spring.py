@@ -40,12 +40,13 @@ def from_flat(flat: dict[str, Raw], path: str) -> Imported:
         name = key.removeprefix(PREFIX).replace("-", "").lower()
         if key.startswith(PREFIX) and name in _EXPLICIT:
             explicit[_EXPLICIT[name]] = raw
-    if not explicit and not props:
+    if not any(key.startswith(PREFIX) for key in flat):
         raise ConfigFileError(path, 1, "no spring.mail.* settings found; is this the file the application loads?")
     return interpret(props, path, "spring", "spring.mail.properties.mail.", explicit)
 
 
 def _resolved(raw: Raw) -> Raw | None:
+    """A placeholder's default, or None when only the running application can resolve it."""
     match = _PLACEHOLDER.match(raw.value.strip())
     if match is None:
         return raw
