@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Sequence, TextIO
 
 from engine import __version__
+from engine.configfiles.model import ConfigFileError, Imported
 from engine.knowledge import Knowledge, KnowledgeInvalid, load_knowledge
 from engine.redact import Redactor
 from engine.session import AnswerError, Asker, NoAsker, check_answers
 from engine.sessionfile import SessionFileError
-from engine.settings import AccountSettings, read_password_file
+from engine.settings import FLAGS, AccountSettings, layered, read_password_file
 from engine.textinput import Block, TextInputError, read_blocks
 from engine.yamlfile import YamlError, load
 
@@ -128,9 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     d = sub.add_parser("diagnose", help="probe an SMTP account, ask what probes cannot see, conclude, report")
-    d.add_argument("--host", help="SMTP host name or address")
-    d.add_argument("--port", type=int, default=587, help="SMTP port (default 587)")
-    d.add_argument("--security", choices=("auto", "starttls", "ssl", "none"), default="auto")
+    d.add_argument("--host", help="SMTP host name or address (or from a settings file)")
+    d.add_argument("--port", type=int, help="SMTP port (default 587, or the settings file's)")
+    d.add_argument("--security", choices=("auto", "starttls", "ssl", "none"), help="connection security (default auto, or the settings file's)")
     d.add_argument("--user", help="user name for SMTP AUTH")
     pw = d.add_mutually_exclusive_group()
     pw.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
@@ -140,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--send-test-message", action="store_true", help="really send one short, labelled test message (default: stop after RCPT TO)")
     d.add_argument("--from", dest="from_addr", metavar="ADDR", help="envelope sender / From address")
     d.add_argument("--to", dest="to_addr", metavar="ADDR", help="recipient to test with RCPT TO")
+    files = d.add_mutually_exclusive_group()
+    files.add_argument("--javamail-properties", metavar="FILE", help="read host, port, security, user and From from a JavaMail / Jakarta Mail .properties file; flags override it")
+    files.add_argument("--spring-properties", metavar="FILE", help="read spring.mail.* from a Spring Boot application.properties or application.yml; flags override it")
     d.add_argument("--timeout", type=_positive_float, default=10.0, metavar="SECONDS", help="bound for every network step (default 10)")
     d.add_argument("--resolver", type=_host_port, metavar="HOST:PORT", help="ask this DNS server instead of the system resolver")
     d.add_argument("--check-dns", action="store_true", help="also check the sender domain's SPF, DMARC and MX records, the egress address as the outside sees it, and DNS blocklists (asks outside resolvers, or --resolver)")
@@ -184,6 +188,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return int(_dispatch(args, env, redact))
     except (BadInput, SessionFileError, TextInputError) as exc:
         print(redact(f"mailtriage: {exc}" if not str(exc).startswith("mailtriage") else str(exc)), file=env.stderr)
+        return Exit.BAD_INPUT
+    except ConfigFileError as exc:  # FILE:LINE: what is wrong, as compilers say it
+        print(redact(str(exc)), file=env.stderr)
         return Exit.BAD_INPUT
     except KnowledgeInvalid as exc:
         for problem in exc.problems:
@@ -389,6 +396,17 @@ def _prompt_password(user: str, env: Environment) -> str | None:
     return text or None
 
 
+def _settings_file(args: argparse.Namespace) -> Imported | None:
+    """The settings file named on the command line, read now: a bad file stops the run before any probe."""
+    from engine import configfiles
+
+    if args.javamail_properties:
+        return configfiles.load_javamail(args.javamail_properties)
+    if args.spring_properties:
+        return configfiles.load_spring(args.spring_properties)
+    return None
+
+
 def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
     from engine import sessionfile
     from engine.pipeline import diagnose_account
@@ -397,21 +415,29 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
         return _diagnose_profile(args, env, redact)
     if args.report_dir:
         raise BadInput("--report-dir goes with --profile (one report per account); for one account use --output FILE")
-    if not args.host:
-        raise BadInput("diagnose needs --host (the SMTP server the application uses) or --profile FILE")
+    imported = _settings_file(args)
+    if not args.host and imported is None:
+        raise BadInput("diagnose needs --host (the SMTP server the application uses) or a settings file (--javamail-properties, --spring-properties), or --profile FILE")
     kb = _knowledge(args)
+    fields = layered(imported, {s: getattr(args, s) for s in FLAGS})
+    user = fields.get("user")
     token = _oauth_token(args, env)
     password = None if token else _password(args, env)
-    if args.user and password is None and token is None and env.interactive() and not args.non_interactive:
-        password = _prompt_password(args.user, env)
-    redact.secrets = Redactor.for_credentials(args.user, password, token).secrets
+    file_password = imported.password if imported is not None else None
+    if password is None and token is None and imported is not None and imported.password is not None:
+        password = imported.password  # the CLI's own sources win; the file's is the fallback
+        fields["evidence"]["password_given"] = imported.origins["password"].evidence
+    if user and password is None and token is None and env.interactive() and not args.non_interactive:
+        password = _prompt_password(user, env)
+    # A file's password is a secret even when another one is used instead.
+    secrets = Redactor.for_credentials(user, password, token).secrets + Redactor.for_credentials(user, file_password).secrets
+    redact.secrets = sorted(set(secrets), key=len, reverse=True)
     if args.cafile and not Path(args.cafile).is_file():
         raise BadInput(f"--cafile {args.cafile}: no such file")
     previous = sessionfile.load_answers(args.session) if args.session else {}
     answers = _answers(args, kb, previous)
     settings = AccountSettings(
-        host=args.host, port=args.port, security=args.security, user=args.user, password=password,
-        oauth_token=token, **{"from": args.from_addr, "to": args.to_addr}, timeout=args.timeout,
+        **fields, password=password, oauth_token=token, to=args.to_addr, timeout=args.timeout,
         resolver=args.resolver, cafile=args.cafile, send_message=args.send_test_message,
         check_dns=args.check_dns,
     )

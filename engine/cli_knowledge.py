@@ -82,6 +82,8 @@ def _explain(kb: Knowledge, ident: str, out: Any) -> None:
         out.write(f"  concludes: {rule.finding} ({rule.verdict}, confidence {rule.confidence})\n")
         for item in rule.false_positives:
             out.write(f"  can mislead: {item}\n")
+        for step in rule.fix:
+            out.write(f"  fix first: {step}\n")
         ident = rule.finding
         out.write("\n")
     spec = kb.findings.get(ident)

@@ -14,7 +14,10 @@ from engine.redact import Redactor
 from engine.settings import AccountSettings, read_password_file
 
 # Flags that describe one account; with a profile the accounts come from the file instead.
-ACCOUNT_FLAGS = ("host", "user", "from_addr", "to_addr", "password_env", "password_file", "oauth_token_env")
+ACCOUNT_FLAGS = (
+    "host", "user", "from_addr", "to_addr", "password_env", "password_file", "oauth_token_env",
+    "javamail_properties", "spring_properties",
+)
 EXTENSIONS = {"text": "txt", "md": "md", "html": "html", "json": "json"}
 
 

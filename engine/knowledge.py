@@ -409,6 +409,8 @@ class _Linter:
                 self.check_contact(rule.contact, where.sub("contact"), f"rule '{ident}'")
             if rule.message:
                 self.check_template(rule.message, where.sub("message"), f"rule '{ident}' message")
+            for i, text in enumerate(rule.fix):
+                self.check_template(text, where.sub("fix", i), f"rule '{ident}' fix step")
             self.check_rule_tests(ident, where)
         for ident, tests in self.kb.rule_tests.items():
             where = self.at("rule test", ident)

@@ -146,6 +146,13 @@ def provider_steps(kb: Knowledge, finding: str, facts: FactSet) -> list[str]:
     return [f"{name}: {text}" for name, text in steps if text]
 
 
+def remediation(kb: Knowledge, c: Conclusion, facts: FactSet) -> list[str]:
+    """The fix steps of each rule that concluded the finding, then the finding's own, each once."""
+    templates = [t for step in c.steps for t in kb.rules[step.rule].fix] + kb.findings[c.finding].fix
+    steps = (render_step(t, facts) for t in templates)
+    return list(dict.fromkeys(r for r in steps if r))
+
+
 def build_report(
     kb: Knowledge,
     session: SessionResult,
@@ -166,7 +173,8 @@ def build_report(
                 contact=c.contact,
                 confidence=c.confidence,
                 evidence=list(dict.fromkeys(evidence_line(o) for o in c.evidence)),
-                remediation=provider_steps(kb, c.finding, facts) + [r for r in (render_step(t, facts) for t in spec.fix) if r],
+                # The recognised provider's own steps first, then the rules' and the finding's, each once.
+                remediation=list(dict.fromkeys(provider_steps(kb, c.finding, facts) + remediation(kb, c, facts))),
                 rule=c.rule,
                 explanation=explain(c, kb),
             )

@@ -176,6 +176,9 @@ class RuleSpec(Strict):
     contact: ContactRule | None = None
     # Shown for "ruled out" verdicts: what was checked and found fine (Jinja over facts).
     message: str | None = None
+    # Steps particular to what this rule found (the exact key to change), shown before the
+    # finding's general fix steps; Jinja over facts like them.
+    fix: list[str] = []
     false_positives: list[str] = []
     status: Status = "stable"
     when: Condition

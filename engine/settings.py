@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.configfiles.facts import file_observations
+from engine.configfiles.model import Imported
 from engine.facts import Observation
 
 Security = Literal["auto", "starttls", "ssl", "none"]
+DEFAULT_PORT = 587
+# Settings a file can supply and the flag that overrides each; their facts carry a *_set_by twin.
+FLAGS = {"host": "--host", "port": "--port", "security": "--security", "user": "--user", "from_addr": "--from"}
+_FACT_NAMES = {"from_addr": "from"}
 
 
 def read_password_file(path: str) -> str:
@@ -24,10 +30,10 @@ def read_password_file(path: str) -> str:
 class AccountSettings(BaseModel):
     """What the application is configured with; the password stays out of every output."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allowed=True)
 
     host: str | None = None
-    port: int = 587
+    port: int = DEFAULT_PORT
     security: Security = "auto"
     user: str | None = None
     password: str | None = Field(default=None, repr=False, exclude=True)
@@ -42,6 +48,13 @@ class AccountSettings(BaseModel):
     # --check-dns: SPF, DMARC, MX, blocklists and the egress echo, asked of outside resolvers.
     check_dns: bool = False
 
+    # --- from a settings file (engine.configfiles) ---
+    port_text: str | None = None  # the file's port as written, when it is not a number
+    # Setting -> "mail.smtp.port at app.properties:3" or "--port", and -> the file's own line.
+    set_by: dict[str, str] = Field(default_factory=dict)
+    evidence: dict[str, str] = Field(default_factory=dict)
+    imported: Imported | None = Field(default=None, exclude=True, repr=False)
+
     @property
     def host_is_ip(self) -> bool:
         if not self.host:
@@ -54,20 +67,23 @@ class AccountSettings(BaseModel):
 
     @property
     def port_valid(self) -> bool:
-        return 1 <= self.port <= 65535
+        return self.port_text is None and 1 <= self.port <= 65535
 
     def observations(self) -> list[Observation]:
         """config.* facts; rules judge them (a port's meaning is knowledge, not code)."""
         origin = self.source
 
         def fact(name: str, value: str | int | float | bool, shown: str | None = None) -> Observation:
-            return Observation(name, value, "config", shown, origin)
+            setting = name.removeprefix("config.")
+            setting = "from_addr" if setting == "from" else setting
+            return Observation(name, value, "config", self.evidence.get(setting, shown), origin)
 
         out = [fact("config.source", self.source)]
         if self.host:
             out.append(fact("config.host", self.host, f"host = {self.host}"))
             out.append(fact("config.host_is_ip", self.host_is_ip))
-        out.append(fact("config.port", self.port, f"port = {self.port}"))
+        if self.port_text is None:
+            out.append(fact("config.port", self.port, f"port = {self.port}"))
         out.append(fact("config.security", self.security, f"security = {self.security}"))
         if self.user:
             out.append(fact("config.user", self.user, f"user = {self.user}"))
@@ -77,6 +93,15 @@ class AccountSettings(BaseModel):
         if self.to_addr:
             out.append(fact("config.to", self.to_addr, f"to = {self.to_addr}"))
         out.append(fact("config.timeout", float(self.timeout)))
+        if self.user and self.from_addr and "@" in self.user and "@" in self.from_addr:
+            same = _domain(self.user) == _domain(self.from_addr)
+            shown = f"user {self.user} and From {self.from_addr}"
+            out.append(Observation("config.from_domain_matches_user", same, "config", shown, origin))
+        for setting, text in self.set_by.items():
+            name = f"config.{_FACT_NAMES.get(setting, setting)}_set_by"
+            out.append(Observation(name, text, "config", self.evidence.get(setting), origin))
+        if self.imported is not None:
+            out.extend(file_observations(self.imported))
         return out
 
     def target(self) -> dict[str, object]:
@@ -89,3 +114,41 @@ class AccountSettings(BaseModel):
             "from": self.from_addr,
             "to": self.to_addr,
         }
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].strip().strip(">").lower()
+
+
+def layered(imported: Imported | None, given: dict[str, Any]) -> dict[str, Any]:
+    """AccountSettings fields from a file with the flags given over it, each traced to its source.
+
+    given: host, port, security, user, from_addr as the command line (or a profile) set them,
+    None where unset. Returns keyword arguments for AccountSettings (password excluded).
+    """
+    fields: dict[str, Any] = {}
+    set_by: dict[str, str] = {}
+    evidence: dict[str, str] = {}
+    for setting, flag in FLAGS.items():
+        value = given.get(setting)
+        if value is not None:
+            fields[setting] = value
+            if imported is not None:
+                set_by[setting] = f"{flag} on the command line"
+            continue
+        if imported is None:
+            continue
+        origin = imported.origins.get(setting)
+        file_value = imported.effective_port if setting == "port" else getattr(imported, setting)
+        if file_value is not None:
+            fields[setting] = file_value
+        if origin is not None:
+            set_by[setting], evidence[setting] = str(origin), origin.evidence
+    if imported is not None:
+        fields.update(source=imported.path, set_by=set_by, evidence=evidence, imported=imported)
+        if given.get("port") is None and imported.port_text is not None:
+            fields.update(port=0, port_text=imported.port_text)
+    if fields.get("port") is None:
+        fields.pop("port", None)
+    fields["from"] = fields.pop("from_addr", None)
+    return fields

@@ -62,13 +62,8 @@ def loads(text: str, path: Path) -> Located:
             return Located(path, None)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark is not None and mark is not None and mark.index >= len(text.rstrip()):
-            # Unclosed quotes and brackets fail at the end of the file; where they opened helps more.
-            mark = exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlError(path, line, f"YAML syntax: {problem}") from None
+        raise YamlError(path, error_line(exc, text), f"YAML syntax: {problem}") from None
     except yaml.YAMLError as exc:
         raise YamlError(path, 1, f"YAML syntax: {exc}") from None
     finally:
@@ -76,6 +71,15 @@ def loads(text: str, path: Path) -> Located:
     located = Located(path, data)
     _index(node, (), located)
     return located
+
+
+def error_line(exc: yaml.MarkedYAMLError, text: str) -> int:
+    """The 1-based line to blame for a syntax error."""
+    mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark is not None and mark is not None and mark.index >= len(text.rstrip()):
+        # Unclosed quotes and brackets fail at the end of the file; where they opened helps more.
+        mark = exc.context_mark
+    return mark.line + 1 if mark is not None else 1
 
 
 def _index(node: yaml.Node, prefix: Path_, out: Located) -> None:
