@@ -11,7 +11,8 @@ from engine.batch import diagnose_accounts, group
 from engine.knowledge import Knowledge
 from engine.profile import ProfileAccount, ProfileError, load_profile
 from engine.redact import Redactor
-from engine.settings import AccountSettings, read_password_file
+from engine.configfiles import ConfigFileError, load_settings_file
+from engine.settings import FLAGS, AccountSettings, layered, read_password_file
 
 # Flags that describe one account; with a profile the accounts come from the file instead.
 ACCOUNT_FLAGS = (
@@ -58,17 +59,41 @@ def settings_of(args: argparse.Namespace, environ: Any, redact: Redactor) -> lis
     out = []
     for account in accounts:
         entry = account.entry
+        fields = _fields(account)
         password, token = _secret(account, environ)
-        redact.include(Redactor.for_credentials(entry.user, password, token))
+        imported = fields.get("imported")
+        file_password = imported.password if imported is not None else None
+        if password is None and token is None:
+            password = file_password  # the profile's own sources win; the file's is the fallback
+        redact.include(Redactor.for_credentials(fields.get("user"), password, token))
+        redact.include(Redactor.for_credentials(fields.get("user"), file_password))
         if entry.cafile and not Path(entry.cafile).is_file():
             raise ProfileInputError(f"{account.origin}: account '{account.name}': cafile {entry.cafile}: no such file")
         out.append((account.name, AccountSettings(
-            host=entry.host, port=entry.port or 587, security=entry.security or "auto", user=entry.user,
-            password=password, oauth_token=token, **{"from": entry.from_addr, "to": entry.to_addr},
+            **fields, password=password, oauth_token=token, to=entry.to_addr,
             timeout=entry.timeout or args.timeout, resolver=args.resolver, cafile=entry.cafile,
-            send_message=args.send_test_message, check_dns=args.check_dns, source=f"profile {account.origin}",
+            send_message=args.send_test_message, check_dns=args.check_dns,
         )))
     return out
+
+
+def _fields(account: ProfileAccount) -> dict[str, Any]:
+    """Host, port, security, user and from: the account's keys over its settings file over [defaults]."""
+    entry = account.entry
+    if not entry.settings_file:
+        return {"host": entry.host, "port": entry.port or 587, "security": entry.security or "auto",
+                "user": entry.user, "from": entry.from_addr, "source": f"profile {account.origin}"}
+    try:
+        imported = load_settings_file(entry.settings_file)
+    except ConfigFileError as exc:
+        raise ProfileInputError(f"{account.origin}: account '{account.name}': {exc}") from None
+    own = {setting: getattr(entry, setting) if setting in account.own else None for setting in FLAGS}
+    fields = layered(imported, own, account.origin)
+    for setting in FLAGS:  # what neither the account nor its file says comes from [defaults]
+        key = "from" if setting == "from_addr" else setting
+        if fields.get(key) is None and getattr(entry, setting) is not None:
+            fields[key] = getattr(entry, setting)
+    return fields
 
 
 def _file_name(name: str) -> str:

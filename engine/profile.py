@@ -12,6 +12,10 @@
     from = "billing@example.com"
     password_env = "BILLING_SMTP_PASSWORD"   # or password_file; never the password itself
 
+    [[accounts]]
+    name = "orders"
+    settings_file = "orders/mail.properties"  # JavaMail or Spring Boot, read like --javamail-properties
+
 Errors name the file, the line and the key, like the knowledge lint does.
 """
 
@@ -49,6 +53,9 @@ class AccountEntry(BaseModel):
     oauth_token_env: str | None = None
     cafile: str | None = None
     timeout: float | None = Field(default=None, gt=0, le=300)
+    # A JavaMail or Spring Boot file the application reads; the account's own keys win over it,
+    # and the file over [defaults]. A relative path is taken from the profile's folder.
+    settings_file: str | None = None
 
 
 class ProfileFile(BaseModel):
@@ -63,6 +70,7 @@ class ProfileAccount:
     name: str
     entry: AccountEntry  # defaults already applied
     origin: str  # "file:line" of its [[accounts]] header
+    own: frozenset[str] = frozenset()  # the fields its own table sets (not inherited from [defaults])
 
 
 def _line_of(text: str, loc: tuple[Any, ...]) -> int:
@@ -141,7 +149,9 @@ def load_profile(path: str) -> list[ProfileAccount]:
         if name in seen:
             raise ProfileError(f"{path}:{line}: account name '{name}' is used twice (first at {seen[name]}); names must be unique")
         seen[name] = f"{path}:{line}"
-        if not merged.host:
-            raise ProfileError(f"{path}:{line}: account '{name}' has no host: set host here or in [defaults]")
-        accounts.append(ProfileAccount(name, merged, f"{path}:{line}"))
+        if not merged.host and not merged.settings_file:
+            raise ProfileError(f"{path}:{line}: account '{name}' has no host: set host (or settings_file) here or in [defaults]")
+        if merged.settings_file and not Path(merged.settings_file).is_absolute():
+            merged.settings_file = str(Path(path).parent / merged.settings_file)
+        accounts.append(ProfileAccount(name, merged, f"{path}:{line}", frozenset(k for k, v in own.items() if v is not None)))
     return accounts

@@ -120,11 +120,12 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].strip().strip(">").lower()
 
 
-def layered(imported: Imported | None, given: dict[str, Any]) -> dict[str, Any]:
+def layered(imported: Imported | None, given: dict[str, Any], given_at: str | None = None) -> dict[str, Any]:
     """AccountSettings fields from a file with the flags given over it, each traced to its source.
 
     given: host, port, security, user, from_addr as the command line (or a profile) set them,
-    None where unset. Returns keyword arguments for AccountSettings (password excluded).
+    None where unset; given_at names a profile's place for them ("accounts.toml:12") instead of
+    the command line. Returns keyword arguments for AccountSettings (password excluded).
     """
     fields: dict[str, Any] = {}
     set_by: dict[str, str] = {}
@@ -134,7 +135,8 @@ def layered(imported: Imported | None, given: dict[str, Any]) -> dict[str, Any]:
         if value is not None:
             fields[setting] = value
             if imported is not None:
-                set_by[setting] = f"{flag} on the command line"
+                key = flag.removeprefix("--")
+                set_by[setting] = f"{flag} on the command line" if given_at is None else f"{key} in the profile at {given_at}"
             continue
         if imported is None:
             continue

@@ -157,3 +157,44 @@ def test_a_password_file_named_by_an_account_is_read_and_an_empty_one_is_bad_inp
     secret.write_text("")
     result = cli("diagnose", "--profile", path, "--non-interactive", environ=ENVIRON)
     assert result.code == 2 and result.err.strip().endswith(f"cannot read password_file {secret}: the file is empty")
+
+
+def test_an_account_may_take_its_settings_from_the_javamail_file_the_application_reads(cli, servers, tmp_path):
+    healthy = servers["healthy"]
+    (tmp_path / "billing.properties").write_text(
+        "# the application's own file\n"
+        "mail.smtp.host=127.0.0.1\n"
+        f"mail.smtp.port={healthy.port}\n"
+        "mail.smtp.auth=true\n"
+        "mail.smtp.ssl.enable=true\n"
+        "mail.smtp.user=app@example.com\n"
+        "mail.smtp.password=File-Pa55-word\n"
+        "mail.smtp.connectiontimeout=5000\n"
+        "mail.smtp.timeout=5000\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "accounts.toml"
+    path.write_text(
+        f'[defaults]\nto = "someone@example.com"\nfrom = "app@example.com"\ntimeout = 2\ncafile = "{healthy.cafile}"\n\n'
+        '[[accounts]]\nname = "billing"\nsettings_file = "billing.properties"\n\n'
+        f'[[accounts]]\nname = "fine"\nhost = "127.0.0.1"\nport = {healthy.port}\nsecurity = "starttls"\n'
+        'user = "app@example.com"\npassword_env = "LAB_PASSWORD"\n',
+        encoding="utf-8",
+    )
+    result = cli("diagnose", "--profile", str(path), "--non-interactive", "--format", "json", environ=ENVIRON)
+    data = json.loads(result.out)
+    billing = next(a for a in data["accounts"] if a["name"] == "billing")["report"]
+    first = billing["findings"][0]
+    assert first["id"] == "config.invalid"
+    assert any("mail.smtp.ssl.enable" in line for line in first["evidence"] + first["remediation"])
+    assert billing["target"]["port"] == healthy.port  # read from the file, relative to the profile
+    assert "File-Pa55-word" not in result.out and not leaked(result.out, "File-Pa55-word")
+
+
+def test_a_wrong_settings_file_named_by_a_profile_is_bad_input_naming_account_file_and_line(cli, servers, tmp_path):
+    (tmp_path / "other.txt").write_text("nothing=here\n", encoding="utf-8")
+    path = tmp_path / "accounts.toml"
+    path.write_text('[[accounts]]\nname = "x"\nsettings_file = "other.txt"\n\n[[accounts]]\nname = "y"\nhost = "h"\n', encoding="utf-8")
+    result = cli("diagnose", "--profile", str(path), "--non-interactive", environ=ENVIRON)
+    assert result.code == 2
+    assert result.err.startswith(f"mailtriage: {path}:1: account 'x': {tmp_path / 'other.txt'}:1: no JavaMail settings")
