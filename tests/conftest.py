@@ -166,3 +166,27 @@ def dns_server() -> Iterator[DnsServer]:
     """A real DNS server on 127.0.0.1 serving mail_zone(); its queries list counts every question."""
     with DnsServer(mail_zone()) as server:
         yield server
+
+
+EXTRA = Path("extra")  # a knowledge layer of the test's own, relative to its working folder
+
+
+@pytest.fixture
+def extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty extra knowledge layer; the test runs in tmp_path, so lint shows the short path."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / EXTRA).mkdir()
+    return EXTRA
+
+
+@pytest.fixture
+def lint(cli, extra: Path):
+    """Lint the shipped knowledge plus the extra layer; expect failure without a traceback."""
+
+    def run() -> Result:
+        result = cli("knowledge", "lint", "--knowledge", str(extra))
+        assert "Traceback" not in result.err
+        assert result.code == 2, result.out + result.err
+        return result
+
+    return run

@@ -21,7 +21,7 @@ def servers():
 
 
 def account(name: str, server, **extra: str) -> str:
-    lines = [f'[[accounts]]', f'name = "{name}"', f'port = {server.port}']
+    lines = ['[[accounts]]', f'name = "{name}"', f'port = {server.port}']
     if getattr(server, "cafile", None):
         lines.append(f'cafile = "{server.cafile}"')
     lines += [f'{key} = "{value}"' for key, value in extra.items()]
@@ -74,7 +74,7 @@ def test_the_text_summary_has_a_row_per_account_and_says_how_many_share_a_cause(
     assert "4 accounts diagnosed; 3 with a blocking problem, from 1 cause." in summary
     rows = [line.split() for line in summary.splitlines() if line.startswith(("cert-", "fine"))]
     assert rows == [[f"cert-{i}", "problem", "tls.hostname_mismatch", "network_admin"] for i in range(3)] + [["fine", "ok", "-", "-"]]
-    assert f"3 accounts: one cause: " in summary and f"at 127.0.0.1:{servers['wrong-host'].port}" in summary
+    assert "3 accounts: one cause: " in summary and f"at 127.0.0.1:{servers['wrong-host'].port}" in summary
     # Each account's own report follows the summary.
     assert result.out.count("account cert-") == 3 and "account fine" in result.out
 

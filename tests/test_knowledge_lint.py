@@ -16,27 +16,8 @@ import pytest
 from engine.knowledge import KnowledgeInvalid, load_knowledge, shipped_root
 from tests.layers import line_of, rule, write
 
-EXTRA = Path("extra")
 
 
-@pytest.fixture
-def extra(tmp_path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / EXTRA).mkdir()
-    return EXTRA
-
-
-@pytest.fixture
-def lint(cli, extra):
-    """Lint the shipped knowledge plus the extra layer; expect failure without a traceback."""
-
-    def run():
-        result = cli("knowledge", "lint", "--knowledge", str(extra))
-        assert "Traceback" not in result.err
-        assert result.code == 2, result.out + result.err
-        return result
-
-    return run
 
 
 def problems(err: str) -> list[str]:

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from engine.knowledge import load_knowledge
 from tests.layers import line_of, rule, write
 from tests.test_knowledge_lint import assert_problem
 
-EXTRA = Path("extra")
 
 GOOD_ENTRY = """
   - id: acme_mail
@@ -32,22 +29,6 @@ GOOD_ENTRY = """
 """
 
 
-@pytest.fixture
-def extra(tmp_path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / EXTRA).mkdir()
-    return EXTRA
-
-
-@pytest.fixture
-def lint(cli, extra):
-    def run():
-        result = cli("knowledge", "lint", "--knowledge", str(extra))
-        assert "Traceback" not in result.err
-        assert result.code == 2, result.out + result.err
-        return result
-
-    return run
 
 
 def providers(root: Path, body: str) -> Path:
