@@ -31,6 +31,9 @@ class Need(Fact):
 class Compiled:
     knowledge: Knowledge
     engine_class: type[KnowledgeEngine]
+    # Fact names some rule or question tests. Only these are declared: experta passes every
+    # fact through every rule's tests, so a fact no rule reads would only cost time.
+    referenced: frozenset[str] = frozenset()
     _engine: KnowledgeEngine | None = None
 
     def engine(self) -> KnowledgeEngine:
@@ -76,8 +79,9 @@ def _value_test(test: s.FactTest) -> Callable[[Any], bool]:
 class _Builder:
     """Compiles one condition tree; names the facts it binds so the action can cite them."""
 
-    def __init__(self) -> None:
+    def __init__(self, names: set[str]) -> None:
         self.count = 0
+        self.names = names  # every fact name the conditions test, shared across rules
 
     def bind(self, pattern: Any, negated: bool) -> Any:
         if negated:
@@ -95,6 +99,7 @@ class _Builder:
         if isinstance(cond, s.FindingTest):
             return self.bind(Concluded(finding=cond.finding, verdict="found"), negated)
         assert isinstance(cond, s.FactTest)
+        self.names.add(cond.fact)
         if cond.operator == "absent":
             return NOT(Obs(name=cond.fact))
         if cond.operator == "present":
@@ -130,16 +135,18 @@ def _ask(question: s.QuestionSpec) -> Callable[..., None]:
 
 def compile_knowledge(kb: Knowledge) -> Compiled:
     namespace: dict[str, Any] = {}
+    names: set[str] = set()
     for ident, rule in kb.rules.items():
         if rule.status == "deprecated":
             continue
-        ce = _Builder().build(rule.when)
+        ce = _Builder(names).build(rule.when)
         namespace[f"rule__{ident}"] = Rule(ce)(_conclude(rule))
     for ident, question in kb.questions.items():
-        ce = AND(_Builder().build(question.when), NOT(Obs(name=f"answer.{ident}")))
+        names.add(f"answer.{ident}")
+        ce = AND(_Builder(names).build(question.when), NOT(Obs(name=f"answer.{ident}")))
         namespace[f"ask__{ident}"] = Rule(ce)(_ask(question))
     engine_class = type("MailtriageEngine", (KnowledgeEngine,), namespace)
-    return Compiled(kb, engine_class)
+    return Compiled(kb, engine_class, frozenset(names))
 
 
 _compiled: dict[int, Compiled] = {}

@@ -64,7 +64,8 @@ def infer(kb: Knowledge, facts: FactSet) -> Inference:
     engine.reset()
     distinct = facts.distinct()
     for key, (name, value) in enumerate(distinct):
-        engine.declare(Obs(name=name, value=value, key=key))
+        if name in compiled.referenced:
+            engine.declare(Obs(name=name, value=value, key=key))
     engine.run()
 
     fired: list[Concluded] = []
