@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 import pytest
 
 from engine import lab
+from engine.batch import PROCESSES_FROM, _inference_executor
+from engine.redact import Redactor
 from tests.test_secrets import leaked
 
 WRONG = "Wr0ng-Pa55-for-lab"
@@ -198,3 +205,43 @@ def test_a_wrong_settings_file_named_by_a_profile_is_bad_input_naming_account_fi
     result = cli("diagnose", "--profile", str(path), "--non-interactive", environ=ENVIRON)
     assert result.code == 2
     assert result.err.startswith(f"mailtriage: {path}:1: account 'x': {tmp_path / 'other.txt'}:1: no JavaMail settings")
+
+
+def test_many_accounts_in_a_real_process_conclude_in_forked_workers_the_same_as_in_a_thread(cli, run_process, servers, tmp_path):
+    # pytest runs lab servers in threads, so in-process runs use the one-thread path; a real
+    # process has one thread and forks inference workers. Both must reach the same conclusions.
+    accounts = [account(f"ok-{i}", servers["healthy"]) for i in range(4)]
+    accounts += [account(f"cert-{i}", servers["wrong-host"]) for i in range(3)]
+    accounts += [account(f"pw-{i}", servers["bad-password"], password_env="WRONG_PASSWORD") for i in range(3)]
+    path = profile(tmp_path, *accounts)
+    argv = ("diagnose", "--profile", path, "--non-interactive", "--format", "json")
+
+    def firsts(out: str) -> dict[str, list[str]]:
+        return {a["name"]: [f["id"] for f in a["report"]["findings"]] for a in json.loads(out)["accounts"]}
+
+    in_process = cli(*argv, environ=ENVIRON)
+    as_process = run_process(*argv, env=ENVIRON)
+    assert as_process.code == in_process.code == 1, as_process.err
+    assert firsts(as_process.out) == firsts(in_process.out)
+    assert firsts(as_process.out)["pw-2"][0] == "auth.credentials_rejected"
+
+
+def test_inference_goes_to_forked_worker_processes_only_from_a_single_threaded_process(kb, tmp_path):
+    script = (
+        "from engine.knowledge import load_knowledge; from engine.redact import Redactor; "
+        "from engine.batch import _inference_executor; "
+        f"e = _inference_executor(load_knowledge(), None, Redactor(), {PROCESSES_FROM}); print(type(e).__name__); e.shutdown()"
+    )
+    chosen = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    forking_possible = sys.platform == "linux" and (os.cpu_count() or 1) > 1
+    assert chosen.stdout.strip() == ("ProcessPoolExecutor" if forking_possible else "ThreadPoolExecutor"), chosen.stderr
+    # With another thread alive, forking could copy a lock held mid-use: one thread does the work.
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        executor = _inference_executor(kb, None, Redactor(), PROCESSES_FROM)
+        assert isinstance(executor, ThreadPoolExecutor)
+        executor.shutdown()
+    finally:
+        stop.set()
