@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+import ipaddress
+from typing import Annotated, Any, Callable, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -283,24 +284,21 @@ class PortsFile(Strict):
 SpfResult = Literal["pass", "fail", "softfail", "neutral", "none", "permerror", "temperror"]
 
 
-def _network(text: str) -> str:
-    import ipaddress
+def _ip(parse: Callable[[str], object], wanted: str) -> Callable[[str], str]:
+    """A validator that keeps the text when `parse` (from ipaddress) accepts it."""
 
-    try:
-        ipaddress.ip_network(text)
-    except ValueError:
-        raise ValueError(f"'{text}' is not an IP network like 127.0.0.0/24") from None
-    return text
+    def check(text: str) -> str:
+        try:
+            parse(text)
+        except ValueError:
+            raise ValueError(f"'{text}' is not {wanted}") from None
+        return text
+
+    return check
 
 
-def _address(text: str) -> str:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        raise ValueError(f"'{text}' is not an IP address (servers are named by address)") from None
-    return text
+_address = _ip(ipaddress.ip_address, "an IP address (servers are named by address)")
+_network = _ip(ipaddress.ip_network, "an IP network like 127.0.0.0/24")
 
 
 class EgressMethod(Strict):
