@@ -245,3 +245,57 @@ def test_inference_goes_to_forked_worker_processes_only_from_a_single_threaded_p
         executor.shutdown()
     finally:
         stop.set()
+
+
+def test_no_more_accounts_than_jobs_are_probed_at_the_same_time(cli, tmp_path):
+    import asyncio
+
+    # A server of the test's own that counts sessions between EHLO and its reply, holding each
+    # a moment, so unbounded probing would show as overlap. It counts sessions, not sockets: the
+    # server learns late that a client closed, and the TCP probe's own connection says nothing.
+    state = {"open": 0, "most": 0, "port": 0}
+    ready = threading.Event()
+    stop_loop: list = []
+
+    async def handle(reader, writer):
+        try:
+            writer.write(b"220 counter ESMTP\r\n")
+            await writer.drain()
+            if not await asyncio.wait_for(reader.readline(), 2):
+                return
+            state["open"] += 1
+            state["most"] = max(state["most"], state["open"])
+            await asyncio.sleep(0.3)
+            state["open"] -= 1
+            writer.write(b"421 4.3.2 counter closing\r\n")
+            await writer.drain()
+        except (asyncio.TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def serve():
+        loop = asyncio.new_event_loop()
+        server = loop.run_until_complete(asyncio.start_server(handle, "127.0.0.1", 0))
+        state["port"] = server.sockets[0].getsockname()[1]
+        stop_loop.append(loop)
+        ready.set()
+        loop.run_forever()
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ready.wait(5)
+    try:
+        accounts = "".join(f'[[accounts]]\nname = "a{i}"\nhost = "127.0.0.1"\nport = {state["port"]}\nsecurity = "none"\ntimeout = 3\n\n' for i in range(6))
+        path = tmp_path / "accounts.toml"
+        path.write_text(accounts, encoding="utf-8")
+        result = cli("diagnose", "--profile", str(path), "--non-interactive", "--jobs", "2", "--format", "json")
+        firsts = {a["report"]["findings"][0]["id"] for a in json.loads(result.out)["accounts"]}
+        assert len(firsts) == 1, firsts  # six accounts, one server, one conclusion
+        assert state["most"] == 2  # bounded by --jobs, and really concurrent
+    finally:
+        stop_loop[0].call_soon_threadsafe(stop_loop[0].stop)
+        thread.join(5)
