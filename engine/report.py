@@ -289,7 +289,7 @@ def scrub(value: Any, redact: Redactor, clean: bool = False) -> Any:
     return value
 
 
-ACCOUNT_TEMPLATES: dict[str, str] = {"text": "accounts.txt.j2", "md": "accounts.md.j2"}
+ACCOUNT_TEMPLATES: dict[str, str] = {"text": "accounts.txt.j2", "md": "accounts.md.j2", "html": "accounts.html.j2"}
 
 
 def render_accounts(kb: Knowledge, items: list[AccountOutcome], groups: list[Group], reports: list[Report], fmt: Format, redact: Redactor) -> str:
@@ -317,12 +317,13 @@ def render_accounts(kb: Knowledge, items: list[AccountOutcome], groups: list[Gro
     failing = [g for g in groups if g.finding]
     width = {"name": max([len("Account")] + [len(r["name"]) for r in rows]),
              "finding": max([len("First finding")] + [len(r["first"]["id"]) for r in rows if r["first"]])}
-    template = _environment(False).get_template(ACCOUNT_TEMPLATES["md" if fmt in ("md", "html") else "text"])
+    html = fmt == "html"
+    template = _environment(html).get_template(ACCOUNT_TEMPLATES[fmt])
     text = template.render(**scrub({
         "tool": Tool().model_dump(), "accounts": rows, "groups": grouped, "width": width,
         "failing": sum(len(g.accounts) for g in failing), "causes": len(failing),
     }, redact, clean=True))
-    return redact(text)
+    return redact(text, "&lt;redacted&gt;" if html else "<redacted>")
 
 
 def render(kb: Knowledge, report: Report, session: SessionResult, fmt: Format, redact: Redactor) -> str:

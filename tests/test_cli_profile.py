@@ -299,3 +299,14 @@ def test_no_more_accounts_than_jobs_are_probed_at_the_same_time(cli, tmp_path):
     finally:
         stop_loop[0].call_soon_threadsafe(stop_loop[0].stop)
         thread.join(5)
+
+
+def test_the_html_summary_is_a_page_whose_account_names_are_escaped(cli, servers, tmp_path):
+    path = profile(tmp_path, account("<b>eu</b>", servers["healthy"]), account("hr", servers["bad-password"], password_env="WRONG_PASSWORD"))
+    out = tmp_path / "reports"
+    result = cli("diagnose", "--profile", path, "--non-interactive", "--format", "html", "--report-dir", str(out), environ=ENVIRON)
+    summary = result.out.split("\n2 reports written")[0]
+    assert summary.lstrip().startswith("<!DOCTYPE html>") and summary.rstrip().endswith("</html>")
+    assert "&lt;b&gt;eu&lt;/b&gt;" in summary and "<b>eu</b>" not in summary
+    assert '<td class="problem">problem</td><td>auth.credentials_rejected</td>' in summary
+    assert sorted(p.suffix for p in out.iterdir()) == [".html", ".html"]
