@@ -65,7 +65,7 @@ def diagnose_text(
     for probe in probes:
         facts.extend(probe.observations)
     watch = TextWatch(kb, redact or str)
-    facts.extend(mine(kb, watch.watch(blocks), redact).observations)
+    facts.extend(mine(kb, blocks, redact, watch=watch).observations)
     facts.extend(watch.observations())
     return Outcome(run_session(kb, facts, asker, answers, redact), probes)
 
@@ -86,7 +86,7 @@ def diagnose_account(
     seen_in_log: list[Seen] = []
     if log_blocks is not None:
         watch = TextWatch(kb, redact or str)
-        log_facts = mine(kb, watch.watch(log_blocks), redact).observations
+        log_facts = mine(kb, log_blocks, redact, watch=watch).observations
         seen_in_log = watch.seen
     return conclude(kb, settings, probes, asker, answers, log_facts, seen_in_log, redact)
 

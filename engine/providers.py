@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from engine import schema as s
 from engine.facts import Observation, Source
 from engine.knowledge import Knowledge
-from engine.multimatch import Finder, Wanted, finder_for
-from engine.textinput import Block
+from engine.multimatch import Wanted
 
 FLAGS = re.IGNORECASE | re.MULTILINE
 FACT_OF_KIND = {"service": "provider.service", "software": "provider.software"}
@@ -30,20 +29,22 @@ class Seen:
 
 @dataclass
 class Patterns:
-    """The compiled patterns of one knowledge base; the finder nominates lines of pasted text."""
+    """The compiled patterns of one knowledge base."""
 
     kb: Knowledge
     hosts: list[tuple[str, re.Pattern[str]]]
     banners: list[tuple[str, re.Pattern[str]]]
-    finder: Finder | None  # None when no entry has a banner pattern
 
     @classmethod
     def of(cls, kb: Knowledge) -> Patterns:
         hosts = [(p.id, re.compile(x, FLAGS)) for p in kb.providers.values() for x in p.hosts]
         banners = [(p.id, re.compile(x, FLAGS)) for p in kb.providers.values() for x in p.banners]
-        wanted = [Wanted.of(regex.pattern, re.IGNORECASE) for _, regex in banners]
-        finder = finder_for(wanted) if wanted else None
-        return cls(kb, hosts, banners, finder)
+        return cls(kb, hosts, banners)
+
+    @property
+    def wanted(self) -> list[Wanted]:
+        """The banner patterns for the signatures' own scan of pasted text (one pass over a log)."""
+        return [Wanted.of(regex.pattern, re.IGNORECASE) for _, regex in self.banners]
 
     def matches(self, seen: Seen) -> list[str]:
         table = self.hosts if seen.kind == "host" else self.banners
@@ -107,25 +108,21 @@ def from_transcript(lines: Iterable[str]) -> list[Seen]:
 
 @dataclass
 class TextWatch:
-    """Looks for providers in pasted text while another reader consumes the blocks (one pass)."""
+    """Collects the lines of pasted text that name a provider; signatures.mine hands them over."""
 
     kb: Knowledge
     redact: Callable[[str], str] = str
     seen: list[Seen] = field(default_factory=list)
+    kept: dict[str, int] = field(default_factory=dict)  # lines kept per provider so far
 
-    def watch(self, blocks: Iterable[Block]) -> Iterator[Block]:
-        patterns = patterns_for(self.kb)
-        kept: dict[str, int] = {}
-        for block in blocks:
-            nominated = patterns.finder.nominate(block.data) if patterns.finder else []
-            for line in nominated:
-                item = Seen("banner", self.redact(line.text), "log", block.origin(line.index))
-                found = [i for i in patterns.matches(item) if kept.get(i, 0) < EVIDENCE_PER_PROVIDER]
-                if found:
-                    self.seen.append(item)
-                    for ident in found:
-                        kept[ident] = kept.get(ident, 0) + 1
-            yield block
+    def see(self, text: str, origin: str) -> None:
+        """A line the scan nominated for a banner pattern; kept if it really names a provider."""
+        item = Seen("banner", self.redact(text), "log", origin)
+        found = [i for i in patterns_for(self.kb).matches(item) if self.kept.get(i, 0) < EVIDENCE_PER_PROVIDER]
+        if found:
+            self.seen.append(item)
+            for ident in found:
+                self.kept[ident] = self.kept.get(ident, 0) + 1
 
     def observations(self) -> list[Observation]:
         return recognise(self.kb, self.seen)

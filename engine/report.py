@@ -231,6 +231,8 @@ def _providers_view(kb: Knowledge, facts: FactSet) -> list[dict[str, Any]]:
         out.append({"kind": provider.kind, "id": provider.id, "name": provider.name,
                     "evidence": f"{origin}: {shown}" if origin else shown})
     return out
+
+
 def _location(facts: FactSet) -> dict[str, Any] | None:
     """Where the probe stood: the machine, its local address, and the egress address if checked."""
     hostname = facts.first("probe.hostname")

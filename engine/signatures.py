@@ -10,6 +10,7 @@ from engine import schema as s
 from engine.facts import FactValue, Observation
 from engine.knowledge import GROUP_REF, Knowledge
 from engine.multimatch import Finder, Wanted, finder_for
+from engine.providers import TextWatch, patterns_for
 from engine.textinput import Block
 
 MAX_EVIDENCE = 400  # characters of a matched line kept as evidence
@@ -22,6 +23,8 @@ MAX_HITS_PER_SIGNATURE = 20
 class Matcher:
     compiled: list[tuple[s.SignatureSpec, re.Pattern[str]]]  # in file order
     kb: Knowledge
+    # Nominates lines for the signatures and, after them, for the providers' banner patterns,
+    # so that a log is scanned once for both.
     finder: Finder
 
     @classmethod
@@ -30,8 +33,8 @@ class Matcher:
             (sig, re.compile(sig.pattern, re.IGNORECASE if sig.ignore_case else 0))
             for sig in kb.signatures.values()
         ]
-        finder = finder_for([Wanted.of(regex.pattern, regex.flags) for _, regex in compiled], prefer)
-        return cls(compiled, kb, finder)
+        wanted = [Wanted.of(regex.pattern, regex.flags) for _, regex in compiled] + patterns_for(kb).wanted
+        return cls(compiled, kb, finder_for(wanted, prefer))
 
     def observations(
         self, text: str, origin: str, sig: s.SignatureSpec, hit: re.Match[str], redact: Callable[[str], str]
@@ -83,15 +86,20 @@ def matcher_for(kb: Knowledge, prefer: str | None = None) -> Matcher:
 
 
 def mine(
-    kb: Knowledge, blocks: Iterable[Block], redact: Callable[[str], str] | None = None, prefer: str | None = None
+    kb: Knowledge,
+    blocks: Iterable[Block],
+    redact: Callable[[str], str] | None = None,
+    prefer: str | None = None,
+    watch: TextWatch | None = None,
 ) -> TextFacts:
     """Every fact the signatures find in the blocks, plus how many lines were read and matched.
 
     The finder nominates the lines that may match (one pass per block); each signature's regex
     then runs on its nominated lines only, each line on its own, so a pattern never matches
-    across lines.
+    across lines. Lines nominated for a provider's banner go to `watch`.
     """
     matcher = matcher_for(kb, prefer)
+    signatures = len(matcher.compiled)
     observations: list[Observation] = []
     kept: dict[str, int] = {}
     read = matched = 0
@@ -100,9 +108,13 @@ def mine(
         for line in matcher.finder.nominate(block.data):
             hits = []
             for i in sorted(line.wanted):  # file order, so a line's facts come out as written
+                if i >= signatures:
+                    continue
                 sig, regex = matcher.compiled[i]
                 if (hit := regex.search(line.text)) is not None:
                     hits.append((sig, hit))
+            if watch is not None and max(line.wanted) >= signatures:
+                watch.see(line.text, block.origin(line.index))
             if not hits:
                 continue
             matched += 1

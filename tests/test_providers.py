@@ -10,6 +10,7 @@ import pytest
 
 from engine.facts import Observation
 from engine.providers import Seen, TextWatch, from_host, from_transcript, recognise, steps_for
+from engine.signatures import mine
 from engine.textinput import Block
 
 
@@ -154,15 +155,15 @@ def test_pasted_text_names_the_provider_with_file_and_line_as_origin(kb):
         "535 5.7.8 https://support.google.com/mail/?p=BadCredentials x1sm123 - gsmtp\n"
     )
     watch = TextWatch(kb)
-    blocks = list(watch.watch([Block.of_text(text, "app.log")]))
-    assert len(blocks) == 1  # the blocks pass through untouched for the signature scan
+    mined = mine(kb, [Block.of_text(text, "app.log")], watch=watch)
+    assert mined.lines_matched >= 1  # the same scan still read the signatures
     [obs] = watch.observations()
     assert (obs.name, obs.value, obs.source, obs.origin) == ("provider.service", "gmail", "log", "app.log:3")
 
 
 def test_pasted_text_evidence_is_redacted(kb):
     watch = TextWatch(kb, lambda line: line.replace("s3cret", "<redacted>"))
-    list(watch.watch([Block.of_text("password=s3cret sent to smtp.office365.com\n", "app.log")]))
+    mine(kb, [Block.of_text("password=s3cret sent to smtp.office365.com\n", "app.log")], watch=watch)
     [obs] = watch.observations()
     assert obs.value == "microsoft365"
     assert "s3cret" not in (obs.evidence or "") and "<redacted>" in (obs.evidence or "")
@@ -170,7 +171,7 @@ def test_pasted_text_evidence_is_redacted(kb):
 
 def test_pasted_text_without_a_provider_yields_no_fact(kb):
     watch = TextWatch(kb)
-    list(watch.watch([Block.of_text("535 5.7.8 Error: authentication failed\n", "app.log")]))
+    mine(kb, [Block.of_text("535 5.7.8 Error: authentication failed\n", "app.log")], watch=watch)
     assert watch.observations() == []
 
 
