@@ -93,8 +93,9 @@ class AccountSettings(BaseModel):
         if self.to_addr:
             out.append(fact("config.to", self.to_addr, f"to = {self.to_addr}"))
         out.append(fact("config.timeout", float(self.timeout)))
-        if self.user and self.from_addr and "@" in self.user and "@" in self.from_addr:
-            same = _domain(self.user) == _domain(self.from_addr)
+        user_domain, from_domain = domain_of(self.user), domain_of(self.from_addr)
+        if user_domain and from_domain:
+            same = user_domain == from_domain
             shown = f"user {self.user} and From {self.from_addr}"
             out.append(Observation("config.from_domain_matches_user", same, "config", shown, origin))
         for setting, text in self.set_by.items():
@@ -116,8 +117,11 @@ class AccountSettings(BaseModel):
         }
 
 
-def _domain(address: str) -> str:
-    return address.rpartition("@")[2].strip().strip(">").lower()
+def domain_of(address: str | None) -> str | None:
+    """The domain of an email address ("App <app@Example.com.>" -> example.com); None without one."""
+    if not address or "@" not in address:
+        return None
+    return address.rpartition("@")[2].strip().strip(">").rstrip(".").lower() or None
 
 
 def layered(imported: Imported | None, given: dict[str, Any], given_at: str | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from engine.probes import ProbeResult, Stopwatch
 from engine.probes.dnsquery import Answer, Querier
 from engine.probes.spf import check_host, spf_records
 from engine.schema import DnsblZone, DnsChecksFile, EgressMethod
+from engine.settings import domain_of
 
 ORIGIN = "dnschecks"
 # The egress echo and the DMARC/MX lookups share the first timeout; SPF and the blocklists,
@@ -31,13 +32,6 @@ def _fact(name: str, value: str | int | bool, evidence: str | None = None) -> Ob
     return Observation(name, value, "probe", evidence, ORIGIN)
 
 
-def sender_domain(sender: str | None) -> str | None:
-    if not sender or "@" not in sender:
-        return None
-    domain = sender.rpartition("@")[2].strip().strip(">").rstrip(".").lower()
-    return domain or None
-
-
 async def probe_dnschecks(plan: CheckPlan, spec: DnsChecksFile) -> ProbeResult:
     watch = Stopwatch()
     loop = asyncio.get_running_loop()
@@ -50,7 +44,7 @@ async def probe_dnschecks(plan: CheckPlan, spec: DnsChecksFile) -> ProbeResult:
 
     facts: list[Observation] = []
     problems: list[str] = []
-    domain = sender_domain(plan.sender)
+    domain = domain_of(plan.sender)
     records = querier(None)
     if domain is not None:
         facts.append(_fact("dns.sender_domain", domain, f"sender {plan.sender} -> domain {domain}"))
