@@ -429,9 +429,8 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
         fields["evidence"]["password_given"] = imported.origins["password"].evidence
     if user and password is None and token is None and env.interactive() and not args.non_interactive:
         password = _prompt_password(user, env)
-    # A file's password is a secret even when another one is used instead.
-    secrets = Redactor.for_credentials(user, password, token).secrets + Redactor.for_credentials(user, file_password).secrets
-    redact.secrets = sorted(set(secrets), key=len, reverse=True)
+    redact.include(Redactor.for_credentials(user, password, token))
+    redact.include(Redactor.for_credentials(user, file_password))  # a secret even when another is used
     if args.cafile and not Path(args.cafile).is_file():
         raise BadInput(f"--cafile {args.cafile}: no such file")
     previous = sessionfile.load_answers(args.session) if args.session else {}
@@ -456,9 +455,10 @@ def _diagnose_profile(args: argparse.Namespace, env: Environment, redact: Redact
 
     try:
         accounts = cli_profile.settings_of(args, env.environ, redact)
-        if args.cafile or args.log or args.session:
+        if args.cafile or args.log or args.session or args.postfix_queue is not None:
             raise cli_profile.ProfileInputError(
-                "--profile cannot be combined with --cafile (set cafile per account in the profile), --log or --session"
+                "--profile cannot be combined with --cafile (set cafile per account in the profile), "
+                "--log, --session or --postfix-queue"
             )
         kb = _knowledge(args)
         answers = _answers(args, kb)
