@@ -568,7 +568,7 @@ class _Linter:
 
     def check_provider_value(self, name: str, value: Any, where: Where) -> None:
         """provider.service / provider.software take provider ids of that kind: catch typos."""
-        kind = PROVIDER_FACTS.get(name)
+        kind = next((k for k, fact in s.PROVIDER_FACT_OF_KIND.items() if fact == name), None)
         if kind is None or not isinstance(value, str) or not self.complete("provider"):
             return
         ids = [i for i, p in self.kb.providers.items() if p.kind == kind]
@@ -598,5 +598,3 @@ class _Linter:
             if any(r.search(example) for r in compiled["hosts"] + compiled["banners"]):
                 self.problem(where.sub("examples", "no_match", i), f"provider '{ident}' recognises its no_match example: {example!r}")
 
-
-PROVIDER_FACTS = {"provider.service": "service", "provider.software": "software"}

@@ -12,7 +12,6 @@ from engine.knowledge import Knowledge
 from engine.multimatch import Wanted
 
 FLAGS = re.IGNORECASE | re.MULTILINE
-FACT_OF_KIND = {"service": "provider.service", "software": "provider.software"}
 MAX_EVIDENCE = 300  # characters of a line kept as evidence
 EVIDENCE_PER_PROVIDER = 3  # lines kept per recognised provider: enough to show why
 
@@ -73,7 +72,7 @@ def recognise(kb: Knowledge, seen: Iterable[Seen]) -> list[Observation]:
         for ident in patterns.matches(item):
             hits.setdefault(ident, []).append(item)
     out: list[Observation] = []
-    for kind, fact in FACT_OF_KIND.items():
+    for kind, fact in s.PROVIDER_FACT_OF_KIND.items():
         candidates = [i for i in hits if kb.providers[i].kind == kind]
         if not candidates:
             continue

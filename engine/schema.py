@@ -381,6 +381,10 @@ class ProviderExamples(Strict):
     no_match: list[str] = []
 
 
+# The fact each kind of provider entry sets when recognised.
+PROVIDER_FACT_OF_KIND = {"service": "provider.service", "software": "provider.software"}
+
+
 class ProviderSpec(Strict):
     """A mail service (Microsoft 365, Gmail, SES) or server software (Postfix, Exim) and how to tell it."""
 
