@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine.knowledge import load_knowledge
-from engine.multimatch import available
+from engine.knowledge.model import load_knowledge
+from engine.text.multimatch import available
 
 BURIED = [
     "javax.mail.AuthenticationFailedException: 535 5.7.8 Error: authentication failed",

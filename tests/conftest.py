@@ -13,8 +13,8 @@ from typing import Iterator
 
 import pytest
 
-from engine.cli import Environment, main
-from engine.knowledge import Knowledge, load_knowledge
+from engine.cli.main import Environment, main
+from engine.knowledge.model import Knowledge, load_knowledge
 from tests.dnsserver import DnsServer, Zone
 
 REPO = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 from engine.facts import FactSet, FactValue, Observation
-from engine.pipeline import given_facts
+from engine.run.pipeline import given_facts
 
 
 def write(root: Path, relative: str, text: str) -> Path:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import engine.pipeline
+import engine.run.pipeline
 from engine import __version__
-from engine.cli import Exit
+from engine.cli.main import Exit
 
 UNKNOWN_HOST = "java.net.UnknownHostException: smtp.example.invalid\n"
 NOTHING_KNOWN = "2024-05-01 12:00:00 INFO application started\n"
@@ -346,7 +346,7 @@ def test_an_internal_error_exits_3_and_names_the_crash_details_file(cli, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("simulated bug in the pipeline")
 
-    monkeypatch.setattr(engine.pipeline, "diagnose_text", broken)
+    monkeypatch.setattr(engine.run.pipeline, "diagnose_text", broken)
 
     result = cli("analyze-log", "-", stdin=UNKNOWN_HOST)
 

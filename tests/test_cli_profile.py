@@ -13,7 +13,7 @@ from contextlib import ExitStack
 import pytest
 
 from engine import lab
-from engine.batch import PROCESSES_FROM, _inference_executor
+from engine.run.batch import PROCESSES_FROM, _inference_executor
 from engine.redact import Redactor
 from tests.test_secrets import leaked
 
@@ -228,8 +228,8 @@ def test_many_accounts_in_a_real_process_conclude_in_forked_workers_the_same_as_
 
 def test_inference_goes_to_forked_worker_processes_only_from_a_single_threaded_process(kb, tmp_path):
     script = (
-        "from engine.knowledge import load_knowledge; from engine.redact import Redactor; "
-        "from engine.batch import _inference_executor; "
+        "from engine.knowledge.model import load_knowledge; from engine.redact import Redactor; "
+        "from engine.run.batch import _inference_executor; "
         f"e = _inference_executor(load_knowledge(), None, Redactor(), {PROCESSES_FROM}); print(type(e).__name__); e.shutdown()"
     )
     chosen = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path)

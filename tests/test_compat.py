@@ -11,7 +11,7 @@ def test_experta_fails_to_import_on_this_python_without_the_shim():
 
 def test_experta_imports_through_compat_and_runs_a_rule():
     code = (
-        "from engine.compat import KnowledgeEngine, Fact, Rule\n"
+        "from engine.decide.compat import KnowledgeEngine, Fact, Rule\n"
         "class E(KnowledgeEngine):\n"
         "    @Rule(Fact(x=1))\n"
         "    def r(self):\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.verify import run_scenario
+from engine.run.verify import run_scenario
 
 
 def corpus(kb):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import schema as s
-
+from engine.knowledge import schema as s
 # The 27 ids of findings.md, copied here on purpose: the test is the contract, not a mirror of it.
 CONTRACT_IDS = [
     "config.invalid",

@@ -1,12 +1,12 @@
-"""engine.inference with facts given directly: what is concluded, in which order, why, for whom."""
+"""engine.decide.inference with facts given directly: what is concluded, in which order, why, for whom."""
 
 from __future__ import annotations
 
 import pytest
 
 from engine.facts import FactSet, Observation
-from engine.inference import infer
-from engine.knowledge import load_knowledge
+from engine.decide.inference import infer
+from engine.knowledge.model import load_knowledge
 from tests.layers import facts_of, routed_finding, rule, write
 
 # --- layers written for these tests --------------------------------------------------------------

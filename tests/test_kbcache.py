@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from engine import kbcache
-from engine.knowledge import load_knowledge, shipped_root
+from engine.knowledge import cache as kbcache
+from engine.knowledge.model import load_knowledge, shipped_root
 from tests.layers import rule, write
 
 

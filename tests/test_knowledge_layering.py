@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from engine.inference import infer
-from engine.knowledge import load_knowledge
+from engine.decide.inference import infer
+from engine.knowledge.model import load_knowledge
 from tests.layers import facts_of, rule, write
 
 FROB_FACTS = """
@@ -216,7 +216,7 @@ def test_a_later_knowledge_directory_overrides_an_earlier_one(tmp_path):
 
 
 def test_the_same_id_twice_in_one_layer_is_an_error_not_an_override(tmp_path):
-    from engine.knowledge import KnowledgeInvalid
+    from engine.knowledge.model import KnowledgeInvalid
 
     layer = tmp_path / "layer"
     rule(layer, "tcp-connection-refused", "fact: tcp.connect\nequals: refused",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.knowledge import KnowledgeInvalid, load_knowledge, shipped_root
+from engine.knowledge.model import KnowledgeInvalid, load_knowledge, shipped_root
 from tests.layers import line_of, rule, write
 
 

@@ -1,4 +1,4 @@
-"""engine.multimatch: the hyperscan finder and the pure-Python one nominate the same lines."""
+"""engine.text.multimatch: the hyperscan finder and the pure-Python one nominate the same lines."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import random
 
 import pytest
 
-from engine import multimatch
-from engine.multimatch import MAX_LINE, PythonFinder, Wanted, finder_for
-from engine.signatures import mine
-from engine.textinput import Block
+from engine.text import multimatch
+from engine.text.multimatch import MAX_LINE, PythonFinder, Wanted, finder_for
+from engine.text.signatures import mine
+from engine.inputs.textinput import Block
 
 FINDERS = multimatch.available()
 

@@ -15,8 +15,8 @@ from typing import Iterator
 
 import pytest
 
-from engine.knowledge import Knowledge
-from engine.pipeline import PostfixQueue, postfix_queue_probe
+from engine.knowledge.model import Knowledge
+from engine.run.pipeline import PostfixQueue, postfix_queue_probe
 from engine.probes.postfix_queue import (
     delay_reasons, parse_postqueue, probe_postfix_queue, queue_observations,
 )
@@ -72,7 +72,7 @@ def test_the_mail_system_down_warning_means_a_stopped_queue() -> None:
 
 
 def test_delay_reasons_are_mined_into_network_facts_with_the_queue_id_as_origin(kb: Knowledge) -> None:
-    from engine.signatures import mine_snippets
+    from engine.text.signatures import mine_snippets
 
     found = facts_by_name(mine_snippets(kb, delay_reasons(parse_postqueue(CAPTURED))))
     refused = [o for o in found["tcp.connect"] if o.value == "refused"]

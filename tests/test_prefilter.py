@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from engine.prefilter import required_literals
+from engine.text.prefilter import required_literals
 
 
 @pytest.mark.parametrize("pattern, literals, ignore_case", [

@@ -12,7 +12,7 @@ import pytest
 from engine import lab
 from engine.probes import location
 from engine.probes.run import run_probes
-from engine.settings import AccountSettings
+from engine.inputs.settings import AccountSettings
 
 TIMEOUT = 1.0
 CONTRACT_KEYS = {"schema", "tool", "generated_at", "target", "findings", "facts", "questions", "probes", "transcript"}

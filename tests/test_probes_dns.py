@@ -10,7 +10,7 @@ import dns.rdatatype
 
 from engine.probes.dns import probe_dns
 from engine.probes.run import run_probes
-from engine.settings import AccountSettings
+from engine.inputs.settings import AccountSettings
 from tests.dnsserver import DnsServer, Zone
 
 TIMEOUT = 1.0

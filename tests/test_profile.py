@@ -1,10 +1,10 @@
-"""engine.profile: TOML profiles with defaults; every mistake named by file, line and key."""
+"""engine.inputs.profile: TOML profiles with defaults; every mistake named by file, line and key."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine.profile import ProfileError, load_profile
+from engine.inputs.profile import ProfileError, load_profile
 
 
 def write(tmp_path, text: str):

@@ -8,12 +8,12 @@ import json
 import pytest
 
 from engine import lab
-from engine.pipeline import diagnose_text, given_facts
-from engine.providers import from_host, recognise
+from engine.run.pipeline import diagnose_text, given_facts
+from engine.text.providers import from_host, recognise
 from engine.redact import Redactor
-from engine.report import build_report, render
-from engine.session import NoAsker
-from engine.textinput import Block
+from engine.report.render import build_report, render
+from engine.decide.session import NoAsker
+from engine.inputs.textinput import Block
 
 TIMEOUT = 2.0
 M365 = "Microsoft 365 (Exchange Online): "

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from engine.facts import Observation
-from engine.providers import Seen, TextWatch, from_host, from_transcript, recognise, steps_for
-from engine.signatures import mine
-from engine.textinput import Block
+from engine.text.providers import Seen, TextWatch, from_host, from_transcript, recognise, steps_for
+from engine.text.signatures import mine
+from engine.inputs.textinput import Block
 
 
 def facts(observations: list[Observation]) -> dict[str, str]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.knowledge import Knowledge, KnowledgeInvalid, load_knowledge
+from engine.knowledge.model import Knowledge, KnowledgeInvalid, load_knowledge
 from engine.redact import Redactor
-from engine.session import NoAsker, ScriptedAsker, run_session
+from engine.decide.session import NoAsker, ScriptedAsker, run_session
 from tests.layers import facts_of, line_of, write
 
 PROBES_PASS = {"config.source": "flags", "config.host": "smtp.example.com", "config.port": 587,

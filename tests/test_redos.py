@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from engine import redos
+from engine.knowledge import redos
 from tests.layers import line_of, write
 
 SIGNATURES = """

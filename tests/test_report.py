@@ -8,12 +8,12 @@ import json
 import jsonschema
 import pytest
 
-from engine.pipeline import diagnose_account, diagnose_text
+from engine.run.pipeline import diagnose_account, diagnose_text
 from engine.redact import Redactor
-from engine.report import build_report, render
-from engine.session import NoAsker
-from engine.settings import AccountSettings
-from engine.textinput import Block
+from engine.report.render import build_report, render
+from engine.decide.session import NoAsker
+from engine.inputs.settings import AccountSettings
+from engine.inputs.textinput import Block
 
 TIMEOUT = 1.0
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.report import build_report
-from engine.session import NoAsker, run_session
+from engine.report.render import build_report
+from engine.decide.session import NoAsker, run_session
 from tests.layers import facts_of, line_of, rule
 
 

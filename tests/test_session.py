@@ -1,4 +1,4 @@
-"""engine.session: one question at a time, answers as facts, 'unknown' as a real answer."""
+"""engine.decide.session: one question at a time, answers as facts, 'unknown' as a real answer."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from rich.console import Console
 
 from engine.facts import FactSet
-from engine.knowledge import load_knowledge
-from engine.prompt import TerminalAsker
-from engine.session import AnswerError, NoAsker, ScriptedAsker, check_answers, normalize_answer, run_session
-from engine.yamlfile import loads
+from engine.knowledge.model import load_knowledge
+from engine.cli.prompt import TerminalAsker
+from engine.decide.session import AnswerError, NoAsker, ScriptedAsker, check_answers, normalize_answer, run_session
+from engine.knowledge.yamlfile import loads
 from tests.layers import facts_of, routed_finding, rule, write
 
 REFUSED = {"tcp.connect": "refused"}

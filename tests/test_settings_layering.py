@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.configfiles import load_javamail
-from engine.settings import AccountSettings, layered
+from engine.inputs.configfiles import load_javamail
+from engine.inputs.settings import AccountSettings, layered
 
 NOTHING_GIVEN = {"host": None, "port": None, "security": None, "user": None, "from_addr": None}
 

@@ -1,4 +1,4 @@
-"""engine.signatures: error text x knowledge/signatures -> typed facts with their evidence."""
+"""engine.text.signatures: error text x knowledge/signatures -> typed facts with their evidence."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import io
 import pytest
 
 from engine.facts import Observation
-from engine.knowledge import load_knowledge
-from engine.pipeline import diagnose_text
-from engine.session import NoAsker
-from engine.signatures import MAX_EVIDENCE, Matcher, mine
-from engine.textinput import Block, read_blocks
+from engine.knowledge.model import load_knowledge
+from engine.run.pipeline import diagnose_text
+from engine.decide.session import NoAsker
+from engine.text.signatures import MAX_EVIDENCE, Matcher, mine
+from engine.inputs.textinput import Block, read_blocks
 from tests.layers import write
 
 JAVAMAIL_TIMEOUT = (
@@ -179,7 +179,7 @@ def test_a_log_alone_reaches_the_same_diagnosis_as_a_probe(kb):
 
 
 def test_a_log_repeating_one_error_keeps_only_the_first_hits_as_evidence_but_counts_all(kb):
-    from engine.signatures import MAX_HITS_PER_SIGNATURE
+    from engine.text.signatures import MAX_HITS_PER_SIGNATURE
 
     text = "java.net.ConnectException: Connection refused (Connection refused)\n" * 10_000
     result = mine(kb, [Block.of_text(text, "app.log")])

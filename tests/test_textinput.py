@@ -1,4 +1,4 @@
-"""engine.textinput: files or stdin, plain or gzip, any bytes, bounded lines, clear errors."""
+"""engine.inputs.textinput: files or stdin, plain or gzip, any bytes, bounded lines, clear errors."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from engine.multimatch import MAX_LINE
-from engine.textinput import BLOCK, TextInputError, read_blocks
+from engine.text.multimatch import MAX_LINE
+from engine.inputs.textinput import BLOCK, TextInputError, read_blocks
 
 # Every reading test runs with the real block size and with a tiny one, so that lines straddle
 # block boundaries and the carrying-over of a partial line is exercised too.

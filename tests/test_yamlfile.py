@@ -1,4 +1,4 @@
-"""engine.yamlfile: YAML that remembers the line of every key and item."""
+"""engine.knowledge.yamlfile: YAML that remembers the line of every key and item."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.yamlfile import YamlError, load, loads
+from engine.knowledge.yamlfile import YamlError, load, loads
 
 DOC = """\
 # a comment on line 1

@@ -12,8 +12,8 @@ from engine.facts import Observation
 from engine.probes import ProbeResult, Stopwatch
 from engine.probes.dnsquery import Answer, Querier
 from engine.probes.spf import check_host, spf_records
-from engine.schema import DnsblZone, DnsChecksFile, EgressMethod
-from engine.settings import domain_of
+from engine.knowledge.schema import DnsblZone, DnsChecksFile, EgressMethod
+from engine.inputs.settings import domain_of
 
 ORIGIN = "dnschecks"
 # The egress echo and the DMARC/MX lookups share the first timeout; SPF and the blocklists,

@@ -14,8 +14,8 @@ from engine.probes.ports import sweep
 from engine.probes.smtp import Plan, probe_smtp
 from engine.probes.tcp import probe_tcp
 from engine.redact import Redactor
-from engine.schema import DnsChecksFile
-from engine.settings import AccountSettings
+from engine.knowledge.schema import DnsChecksFile
+from engine.inputs.settings import AccountSettings
 
 # Slack on top of the per-step timeouts for the whole run: set-up, teardown, scheduling.
 RUN_SLACK_SECONDS = 1.0

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from engine.probes.dnsquery import Answer, Querier
-from engine.schema import SpfResult, SpfVocabulary
+from engine.knowledge.schema import SpfResult, SpfVocabulary
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 

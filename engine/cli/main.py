@@ -23,17 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Sequence, TextIO
 
 from engine import __version__
-from engine.configfiles.model import ConfigFileError, Imported
-from engine.knowledge import Knowledge, KnowledgeInvalid, load_knowledge
+from engine.inputs.configfiles.model import ConfigFileError, Imported
+from engine.knowledge.model import Knowledge, KnowledgeInvalid, load_knowledge
 from engine.redact import Redactor
-from engine.session import AnswerError, Asker, NoAsker, check_answers
-from engine.sessionfile import SessionFileError
-from engine.settings import FLAGS, AccountSettings, layered, read_password_file
-from engine.textinput import Block, TextInputError, read_blocks
-from engine.yamlfile import YamlError, load
+from engine.decide.session import AnswerError, Asker, NoAsker, check_answers
+from engine.cli.sessionfile import SessionFileError
+from engine.inputs.settings import FLAGS, AccountSettings, layered, read_password_file
+from engine.inputs.textinput import Block, TextInputError, read_blocks
+from engine.knowledge.yamlfile import YamlError, load
 
 if TYPE_CHECKING:  # the pipeline is imported when a command needs it: start-up stays fast
-    from engine.pipeline import PostfixQueue
+    from engine.run.pipeline import PostfixQueue
 
 FORMATS = ("text", "md", "html", "json")
 SUFFIX_FORMATS = {".md": "md", ".html": "html", ".htm": "html", ".json": "json", ".txt": "text"}
@@ -218,8 +218,7 @@ def _internal_error(exc: Exception, env: Environment, redact: Redactor) -> int:
 
 def _dispatch(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
     if args.command == "knowledge":
-        from engine import cli_knowledge
-
+        from engine.cli import knowledge as cli_knowledge
         try:
             # lint and test always read every file; list and explain may use the cache.
             kb = _knowledge(args, cached=args.action in ("list", "explain"))
@@ -320,7 +319,7 @@ def _asker(args: argparse.Namespace, env: Environment, stdin_used: bool) -> Aske
         return NoAsker()
     from rich.console import Console  # only an interactive session needs it
 
-    from engine.prompt import TerminalAsker
+    from engine.cli.prompt import TerminalAsker
 
     return TerminalAsker(env.stdin, Console(file=env.stderr, highlight=False))
 
@@ -341,7 +340,7 @@ def _blocks(sources: list[str], env: Environment) -> Iterator[Block]:
 
 
 def _analyze_log(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
-    from engine.pipeline import diagnose_text
+    from engine.run.pipeline import diagnose_text
 
     kb = _knowledge(args)
     answers = _answers(args, kb)
@@ -353,7 +352,7 @@ def _analyze_log(args: argparse.Namespace, env: Environment, redact: Redactor) -
 
 def _postfix_queue(args: argparse.Namespace, timeout: float) -> PostfixQueue | None:
     """--postfix-queue [CONFIG_DIR]: None when not asked for; a directory that is not there is bad input."""
-    from engine.pipeline import PostfixQueue
+    from engine.run.pipeline import PostfixQueue
 
     if args.postfix_queue is None:
         return None
@@ -398,8 +397,7 @@ def _prompt_password(user: str, env: Environment) -> str | None:
 
 def _settings_file(args: argparse.Namespace) -> Imported | None:
     """The settings file named on the command line, read now: a bad file stops the run before any probe."""
-    from engine import configfiles
-
+    from engine.inputs import configfiles
     if args.javamail_properties:
         return configfiles.load_javamail(args.javamail_properties)
     if args.spring_properties:
@@ -408,8 +406,8 @@ def _settings_file(args: argparse.Namespace) -> Imported | None:
 
 
 def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
-    from engine import sessionfile
-    from engine.pipeline import diagnose_account
+    from engine.cli import sessionfile
+    from engine.run.pipeline import diagnose_account
 
     if args.profile:
         return _diagnose_profile(args, env, redact)
@@ -450,8 +448,8 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
 
 
 def _diagnose_profile(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
-    from engine import cli_profile
-    from engine.pipeline import diagnose_account
+    from engine.cli import profile as cli_profile
+    from engine.run.pipeline import diagnose_account
 
     try:
         accounts = cli_profile.settings_of(args, env.environ, redact)
@@ -475,7 +473,7 @@ def _diagnose_profile(args: argparse.Namespace, env: Environment, redact: Redact
 
 
 def _present(args: argparse.Namespace, env: Environment, kb: Knowledge, outcome: Any, redact: Redactor) -> Exit:
-    from engine.report import build_report, render
+    from engine.report.render import build_report, render
 
     report = build_report(kb, outcome.session, outcome.target, outcome.probes, outcome.transcript)
     fmt = args.format or (SUFFIX_FORMATS.get(Path(args.output).suffix.lower(), "md") if args.output else "text")

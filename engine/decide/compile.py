@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from engine import schema as s
-from engine.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
-from engine.knowledge import Knowledge
+from engine.knowledge import schema as s
+from engine.decide.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
+from engine.knowledge.model import Knowledge
 
 
 class Obs(Fact):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.configfiles import spring
-from engine.configfiles.javamail import interpret, raws
-from engine.configfiles.model import HIDDEN, ConfigFileError, Format, Imported, Origin
-from engine.configfiles.properties import PropertiesError, parse_properties
+from engine.inputs.configfiles import spring
+from engine.inputs.configfiles.javamail import interpret, raws
+from engine.inputs.configfiles.model import HIDDEN, ConfigFileError, Format, Imported, Origin
+from engine.inputs.configfiles.properties import PropertiesError, parse_properties
 
 __all__ = [
     "HIDDEN", "ConfigFileError", "Format", "Imported", "Origin",

@@ -6,11 +6,11 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from engine import schema as s
+from engine.knowledge import schema as s
 from engine.facts import FactSet, FactValue, Observation
-from engine.inference import Inference, infer
-from engine.knowledge import Knowledge
-from engine.signatures import mine_snippets
+from engine.decide.inference import Inference, infer
+from engine.knowledge.model import Knowledge
+from engine.text.signatures import mine_snippets
 
 UNKNOWN = "unknown"
 

@@ -14,15 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine import __version__
 from engine.facts import FactSet, FactValue, Observation
-from engine.inference import Conclusion
-from engine.knowledge import Knowledge
+from engine.decide.inference import Conclusion
+from engine.knowledge.model import Knowledge
 from engine.probes import ProbeResult
-from engine.providers import steps_for
+from engine.text.providers import steps_for
 from engine.redact import Redactor
-from engine.session import SessionResult
+from engine.decide.session import SessionResult
 
 if TYPE_CHECKING:  # the batch runner brings the probes; a pasted-log run should not import them
-    from engine.batch import AccountOutcome, Group
+    from engine.run.batch import AccountOutcome, Group
 
 SCHEMA = "mailtriage.report/1"
 ACCOUNTS_SCHEMA = "mailtriage.accounts/1"
@@ -94,10 +94,10 @@ class Report(_Model):
 
 
 def reports_root() -> Path:
-    packaged = Path(__file__).resolve().parent / "_data" / "reports"
+    packaged = Path(__file__).resolve().parent.parent / "_data" / "reports"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "reports"
+    return Path(__file__).resolve().parent.parent.parent / "reports"
 
 
 _steps_env = SandboxedEnvironment(undefined=jinja2.ChainableUndefined)

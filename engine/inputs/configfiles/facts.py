@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.configfiles.model import Imported, Origin
+from engine.inputs.configfiles.model import Imported, Origin
 from engine.facts import FactValue, Observation
 
 # Switches rules judge as the file wrote them (the settings they imply are facts of their own).

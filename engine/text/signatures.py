@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
-from engine import schema as s
+from engine.knowledge import schema as s
 from engine.facts import FactValue, Observation
-from engine.knowledge import GROUP_REF, Knowledge
-from engine.multimatch import Finder, Wanted, finder_for
-from engine.providers import TextWatch, patterns_for
-from engine.textinput import Block
+from engine.knowledge.model import GROUP_REF, Knowledge
+from engine.text.multimatch import Finder, Wanted, finder_for
+from engine.text.providers import TextWatch, patterns_for
+from engine.inputs.textinput import Block
 
 MAX_EVIDENCE = 400  # characters of a matched line kept as evidence
 # Lines kept as evidence per signature; later hits are counted, not kept, so memory stays

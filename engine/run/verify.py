@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine import schema as s
+from engine.knowledge import schema as s
 from engine.facts import FactSet
-from engine.inference import infer
-from engine.knowledge import Knowledge
-from engine.pipeline import diagnose_text, given_facts
-from engine.session import NoAsker, check_answers
-from engine.textinput import Block
+from engine.decide.inference import infer
+from engine.knowledge.model import Knowledge
+from engine.run.pipeline import diagnose_text, given_facts
+from engine.decide.session import NoAsker, check_answers
+from engine.inputs.textinput import Block
 
 
 @dataclass

@@ -17,15 +17,15 @@ import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from engine.compile import compiled_for
+from engine.decide.compile import compiled_for
 from engine.facts import FactValue
-from engine.knowledge import Knowledge
-from engine.pipeline import Outcome, conclude
+from engine.knowledge.model import Knowledge
+from engine.run.pipeline import Outcome, conclude
 from engine.probes import ProbeResult
 from engine.probes.run import ProbeRun, probe_account
 from engine.redact import Redactor
-from engine.session import NoAsker
-from engine.settings import AccountSettings
+from engine.decide.session import NoAsker
+from engine.inputs.settings import AccountSettings
 
 DEFAULT_JOBS = 8
 # Below this many accounts, starting worker processes costs more than the inference they share.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.configfiles.model import HIDDEN, Format, Imported, Origin
-from engine.configfiles.properties import Entry
+from engine.inputs.configfiles.model import HIDDEN, Format, Imported, Origin
+from engine.inputs.configfiles.properties import Entry
 
 # Per-transport keys, after "mail.smtp." or "mail.smtps.", that become settings.
 _TEXT = {"host": "host", "user": "user", "from": "from_addr", "password": "password", "ssl.trust": "ssl_trust"}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from engine.multimatch import MAX_LINE
+from engine.text.multimatch import MAX_LINE
 
 BLOCK = 2 * 1024 * 1024  # bytes read at a time: large enough that the scan, not Python, does the looping
 GZIP_MAGIC = b"\x1f\x8b"

@@ -6,9 +6,9 @@ import re
 
 import yaml
 
-from engine.configfiles.javamail import Raw, interpret
-from engine.configfiles.model import ConfigFileError, Imported
-from engine.yamlfile import error_line
+from engine.inputs.configfiles.javamail import Raw, interpret
+from engine.inputs.configfiles.model import ConfigFileError, Imported
+from engine.knowledge.yamlfile import error_line
 
 PREFIX = "spring.mail."
 PROPERTIES = "spring.mail.properties."

@@ -6,7 +6,7 @@ from typing import Any
 
 import difflib
 
-from engine.knowledge import Knowledge, display
+from engine.knowledge.model import Knowledge, display
 
 
 class UnknownId(Exception):
@@ -20,7 +20,7 @@ def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
         return 0
     if action == "lint":
         # Loading already validated everything else; timing patterns is lint's own, slower check.
-        from engine.knowledge import KnowledgeInvalid, check_backtracking
+        from engine.knowledge.model import KnowledgeInvalid, check_backtracking
 
         slow = check_backtracking(kb)
         if slow:
@@ -32,7 +32,7 @@ def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
         )
         return 0
     if action == "test":
-        from engine.verify import check_all
+        from engine.run.verify import check_all
 
         results = check_all(kb)
         for r in results:

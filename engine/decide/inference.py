@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine import schema as s
-from engine.compile import Concluded, Need, Obs, compiled_for
+from engine.knowledge import schema as s
+from engine.decide.compile import Concluded, Need, Obs, compiled_for
 from engine.facts import FactSet, FactValue, Observation
-from engine.knowledge import Knowledge
+from engine.knowledge.model import Knowledge
 
 
 @dataclass

@@ -7,12 +7,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from engine.batch import diagnose_accounts, group
-from engine.knowledge import Knowledge
-from engine.profile import ProfileAccount, ProfileError, load_profile
+from engine.run.batch import diagnose_accounts, group
+from engine.knowledge.model import Knowledge
+from engine.inputs.profile import ProfileAccount, ProfileError, load_profile
 from engine.redact import Redactor
-from engine.configfiles import ConfigFileError, load_settings_file
-from engine.settings import FLAGS, AccountSettings, layered, read_password_file
+from engine.inputs.configfiles import ConfigFileError, load_settings_file
+from engine.inputs.settings import FLAGS, AccountSettings, layered, read_password_file
 
 # Flags that describe one account; with a profile the accounts come from the file instead.
 ACCOUNT_FLAGS = (
@@ -104,7 +104,7 @@ def _file_name(name: str) -> str:
 def run_many(args: argparse.Namespace, env: Any, kb: Knowledge, accounts: list[tuple[str, AccountSettings]],
              answers: dict[str, Any], redact: Redactor) -> bool:
     """Diagnose every account, print the summary, write or print each report; True if any failed."""
-    from engine.report import build_report, render, render_accounts
+    from engine.report.render import build_report, render, render_accounts
 
     outcomes = diagnose_accounts(kb, accounts, answers, redact, args.jobs)
     reports = [build_report(kb, o.outcome.session, o.outcome.target, o.outcome.probes, o.outcome.transcript)

@@ -6,16 +6,16 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from engine.facts import FactSet, FactValue, Observation
-from engine.knowledge import Knowledge
+from engine.knowledge.model import Knowledge
 from engine.probes import ProbeResult
 from engine.probes.postfix_queue import probe_postfix_queue
 from engine.probes.run import ProbeRun, run_probes
-from engine.providers import Seen, TextWatch, from_host, from_transcript, recognise
+from engine.text.providers import Seen, TextWatch, from_host, from_transcript, recognise
 from engine.redact import Redactor
-from engine.session import Asker, SessionResult, run_session
-from engine.settings import AccountSettings
-from engine.signatures import mine, mine_snippets
-from engine.textinput import Block
+from engine.decide.session import Asker, SessionResult, run_session
+from engine.inputs.settings import AccountSettings
+from engine.text.signatures import mine, mine_snippets
+from engine.inputs.textinput import Block
 
 
 @dataclass

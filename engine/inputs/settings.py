@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.configfiles.facts import file_observations
-from engine.configfiles.model import Imported
+from engine.inputs.configfiles.facts import file_observations
+from engine.inputs.configfiles.model import Imported
 from engine.facts import Observation
 
 Security = Literal["auto", "starttls", "ssl", "none"]
@@ -48,7 +48,7 @@ class AccountSettings(BaseModel):
     # --check-dns: SPF, DMARC, MX, blocklists and the egress echo, asked of outside resolvers.
     check_dns: bool = False
 
-    # --- from a settings file (engine.configfiles) ---
+    # --- from a settings file (engine.inputs.configfiles) ---
     port_text: str | None = None  # the file's port as written, when it is not a number
     # Setting -> "mail.smtp.port at app.properties:3" or "--port", and -> the file's own line.
     set_by: dict[str, str] = Field(default_factory=dict)

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from engine import schema as s
+from engine.knowledge import schema as s
 from engine.facts import Observation, Source
-from engine.knowledge import Knowledge
-from engine.multimatch import Wanted
+from engine.knowledge.model import Knowledge
+from engine.text.multimatch import Wanted
 
 FLAGS = re.IGNORECASE | re.MULTILINE
 MAX_EVIDENCE = 300  # characters of a line kept as evidence

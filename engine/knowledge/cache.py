@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from engine import __version__
-from engine.knowledge import Knowledge
+from engine.knowledge.model import Knowledge
 
 
 def cache_dir() -> Path:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol, Sequence, TypeVar
 
-from engine.prefilter import required_literals
+from engine.text.prefilter import required_literals
 
 try:  # an optional accelerator: a wheel exists for the common platforms only
     import hyperscan  # type: ignore[import-not-found]

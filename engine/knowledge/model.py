@@ -10,9 +10,9 @@ from typing import Any, Iterable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from engine import schema as s
+from engine.knowledge import schema as s
 from engine.facts import FACT_NAME
-from engine.yamlfile import Located, YamlError, load
+from engine.knowledge.yamlfile import Located, YamlError, load
 
 M = TypeVar("M", bound=BaseModel)
 TAGS = set(s.CONDITION_TAGS.values())
@@ -101,10 +101,10 @@ def display(path: Path) -> str:
 
 def shipped_root() -> Path:
     """knowledge/ inside the installed wheel, or at the top of a source checkout."""
-    packaged = Path(__file__).resolve().parent / "_data" / "knowledge"
+    packaged = Path(__file__).resolve().parent.parent / "_data" / "knowledge"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "knowledge"
+    return Path(__file__).resolve().parent.parent.parent / "knowledge"
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -229,8 +229,7 @@ def load_knowledge(
     """
     roots = [base or shipped_root(), *extra_dirs]
     if cached and all(root.is_dir() for root in roots):
-        from engine import kbcache
-
+        from engine.knowledge import cache as kbcache
         found = kbcache.load(roots)
         if found is not None:
             return found
@@ -345,8 +344,7 @@ def _load_layer(root: Path, reader: _Reader, kb: Knowledge) -> None:
 
 def check_backtracking(kb: Knowledge) -> list[Problem]:
     """Signature patterns that are slow on a long, nearly matching line (run by `knowledge lint`)."""
-    from engine import redos
-
+    from engine.knowledge import redos
     jobs = [
         (ident, sig.pattern, re.IGNORECASE if sig.ignore_case else 0, sig.examples.match)
         for ident, sig in kb.signatures.items()

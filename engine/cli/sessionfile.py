@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the CLI imports this module for its error before any probe is needed
-    from engine.pipeline import Outcome
+    from engine.run.pipeline import Outcome
     from engine.redact import Redactor
 
 SCHEMA = "mailtriage.session/1"
@@ -32,7 +32,7 @@ def load_answers(path: str) -> dict[str, Any]:
 
 
 def save(path: str, outcome: Outcome, redact: Redactor) -> None:
-    from engine.report import scrub
+    from engine.report.render import scrub
 
     data = {
         "schema": SCHEMA,

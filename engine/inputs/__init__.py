@@ -1,0 +1,1 @@
+"""What the person gives: account settings, profiles, settings files, text to mine."""

@@ -1,0 +1,1 @@
+"""The knowledge base: its schema, loading, lint and caches."""

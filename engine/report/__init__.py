@@ -1,0 +1,1 @@
+"""Conclusions to reports: the JSON contract, the template view, and rendering."""

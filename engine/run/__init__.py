@@ -1,0 +1,1 @@
+"""Orchestration: one account, many accounts, and the knowledge self-test."""

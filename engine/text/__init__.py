@@ -1,0 +1,1 @@
+"""Error text to facts: literal prefilters, the multi-pattern finder, signatures, providers."""
