@@ -53,8 +53,10 @@ def main() -> None:
         write_profile(one, server, 1)
         write_profile(many, server, args.accounts)
         base = [sys.executable, "-m", "engine", "diagnose", "--non-interactive", "--format", "json"]
-        commands = {"one": base + ["--profile", str(one)],
-                    "many": base + ["--profile", str(many), "--jobs", str(args.jobs)]}
+        commands = {
+            "one": [*base, "--profile", str(one)],
+            "many": [*base, "--profile", str(many), "--jobs", str(args.jobs)],
+        }
         times: dict[str, list[float]] = {name: [] for name in commands}
         timed(commands["one"], env)  # warm the knowledge cache and the page cache first
         for _ in range(args.runs):

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
-import os
 import statistics
 import subprocess
 import sys
@@ -50,7 +50,9 @@ def generate(path: Path, megabytes: int) -> int:
         while written < target:
             block = []
             for _ in range(2000):
-                line = rng.choice(NOISE).format(ts="2026-11-28 10:15:42,123", n=rng.randint(1, 9999), ms=rng.randint(1, 999))
+                line = rng.choice(NOISE).format(
+                    ts="2026-11-28 10:15:42,123", n=rng.randint(1, 9999), ms=rng.randint(1, 999)
+                )
                 block.append(line)
             if rng.random() < 0.02:
                 block.append(rng.choice(BURIED))

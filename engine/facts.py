@@ -58,9 +58,7 @@ class FactSet:
 
     def evidence_for(self, name: str, value: FactValue) -> list[Observation]:
         return [
-            item
-            for item in self.items
-            if item.name == name and item.value == value and type(item.value) is type(value)
+            item for item in self.items if item.name == name and item.value == value and type(item.value) is type(value)
         ]
 
     def as_dict(self) -> dict[str, FactValue]:

@@ -7,9 +7,9 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -54,8 +54,11 @@ def cli():
     def run(*argv: str, stdin: str = "", environ: dict[str, str] | None = None, tty: bool = False) -> Result:
         out, err = io.StringIO(), io.StringIO()
         env = Environment(
-            stdin=io.StringIO(stdin), stdout=out, stderr=err,
-            environ=dict(environ or {}), stdin_isatty=tty,
+            stdin=io.StringIO(stdin),
+            stdout=out,
+            stderr=err,
+            environ=dict(environ or {}),
+            stdin_isatty=tty,
         )
         code = main(list(argv), env)
         return Result(code, out.getvalue(), err.getvalue())
@@ -72,8 +75,13 @@ def run_process(tmp_path: Path):
         full_env["MAILTRIAGE_CACHE_DIR"] = os.environ["MAILTRIAGE_CACHE_DIR"]
         full_env.update(env or {})
         proc = subprocess.run(
-            [sys.executable, "-m", "engine", *argv], input=stdin, capture_output=True,
-            text=True, cwd=tmp_path, env=full_env, timeout=timeout,
+            [sys.executable, "-m", "engine", *argv],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=full_env,
+            timeout=timeout,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 

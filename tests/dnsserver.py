@@ -55,7 +55,7 @@ class DnsServer:
         while not self._stop.is_set():
             try:
                 data, peer = self.sock.recvfrom(4096)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -97,5 +97,5 @@ class DnsServer:
 
 def _quoted(text: str) -> str:
     """A TXT record in zone-file form: strings of at most 255 bytes, quoted and escaped."""
-    chunks = [text[i:i + 255] for i in range(0, len(text), 255)] or [""]
+    chunks = [text[i : i + 255] for i in range(0, len(text), 255)] or [""]
     return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)

@@ -28,8 +28,16 @@ def line_of(path: Path, marker: str, occurrence: int = 1) -> int:
     raise AssertionError(f"{marker!r} not found {occurrence} time(s) in {path}")
 
 
-def rule(root: Path, ident: str, when: str, *, finding: str = "connectivity.ok", area: str = "custom",
-         extra: str = "", cases: str | None = None) -> Path:
+def rule(
+    root: Path,
+    ident: str,
+    when: str,
+    *,
+    finding: str = "connectivity.ok",
+    area: str = "custom",
+    extra: str = "",
+    cases: str | None = None,
+) -> Path:
     """A rule file plus a minimal test file beside it (one fire, one silent case, no facts)."""
     body = f"id: {ident}\ndescription: a rule written by a test\nfinding: {finding}\n{extra}when:\n"
     body += textwrap.indent(textwrap.dedent(when).strip("\n"), "  ") + "\n"
@@ -54,7 +62,10 @@ def facts_of(values: dict[str, FactValue], *extra: Observation) -> FactSet:
 
 def routed_finding(root: Path, severity: str) -> Path:
     """findings.yaml with one finding, custom.routed, routed by deployment with 'self' as fallback."""
-    return write(root, "findings.yaml", f"""
+    return write(
+        root,
+        "findings.yaml",
+        f"""
         findings:
           custom.routed:
             title: Routed by deployment, with a distinct fallback
@@ -67,4 +78,5 @@ def routed_finding(root: Path, severity: str) -> Path:
             why: w
             fix: [f]
             step: 3
-    """)
+    """,
+    )

@@ -17,9 +17,9 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -138,7 +138,9 @@ class PostfixInstance:
 
     def hold(self, queue_id: str) -> None:
         postsuper = shutil.which("postsuper", path=SBIN) or "postsuper"
-        subprocess.run([postsuper, "-c", self.config_dir, "-h", queue_id], capture_output=True, timeout=START_TIMEOUT, check=True)
+        subprocess.run(
+            [postsuper, "-c", self.config_dir, "-h", queue_id], capture_output=True, timeout=START_TIMEOUT, check=True
+        )
 
     def maillog(self) -> str:
         path = self.root / "log" / "maillog"
@@ -172,7 +174,10 @@ def postfix_instance() -> Iterator[PostfixInstance]:
         (root / "conf" / "master.cf").write_text(MASTER_CF.format(**values))
         started = instance.postfix("start", check=False)
         if started.returncode != 0 or not _wait_listening(instance.port, START_TIMEOUT):
-            pytest.fail(f"the test Postfix instance did not start: {started.stderr.strip()}\n{instance.maillog()}", pytrace=False)
+            pytest.fail(
+                f"the test Postfix instance did not start: {started.stderr.strip()}\n{instance.maillog()}",
+                pytrace=False,
+            )
         yield instance
     finally:
         instance.postfix("stop", check=False)

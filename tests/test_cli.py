@@ -48,7 +48,9 @@ def test_version_works_as_a_real_process(run_process):
     assert result.err == ""
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["diagnose", "--help"], ["analyze-log", "--help"], ["knowledge", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["diagnose", "--help"], ["analyze-log", "--help"], ["knowledge", "--help"]]
+)
 def test_help_exits_zero_and_describes_the_command(cli, argv):
     result = cli(*argv)
 
@@ -70,8 +72,19 @@ def test_help_works_as_a_real_process(run_process):
 def test_diagnose_help_shows_how_to_give_the_password_without_the_command_line(cli):
     out = cli("diagnose", "--help").out
 
-    for option in ("--host", "--port", "--security", "--password-env", "--password-file", "--answers",
-                   "--non-interactive", "--format", "--output", "--timeout", "--session"):
+    for option in (
+        "--host",
+        "--port",
+        "--security",
+        "--password-env",
+        "--password-file",
+        "--answers",
+        "--non-interactive",
+        "--format",
+        "--output",
+        "--timeout",
+        "--session",
+    ):
         assert option in out
     assert "--password " not in out
 
@@ -123,8 +136,18 @@ def test_invalid_usage_as_a_real_process_exits_2_with_one_line(run_process, argv
 
 
 def test_a_resolver_port_out_of_range_is_bad_input_not_a_traceback(run_process):
-    result = run_process("diagnose", "--host", "smtp.lab.test", "--port", "25", "--timeout", "1",
-                         "--resolver", "127.0.0.1:99999", "--non-interactive")
+    result = run_process(
+        "diagnose",
+        "--host",
+        "smtp.lab.test",
+        "--port",
+        "25",
+        "--timeout",
+        "1",
+        "--resolver",
+        "127.0.0.1:99999",
+        "--non-interactive",
+    )
 
     assert result.code == 2
     line = one_clean_line(result.err)
@@ -132,8 +155,18 @@ def test_a_resolver_port_out_of_range_is_bad_input_not_a_traceback(run_process):
 
 
 def test_a_resolver_given_by_name_is_used_or_refused_never_a_crash(cli, dns_server, closed_port):
-    result = cli("diagnose", "--host", "smtp.lab.test", "--port", str(closed_port), "--timeout", "1",
-                 "--resolver", f"localhost:{dns_server.port}", "--non-interactive")
+    result = cli(
+        "diagnose",
+        "--host",
+        "smtp.lab.test",
+        "--port",
+        str(closed_port),
+        "--timeout",
+        "1",
+        "--resolver",
+        f"localhost:{dns_server.port}",
+        "--non-interactive",
+    )
     crash = re.search(r"details in (\S+)$", result.err.strip())
     if crash:
         Path(crash.group(1)).unlink(missing_ok=True)
@@ -174,8 +207,18 @@ def test_a_directory_given_as_a_log_is_named(cli, tmp_path):
 
 def test_a_missing_log_for_diagnose_is_named_before_any_probe(cli, tmp_path, closed_port):
     missing = tmp_path / "app.log"
-    result = cli("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
-                 "--log", str(missing), "--non-interactive")
+    result = cli(
+        "diagnose",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(closed_port),
+        "--timeout",
+        "1",
+        "--log",
+        str(missing),
+        "--non-interactive",
+    )
 
     assert result.code == Exit.BAD_INPUT
     assert str(missing) in one_clean_line(result.err)
@@ -241,16 +284,37 @@ def test_an_answers_file_in_json_is_accepted(cli, tmp_path):
 
 def test_a_missing_password_file_is_bad_input(cli, tmp_path, closed_port):
     missing = tmp_path / "password.txt"
-    result = cli("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
-                 "--password-file", str(missing), "--non-interactive")
+    result = cli(
+        "diagnose",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(closed_port),
+        "--timeout",
+        "1",
+        "--password-file",
+        str(missing),
+        "--non-interactive",
+    )
 
     assert result.code == Exit.BAD_INPUT
     assert str(missing) in one_clean_line(result.err)
 
 
 def test_an_unset_password_variable_is_bad_input(cli, closed_port):
-    result = cli("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
-                 "--password-env", "SMTP_PASSWORD", "--non-interactive", environ={})
+    result = cli(
+        "diagnose",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(closed_port),
+        "--timeout",
+        "1",
+        "--password-env",
+        "SMTP_PASSWORD",
+        "--non-interactive",
+        environ={},
+    )
 
     assert result.code == Exit.BAD_INPUT
     assert "SMTP_PASSWORD" in one_clean_line(result.err)
@@ -258,18 +322,39 @@ def test_an_unset_password_variable_is_bad_input(cli, closed_port):
 
 def test_a_session_file_that_is_not_json_is_bad_input(cli, tmp_path, closed_port):
     session = write(tmp_path / "session.json", "{not json")
-    result = cli("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
-                 "--session", session, "--non-interactive")
+    result = cli(
+        "diagnose",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(closed_port),
+        "--timeout",
+        "1",
+        "--session",
+        session,
+        "--non-interactive",
+    )
 
     assert result.code == Exit.BAD_INPUT
     assert session in one_clean_line(result.err)
 
 
 def test_a_session_file_with_an_answer_that_no_longer_fits_is_named(cli, tmp_path, closed_port):
-    session = write(tmp_path / "session.json", json.dumps({"schema": "mailtriage.session/1",
-                                                           "answers": {"deployment": "mars"}}))
-    result = cli("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
-                 "--session", session, "--non-interactive")
+    session = write(
+        tmp_path / "session.json", json.dumps({"schema": "mailtriage.session/1", "answers": {"deployment": "mars"}})
+    )
+    result = cli(
+        "diagnose",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(closed_port),
+        "--timeout",
+        "1",
+        "--session",
+        session,
+        "--non-interactive",
+    )
 
     assert result.code == Exit.BAD_INPUT
     line = one_clean_line(result.err)
@@ -315,8 +400,9 @@ def test_a_log_file_is_read_the_same_as_stdin(cli, tmp_path):
 
 
 def test_a_refused_port_exits_1_as_a_real_process(run_process, closed_port):
-    result = run_process("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
-                         "--non-interactive")
+    result = run_process(
+        "diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1", "--non-interactive"
+    )
 
     assert result.code == 1
     assert "network.connection_refused" in result.out
@@ -327,16 +413,29 @@ def test_a_healthy_server_has_no_error_and_exits_0(cli):
     from engine import lab
 
     with lab.start("healthy") as server:
-        result = cli("diagnose", "--host", "127.0.0.1", "--port", str(server.port), "--timeout", "2",
-                     "--security", "starttls", "--cafile", str(server.cafile), "--non-interactive")
+        result = cli(
+            "diagnose",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(server.port),
+            "--timeout",
+            "2",
+            "--security",
+            "starttls",
+            "--cafile",
+            str(server.cafile),
+            "--non-interactive",
+        )
 
     assert result.code == Exit.OK, result.out + result.err
     assert "Checked and fine:" in result.out
 
 
 def test_a_port_that_accepts_but_never_greets_is_an_error_and_exits_1(cli, listening_port):
-    result = cli("diagnose", "--host", "127.0.0.1", "--port", str(listening_port), "--timeout", "1",
-                 "--non-interactive")
+    result = cli(
+        "diagnose", "--host", "127.0.0.1", "--port", str(listening_port), "--timeout", "1", "--non-interactive"
+    )
 
     assert result.code == Exit.PROBLEM_FOUND, result.out + result.err
     assert "smtp.no_greeting" in result.out
@@ -378,7 +477,9 @@ def test_an_internal_error_exits_3_and_names_the_crash_details_file(cli, monkeyp
         ("report.txt", "Verdict:"),
     ],
 )
-def test_output_writes_the_format_its_suffix_names_and_the_terminal_still_gets_the_summary(cli, tmp_path, name, looks_like):
+def test_output_writes_the_format_its_suffix_names_and_the_terminal_still_gets_the_summary(
+    cli, tmp_path, name, looks_like
+):
     target = tmp_path / name
     result = cli("analyze-log", "-", "--output", str(target), stdin=UNKNOWN_HOST)
 
@@ -403,8 +504,18 @@ def test_format_json_on_stdout_parses(cli):
 
 
 def test_format_json_on_stdout_parses_as_a_real_process(run_process, closed_port):
-    result = run_process("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
-                         "--non-interactive", "--format", "json")
+    result = run_process(
+        "diagnose",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(closed_port),
+        "--timeout",
+        "1",
+        "--non-interactive",
+        "--format",
+        "json",
+    )
 
     assert result.code == 1
     data = json.loads(result.out)
@@ -417,8 +528,20 @@ def test_format_json_on_stdout_parses_as_a_real_process(run_process, closed_port
 
 def test_answers_route_the_finding_to_the_right_contact(cli, tmp_path, closed_port):
     answers = write(tmp_path / "answers.yaml", "deployment: cloud\n")
-    result = cli("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
-                 "--answers", answers, "--non-interactive", "--format", "json")
+    result = cli(
+        "diagnose",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(closed_port),
+        "--timeout",
+        "1",
+        "--answers",
+        answers,
+        "--non-interactive",
+        "--format",
+        "json",
+    )
 
     finding = json.loads(result.out)["findings"][0]
     assert finding["id"] == "network.connection_refused"
@@ -447,8 +570,20 @@ def test_reading_the_log_from_stdin_never_prompts(cli):
 def test_session_file_is_written_and_its_answers_are_reused_by_the_next_run(cli, tmp_path, closed_port):
     session = tmp_path / "session.json"
     answers = write(tmp_path / "answers.yaml", "deployment: cloud\nworks_elsewhere: no\n")
-    common = ("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
-              "--session", str(session), "--non-interactive", "--format", "json")
+    common = (
+        "diagnose",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(closed_port),
+        "--timeout",
+        "1",
+        "--session",
+        str(session),
+        "--non-interactive",
+        "--format",
+        "json",
+    )
 
     first = cli(*common, "--answers", answers)
 
@@ -470,8 +605,20 @@ def test_session_file_is_written_and_its_answers_are_reused_by_the_next_run(cli,
 
 def test_answers_given_on_a_later_run_override_the_session(cli, tmp_path, closed_port):
     session = tmp_path / "session.json"
-    common = ("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
-              "--session", str(session), "--non-interactive", "--format", "json")
+    common = (
+        "diagnose",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(closed_port),
+        "--timeout",
+        "1",
+        "--session",
+        str(session),
+        "--non-interactive",
+        "--format",
+        "json",
+    )
     cli(*common, "--answers", write(tmp_path / "cloud.yaml", "deployment: cloud\n"))
 
     second = cli(*common, "--answers", write(tmp_path / "onprem.yaml", "deployment: on_premises\n"))

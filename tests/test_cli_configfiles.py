@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -44,7 +44,10 @@ def lab_on_587() -> Iterator[lab.LabServer]:
 
 def test_ssl_enabled_on_587_in_a_javamail_file_is_config_invalid_naming_mail_smtp_ssl_enable(cli, tmp_path, lab_on_587):
     """The issue's definition of done, against a real STARTTLS server on 127.0.0.1:587."""
-    path = write(tmp_path, "mail.properties", f"""
+    path = write(
+        tmp_path,
+        "mail.properties",
+        f"""
         # billing application
         mail.smtp.host=127.0.0.1
         mail.smtp.port=587
@@ -53,7 +56,8 @@ def test_ssl_enabled_on_587_in_a_javamail_file_is_config_invalid_naming_mail_smt
         mail.smtp.password={FILE_PASSWORD}
         mail.smtp.ssl.enable=true
         mail.smtp.from={lab.LAB_SENDER}
-    """)
+    """,
+    )
     result, report = run_json(cli, "--javamail-properties", str(path), "--cafile", str(lab_on_587.cafile))
     assert result.code == 1
     first = report["findings"][0]
@@ -70,13 +74,17 @@ def test_ssl_enabled_on_587_in_a_javamail_file_is_config_invalid_naming_mail_smt
 
 def test_ssl_enable_on_a_port_that_greets_in_plain_text_names_the_key_on_any_port(cli, tmp_path):
     with lab.start("healthy") as server:
-        path = write(tmp_path, "mail.properties", f"""
+        path = write(
+            tmp_path,
+            "mail.properties",
+            f"""
             mail.smtp.host=127.0.0.1
             mail.smtp.port={server.port}
             mail.smtp.ssl.enable=true
             mail.smtp.connectiontimeout=5000
             mail.smtp.timeout=5000
-        """)
+        """,
+        )
         result, report = run_json(cli, "--javamail-properties", str(path), "--cafile", str(server.cafile))
     assert result.code == 1
     first = report["findings"][0]
@@ -87,7 +95,10 @@ def test_ssl_enable_on_a_port_that_greets_in_plain_text_names_the_key_on_any_por
 
 def test_a_spring_yml_with_its_own_password_gets_through_and_the_password_never_shows(cli, tmp_path):
     with lab.start("healthy") as server:
-        path = write(tmp_path, "application.yml", f"""
+        path = write(
+            tmp_path,
+            "application.yml",
+            f"""
             spring:
               mail:
                 host: 127.0.0.1
@@ -104,11 +115,24 @@ def test_a_spring_yml_with_its_own_password_gets_through_and_the_password_never_
                       starttls:
                         enable: true
                         required: true
-        """)
+        """,
+        )
         outputs = []
         for fmt in ("json", "text", "md", "html"):
-            result = cli("diagnose", "--spring-properties", str(path), "--cafile", str(server.cafile), "--to", lab.LAB_RECIPIENT,
-                         "--timeout", TIMEOUT, "--non-interactive", "--format", fmt)
+            result = cli(
+                "diagnose",
+                "--spring-properties",
+                str(path),
+                "--cafile",
+                str(server.cafile),
+                "--to",
+                lab.LAB_RECIPIENT,
+                "--timeout",
+                TIMEOUT,
+                "--non-interactive",
+                "--format",
+                fmt,
+            )
             assert result.code == 0, result.err
             outputs.append(result.out + result.err)
     report = json.loads(outputs[0])
@@ -121,7 +145,10 @@ def test_a_spring_yml_with_its_own_password_gets_through_and_the_password_never_
 
 def test_flags_override_the_file_and_the_password_from_the_environment_wins_over_the_files(cli, tmp_path):
     with lab.start("healthy") as server:
-        path = write(tmp_path, "mail.properties", f"""
+        path = write(
+            tmp_path,
+            "mail.properties",
+            f"""
             mail.smtp.host=smtp.unused.invalid
             mail.smtp.port=25
             mail.smtp.auth=true
@@ -131,14 +158,31 @@ def test_flags_override_the_file_and_the_password_from_the_environment_wins_over
             mail.smtp.starttls.required=true
             mail.smtp.connectiontimeout=5000
             mail.smtp.timeout=5000
-        """)
+        """,
+        )
         result, report = run_json(
-            cli, "--javamail-properties", str(path), "--host", "127.0.0.1", "--port", str(server.port),
-            "--cafile", str(server.cafile), "--from", lab.LAB_SENDER, environ={"MAILTRIAGE_PASSWORD": lab.LAB_PASSWORD},
+            cli,
+            "--javamail-properties",
+            str(path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(server.port),
+            "--cafile",
+            str(server.cafile),
+            "--from",
+            lab.LAB_SENDER,
+            environ={"MAILTRIAGE_PASSWORD": lab.LAB_PASSWORD},
         )
     assert result.code == 0, [f["id"] for f in report["findings"]]
-    assert report["target"] == {"host": "127.0.0.1", "port": server.port, "security": "starttls", "user": lab.LAB_USER,
-                                "from": lab.LAB_SENDER, "to": None}
+    assert report["target"] == {
+        "host": "127.0.0.1",
+        "port": server.port,
+        "security": "starttls",
+        "user": lab.LAB_USER,
+        "from": lab.LAB_SENDER,
+        "to": None,
+    }
     facts = {(f["name"], f["value"]) for f in report["facts"]}
     assert ("config.port_set_by", "--port on the command line") in facts
     assert ("config.user_set_by", f"mail.smtp.user at {path}:4") in facts
@@ -147,7 +191,11 @@ def test_flags_override_the_file_and_the_password_from_the_environment_wins_over
 
 
 def test_a_file_without_a_host_is_diagnosed_as_config_invalid_saying_which_key_to_add(cli, tmp_path):
-    path = write(tmp_path, "mail.properties", "mail.smtp.port=587\nmail.smtp.starttls.enable=true\nmail.smtp.starttls.required=true\n")
+    path = write(
+        tmp_path,
+        "mail.properties",
+        "mail.smtp.port=587\nmail.smtp.starttls.enable=true\nmail.smtp.starttls.required=true\n",
+    )
     result, report = run_json(cli, "--javamail-properties", str(path))
     assert result.code == 1
     invalid = finding(report, "config.invalid")
@@ -156,7 +204,11 @@ def test_a_file_without_a_host_is_diagnosed_as_config_invalid_saying_which_key_t
 
 
 def test_auth_without_a_user_and_a_port_that_is_not_a_number_are_each_named(cli, tmp_path):
-    path = write(tmp_path, "mail.properties", "mail.smtp.host=127.0.0.1\nmail.smtp.port=58 7\nmail.smtp.auth=true\nmail.smtp.starttls.enable=yes\n")
+    path = write(
+        tmp_path,
+        "mail.properties",
+        "mail.smtp.host=127.0.0.1\nmail.smtp.port=58 7\nmail.smtp.auth=true\nmail.smtp.starttls.enable=yes\n",
+    )
     result, report = run_json(cli, "--javamail-properties", str(path))
     assert result.code == 1
     invalid = finding(report, "config.invalid")
@@ -167,11 +219,19 @@ def test_auth_without_a_user_and_a_port_that_is_not_a_number_are_each_named(cli,
     assert "mail.smtp.port must be a whole number" in fix
     assert "Write mail.smtp.starttls.enable=true or mail.smtp.starttls.enable=false" in fix
     assert "Add mail.smtp.user" in fix
-    assert report["probes"][1] == {"name": "tcp", "status": "skipped", "duration_ms": 0.0, "detail": "port 0 is not a TCP port"}
+    assert report["probes"][1] == {
+        "name": "tcp",
+        "status": "skipped",
+        "duration_ms": 0.0,
+        "detail": "port 0 is not a TCP port",
+    }
 
 
 def test_a_from_address_in_another_domain_is_a_warning_not_an_error(cli, tmp_path):
-    path = write(tmp_path, "application.properties", """
+    path = write(
+        tmp_path,
+        "application.properties",
+        """
         spring.mail.host=127.0.0.1
         spring.mail.port=1
         spring.mail.username=app@example.com
@@ -180,12 +240,15 @@ def test_a_from_address_in_another_domain_is_a_warning_not_an_error(cli, tmp_pat
         spring.mail.properties.mail.smtp.starttls.required=true
         spring.mail.properties.mail.smtp.connectiontimeout=5000
         spring.mail.properties.mail.smtp.timeout=5000
-    """)
-    result, report = run_json(cli, "--spring-properties", str(path))
+    """,
+    )
+    _result, report = run_json(cli, "--spring-properties", str(path))
     risky = finding(report, "config.risky")
     assert (risky["severity"], risky["confidence"]) == ("warning", "medium")
     assert "user app@example.com and From noreply@other.example" in risky["evidence"]
-    assert f"sends as noreply@other.example (spring.mail.properties.mail.smtp.from at {path}:4)" in " ".join(risky["remediation"])
+    assert f"sends as noreply@other.example (spring.mail.properties.mail.smtp.from at {path}:4)" in " ".join(
+        risky["remediation"]
+    )
 
 
 # --- bad input: exit 2, one line FILE:LINE: what is wrong ---------------------------------------
@@ -203,13 +266,19 @@ def test_a_malformed_properties_file_is_exit_2_naming_the_key_and_never_the_secr
     path = write(tmp_path, "mail.properties", f"mail.smtp.host=h.example\nmail.smtp.password={FILE_PASSWORD}\\uZZZZ\n")
     result = cli("diagnose", "--javamail-properties", str(path), "--non-interactive")
     assert result.code == 2
-    assert result.err.strip() == f"{path}:2: value of mail.smtp.password: malformed \\uXXXX escape: \\u needs four hex digits (write \\\\u for a backslash and u)"
+    assert (
+        result.err.strip() == f"{path}:2: value of mail.smtp.password: malformed \\uXXXX escape: "
+        "\\u needs four hex digits (write \\\\u for a backslash and u)"
+    )
     assert FILE_PASSWORD not in result.err
 
 
 def test_an_unreadable_settings_file_is_exit_2(cli, tmp_path):
     result = cli("diagnose", "--javamail-properties", str(tmp_path / "absent.properties"))
-    assert (result.code, result.err.strip()) == (2, f"{tmp_path / 'absent.properties'}: cannot read: No such file or directory")
+    assert (result.code, result.err.strip()) == (
+        2,
+        f"{tmp_path / 'absent.properties'}: cannot read: No such file or directory",
+    )
 
 
 def test_the_wrong_kind_of_file_says_which_flag_fits(cli, tmp_path):
@@ -241,7 +310,10 @@ def test_a_wrong_password_from_the_file_is_refused_and_appears_in_no_output_repo
     import base64
 
     with lab.start("healthy") as server:
-        path = write(tmp_path, "mail.properties", f"""
+        path = write(
+            tmp_path,
+            "mail.properties",
+            f"""
             mail.smtp.host=127.0.0.1
             mail.smtp.port={server.port}
             mail.smtp.auth=true
@@ -249,14 +321,32 @@ def test_a_wrong_password_from_the_file_is_refused_and_appears_in_no_output_repo
             mail.smtp.password={FILE_PASSWORD}
             mail.smtp.starttls.enable=true
             mail.smtp.starttls.required=true
-        """)
+        """,
+        )
         report_file, session_file = tmp_path / "ticket.md", tmp_path / "session.json"
-        result = cli("diagnose", "--javamail-properties", str(path), "--cafile", str(server.cafile),
-                     "--output", str(report_file), "--session", str(session_file), "--timeout", TIMEOUT, "--non-interactive")
+        result = cli(
+            "diagnose",
+            "--javamail-properties",
+            str(path),
+            "--cafile",
+            str(server.cafile),
+            "--output",
+            str(report_file),
+            "--session",
+            str(session_file),
+            "--timeout",
+            TIMEOUT,
+            "--non-interactive",
+        )
     assert result.code == 1
     assert "auth.credentials_rejected" in result.out
     assert '"name": "config.file"' in session_file.read_text(encoding="utf-8")
     assert "AUTH PLAIN <redacted>" in report_file.read_text(encoding="utf-8")
     encoded = base64.b64encode(f"\0{lab.LAB_USER}\0{FILE_PASSWORD}".encode()).decode()
-    for text in (result.out, result.err, report_file.read_text(encoding="utf-8"), session_file.read_text(encoding="utf-8")):
+    for text in (
+        result.out,
+        result.err,
+        report_file.read_text(encoding="utf-8"),
+        session_file.read_text(encoding="utf-8"),
+    ):
         assert FILE_PASSWORD not in text and encoded not in text

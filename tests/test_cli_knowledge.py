@@ -6,14 +6,21 @@ def test_list_names_every_finding_with_the_rules_that_reach_it(cli, kb):
     assert result.code == 0
     for ident in kb.findings:
         assert ident in result.out
-    line = next(l for l in result.out.splitlines() if l.strip().startswith("network.connection_refused"))
+    line = next(lit for lit in result.out.splitlines() if lit.strip().startswith("network.connection_refused"))
     assert "tcp-connection-refused" in line
 
 
 def test_explain_a_finding_shows_the_same_sections_as_every_other(cli):
     result = cli("knowledge", "explain", "dns.host_not_found")
     assert result.code == 0
-    for section in ("What it means", "Why it matters", "What to do", "When it can mislead", "References", "Rules that reach it"):
+    for section in (
+        "What it means",
+        "Why it matters",
+        "What to do",
+        "When it can mislead",
+        "References",
+        "Rules that reach it",
+    ):
         assert section in result.out
     assert "dns-host-not-found" in result.out
     assert "cloud -> cloud_support" in result.out

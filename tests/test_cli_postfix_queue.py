@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -21,11 +21,28 @@ def stuck_postfix() -> Iterator[PostfixInstance]:
         yield instance
 
 
-def test_diagnose_finds_mail_stuck_in_postfix_while_the_smtp_dialogue_passes(cli, stuck_postfix: PostfixInstance) -> None:
+def test_diagnose_finds_mail_stuck_in_postfix_while_the_smtp_dialogue_passes(
+    cli, stuck_postfix: PostfixInstance
+) -> None:
     result = cli(
-        "diagnose", "--host", "127.0.0.1", "--port", str(stuck_postfix.port), "--security", "none",
-        "--from", "app@example.com", "--to", "someone@example.com", "--timeout", "5",
-        "--postfix-queue", stuck_postfix.config_dir, "--non-interactive", "--format", "json",
+        "diagnose",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(stuck_postfix.port),
+        "--security",
+        "none",
+        "--from",
+        "app@example.com",
+        "--to",
+        "someone@example.com",
+        "--timeout",
+        "5",
+        "--postfix-queue",
+        stuck_postfix.config_dir,
+        "--non-interactive",
+        "--format",
+        "json",
     )
     report = json.loads(result.out)
     findings = {f["id"]: f for f in report["findings"]}
@@ -40,10 +57,14 @@ def test_diagnose_finds_mail_stuck_in_postfix_while_the_smtp_dialogue_passes(cli
     assert "queue_async" not in {q["id"] for q in report["questions"]}  # the probe already says mail is queued
 
 
-def test_analyze_log_reads_the_postfix_queue_beside_the_text(cli, stuck_postfix: PostfixInstance, tmp_path: Path) -> None:
+def test_analyze_log_reads_the_postfix_queue_beside_the_text(
+    cli, stuck_postfix: PostfixInstance, tmp_path: Path
+) -> None:
     log = tmp_path / "app.log"
     log.write_text("INFO sending the nightly report\n")
-    result = cli("analyze-log", str(log), "--postfix-queue", stuck_postfix.config_dir, "--non-interactive", "--format", "json")
+    result = cli(
+        "analyze-log", str(log), "--postfix-queue", stuck_postfix.config_dir, "--non-interactive", "--format", "json"
+    )
     ids = [f["id"] for f in json.loads(result.out)["findings"]]
     assert "queue.failed_messages" in ids and "network.connection_refused" in ids
 

@@ -9,12 +9,13 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 
 from engine import lab
-from engine.run.batch import PROCESSES_FROM, _inference_executor
 from engine.redact import Redactor
+from engine.run.batch import PROCESSES_FROM, _inference_executor
 from tests.test_secrets import leaked
 
 WRONG = "Wr0ng-Pa55-for-lab"
@@ -24,11 +25,13 @@ WRONG = "Wr0ng-Pa55-for-lab"
 def servers():
     """One lab server per fault, shared by the tests of this file."""
     with ExitStack() as stack:
-        yield {name: stack.enter_context(lab.start(name)) for name in ("healthy", "wrong-host", "bad-password", "silent")}
+        yield {
+            name: stack.enter_context(lab.start(name)) for name in ("healthy", "wrong-host", "bad-password", "silent")
+        }
 
 
 def account(name: str, server, **extra: str) -> str:
-    lines = ['[[accounts]]', f'name = "{name}"', f'port = {server.port}']
+    lines = ["[[accounts]]", f'name = "{name}"', f"port = {server.port}"]
     if getattr(server, "cafile", None):
         lines.append(f'cafile = "{server.cafile}"')
     lines += [f'{key} = "{value}"' for key, value in extra.items()]
@@ -61,8 +64,11 @@ def test_accounts_failing_for_one_server_side_cause_are_grouped_and_own_causes_a
     data = json.loads(result.out)
     assert data["schema"] == "mailtriage.accounts/1"
     verdicts = {a["name"]: a["verdict"] for a in data["accounts"]}
-    assert verdicts == {**{f"ok-{i}": "ok" for i in range(3)}, **{f"cert-{i}": "problem" for i in range(4)},
-                        **{f"pw-{i}": "problem" for i in range(2)}}
+    assert verdicts == {
+        **{f"ok-{i}": "ok" for i in range(3)},
+        **{f"cert-{i}": "problem" for i in range(4)},
+        **{f"pw-{i}": "problem" for i in range(2)},
+    }
     groups = [(g["finding"], len(g["accounts"])) for g in data["groups"]]
     assert groups[0] == ("tls.hostname_mismatch", 4)
     assert groups.count(("auth.credentials_rejected", 1)) == 2  # a password is each account's own
@@ -73,22 +79,29 @@ def test_accounts_failing_for_one_server_side_cause_are_grouped_and_own_causes_a
 
 
 def test_the_text_summary_has_a_row_per_account_and_says_how_many_share_a_cause(cli, servers, tmp_path):
-    path = profile(tmp_path, *(account(f"cert-{i}", servers["wrong-host"]) for i in range(3)),
-                   account("fine", servers["healthy"]))
+    path = profile(
+        tmp_path, *(account(f"cert-{i}", servers["wrong-host"]) for i in range(3)), account("fine", servers["healthy"])
+    )
     result = cli("diagnose", "--profile", path, "--non-interactive", environ=ENVIRON)
     assert result.code == 1, result.err
     summary = result.out.split("=" * 20)[0]
     assert "4 accounts diagnosed; 3 with a blocking problem, from 1 cause." in summary
     rows = [line.split() for line in summary.splitlines() if line.startswith(("cert-", "fine"))]
-    assert rows == [[f"cert-{i}", "problem", "tls.hostname_mismatch", "network_admin"] for i in range(3)] + [["fine", "ok", "-", "-"]]
+    assert rows == [[f"cert-{i}", "problem", "tls.hostname_mismatch", "network_admin"] for i in range(3)] + [
+        ["fine", "ok", "-", "-"]
+    ]
     assert "3 accounts: one cause: " in summary and f"at 127.0.0.1:{servers['wrong-host'].port}" in summary
     # Each account's own report follows the summary.
     assert result.out.count("account cert-") == 3 and "account fine" in result.out
 
 
 def test_a_silent_server_delays_only_its_own_account_and_the_others_still_conclude(cli, servers, tmp_path):
-    path = profile(tmp_path, account("mute", servers["silent"]), account("fine", servers["healthy"]),
-                   account("pw", servers["bad-password"], password_env="WRONG_PASSWORD"))
+    path = profile(
+        tmp_path,
+        account("mute", servers["silent"]),
+        account("fine", servers["healthy"]),
+        account("pw", servers["bad-password"], password_env="WRONG_PASSWORD"),
+    )
     result = cli("diagnose", "--profile", path, "--non-interactive", "--format", "json", environ=ENVIRON)
     data = json.loads(result.out)
     firsts = {a["name"]: (a["report"]["findings"] or [{"id": None}])[0]["id"] for a in data["accounts"]}
@@ -98,9 +111,15 @@ def test_a_silent_server_delays_only_its_own_account_and_the_others_still_conclu
 
 
 def test_report_dir_gets_one_report_per_account_in_the_chosen_format(cli, servers, tmp_path):
-    path = profile(tmp_path, account("billing/eu", servers["healthy"]), account("hr", servers["bad-password"], password_env="WRONG_PASSWORD"))
+    path = profile(
+        tmp_path,
+        account("billing/eu", servers["healthy"]),
+        account("hr", servers["bad-password"], password_env="WRONG_PASSWORD"),
+    )
     out = tmp_path / "reports"
-    result = cli("diagnose", "--profile", path, "--non-interactive", "--report-dir", str(out), "--format", "md", environ=ENVIRON)
+    result = cli(
+        "diagnose", "--profile", path, "--non-interactive", "--report-dir", str(out), "--format", "md", environ=ENVIRON
+    )
     assert result.code == 1, result.err
     assert sorted(p.name for p in out.iterdir()) == ["billing_eu.md", "hr.md"]  # a name is made safe as a file name
     assert "auth.credentials_rejected" in (out / "hr.md").read_text()
@@ -109,10 +128,24 @@ def test_report_dir_gets_one_report_per_account_in_the_chosen_format(cli, server
 
 
 def test_no_account_password_appears_in_the_summary_or_any_report(cli, servers, tmp_path):
-    path = profile(tmp_path, account("good", servers["healthy"]), account("bad", servers["bad-password"], password_env="WRONG_PASSWORD"))
+    path = profile(
+        tmp_path,
+        account("good", servers["healthy"]),
+        account("bad", servers["bad-password"], password_env="WRONG_PASSWORD"),
+    )
     out = tmp_path / "reports"
     for fmt in ("text", "md", "html", "json"):
-        result = cli("diagnose", "--profile", path, "--non-interactive", "--format", fmt, "--report-dir", str(out / fmt), environ=ENVIRON)
+        result = cli(
+            "diagnose",
+            "--profile",
+            path,
+            "--non-interactive",
+            "--format",
+            fmt,
+            "--report-dir",
+            str(out / fmt),
+            environ=ENVIRON,
+        )
         texts = [result.out, result.err] + [p.read_text() for p in (out / fmt).iterdir()]
         for text in texts:
             assert not leaked(text, lab.LAB_PASSWORD) and not leaked(text, WRONG)
@@ -126,11 +159,14 @@ def test_a_profile_with_one_account_gives_the_ordinary_single_report(cli, server
     assert data["findings"][0]["id"] == "auth.credentials_rejected"
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--host", "127.0.0.1"], "--profile names the accounts; drop --host"),
-    (["--cafile", "x.pem"], "--profile cannot be combined with --cafile"),
-    (["--jobs", "0"], "--jobs: expected a whole number from 1 to 256"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--host", "127.0.0.1"], "--profile names the accounts; drop --host"),
+        (["--cafile", "x.pem"], "--profile cannot be combined with --cafile"),
+        (["--jobs", "0"], "--jobs: expected a whole number from 1 to 256"),
+    ],
+)
 def test_flags_that_clash_with_a_profile_are_bad_input_with_one_line(cli, servers, tmp_path, extra, message):
     path = profile(tmp_path, account("a", servers["healthy"]), account("b", servers["healthy"]))
     result = cli("diagnose", "--profile", path, "--non-interactive", *extra, environ=ENVIRON)
@@ -139,10 +175,15 @@ def test_flags_that_clash_with_a_profile_are_bad_input_with_one_line(cli, server
 
 
 def test_an_account_whose_password_variable_is_unset_is_named_with_its_line(cli, servers, tmp_path):
-    path = profile(tmp_path, account("a", servers["healthy"]), account("b", servers["healthy"], password_env="NOT_SET_ANYWHERE"))
+    path = profile(
+        tmp_path, account("a", servers["healthy"]), account("b", servers["healthy"], password_env="NOT_SET_ANYWHERE")
+    )
     result = cli("diagnose", "--profile", path, "--non-interactive", environ=ENVIRON)
     assert result.code == 2
-    assert result.err.strip() == f"mailtriage: {path}:15: account 'b': password_env NOT_SET_ANYWHERE is not set in the environment"
+    assert (
+        result.err.strip()
+        == f"mailtriage: {path}:15: account 'b': password_env NOT_SET_ANYWHERE is not set in the environment"
+    )
 
 
 def test_report_dir_without_a_profile_is_bad_input(cli, tmp_path):
@@ -153,10 +194,14 @@ def test_report_dir_without_a_profile_is_bad_input(cli, tmp_path):
 def test_a_password_file_named_by_an_account_is_read_and_an_empty_one_is_bad_input(cli, servers, tmp_path):
     secret = tmp_path / "hr.secret"
     secret.write_text(WRONG + "\n")
-    path = profile(tmp_path, account("a", servers["healthy"]), f'[[accounts]]\nname = "hr"\nport = {servers["bad-password"].port}\n'
-                   f'cafile = "{servers["bad-password"].cafile}"\npassword_env = ""\n')
-    text = open(path).read().replace('password_env = ""', f'password_file = "{secret}"')
-    open(path, "w").write(text)
+    path = profile(
+        tmp_path,
+        account("a", servers["healthy"]),
+        f'[[accounts]]\nname = "hr"\nport = {servers["bad-password"].port}\n'
+        f'cafile = "{servers["bad-password"].cafile}"\npassword_env = ""\n',
+    )
+    text = Path(path).read_text().replace('password_env = ""', f'password_file = "{secret}"')
+    Path(path).write_text(text)
     result = cli("diagnose", "--profile", path, "--non-interactive", "--format", "json", environ=ENVIRON)
     hr = next(a for a in json.loads(result.out)["accounts"] if a["name"] == "hr")
     assert hr["report"]["findings"][0]["id"] == "auth.credentials_rejected"
@@ -182,7 +227,8 @@ def test_an_account_may_take_its_settings_from_the_javamail_file_the_application
     )
     path = tmp_path / "accounts.toml"
     path.write_text(
-        f'[defaults]\nto = "someone@example.com"\nfrom = "app@example.com"\ntimeout = 2\ncafile = "{healthy.cafile}"\n\n'
+        '[defaults]\nto = "someone@example.com"\nfrom = "app@example.com"\ntimeout = 2\n'
+        f'cafile = "{healthy.cafile}"\n\n'
         '[[accounts]]\nname = "billing"\nsettings_file = "billing.properties"\n\n'
         f'[[accounts]]\nname = "fine"\nhost = "127.0.0.1"\nport = {healthy.port}\nsecurity = "starttls"\n'
         'user = "app@example.com"\npassword_env = "LAB_PASSWORD"\n',
@@ -201,13 +247,18 @@ def test_an_account_may_take_its_settings_from_the_javamail_file_the_application
 def test_a_wrong_settings_file_named_by_a_profile_is_bad_input_naming_account_file_and_line(cli, servers, tmp_path):
     (tmp_path / "other.txt").write_text("nothing=here\n", encoding="utf-8")
     path = tmp_path / "accounts.toml"
-    path.write_text('[[accounts]]\nname = "x"\nsettings_file = "other.txt"\n\n[[accounts]]\nname = "y"\nhost = "h"\n', encoding="utf-8")
+    path.write_text(
+        '[[accounts]]\nname = "x"\nsettings_file = "other.txt"\n\n[[accounts]]\nname = "y"\nhost = "h"\n',
+        encoding="utf-8",
+    )
     result = cli("diagnose", "--profile", str(path), "--non-interactive", environ=ENVIRON)
     assert result.code == 2
     assert result.err.startswith(f"mailtriage: {path}:1: account 'x': {tmp_path / 'other.txt'}:1: no JavaMail settings")
 
 
-def test_many_accounts_in_a_real_process_conclude_in_forked_workers_the_same_as_in_a_thread(cli, run_process, servers, tmp_path):
+def test_many_accounts_in_a_real_process_conclude_in_forked_workers_the_same_as_in_a_thread(
+    cli, run_process, servers, tmp_path
+):
     # pytest runs lab servers in threads, so in-process runs use the one-thread path; a real
     # process has one thread and forks inference workers. Both must reach the same conclusions.
     accounts = [account(f"ok-{i}", servers["healthy"]) for i in range(4)]
@@ -230,7 +281,8 @@ def test_inference_goes_to_forked_worker_processes_only_from_a_single_threaded_p
     script = (
         "from engine.knowledge.model import load_knowledge; from engine.redact import Redactor; "
         "from engine.run.batch import _inference_executor; "
-        f"e = _inference_executor(load_knowledge(), None, Redactor(), {PROCESSES_FROM}); print(type(e).__name__); e.shutdown()"
+        f"e = _inference_executor(load_knowledge(), None, Redactor(), {PROCESSES_FROM}); print(type(e).__name__); "
+        "e.shutdown()"
     )
     chosen = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     forking_possible = sys.platform == "linux" and (os.cpu_count() or 1) > 1
@@ -269,7 +321,7 @@ def test_no_more_accounts_than_jobs_are_probed_at_the_same_time(cli, tmp_path):
             state["open"] -= 1
             writer.write(b"421 4.3.2 counter closing\r\n")
             await writer.drain()
-        except (asyncio.TimeoutError, ConnectionError):
+        except (TimeoutError, ConnectionError):
             pass
         finally:
             writer.close()
@@ -289,7 +341,11 @@ def test_no_more_accounts_than_jobs_are_probed_at_the_same_time(cli, tmp_path):
     thread.start()
     ready.wait(5)
     try:
-        accounts = "".join(f'[[accounts]]\nname = "a{i}"\nhost = "127.0.0.1"\nport = {state["port"]}\nsecurity = "none"\ntimeout = 3\n\n' for i in range(6))
+        accounts = "".join(
+            f'[[accounts]]\nname = "a{i}"\nhost = "127.0.0.1"\nport = {state["port"]}\n'
+            'security = "none"\ntimeout = 3\n\n'
+            for i in range(6)
+        )
         path = tmp_path / "accounts.toml"
         path.write_text(accounts, encoding="utf-8")
         result = cli("diagnose", "--profile", str(path), "--non-interactive", "--jobs", "2", "--format", "json")
@@ -302,9 +358,23 @@ def test_no_more_accounts_than_jobs_are_probed_at_the_same_time(cli, tmp_path):
 
 
 def test_the_html_summary_is_a_page_whose_account_names_are_escaped(cli, servers, tmp_path):
-    path = profile(tmp_path, account("<b>eu</b>", servers["healthy"]), account("hr", servers["bad-password"], password_env="WRONG_PASSWORD"))
+    path = profile(
+        tmp_path,
+        account("<b>eu</b>", servers["healthy"]),
+        account("hr", servers["bad-password"], password_env="WRONG_PASSWORD"),
+    )
     out = tmp_path / "reports"
-    result = cli("diagnose", "--profile", path, "--non-interactive", "--format", "html", "--report-dir", str(out), environ=ENVIRON)
+    result = cli(
+        "diagnose",
+        "--profile",
+        path,
+        "--non-interactive",
+        "--format",
+        "html",
+        "--report-dir",
+        str(out),
+        environ=ENVIRON,
+    )
     summary = result.out.split("\n2 reports written")[0]
     assert summary.lstrip().startswith("<!DOCTYPE html>") and summary.rstrip().endswith("</html>")
     assert "&lt;b&gt;eu&lt;/b&gt;" in summary and "<b>eu</b>" not in summary

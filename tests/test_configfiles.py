@@ -35,7 +35,9 @@ def test_a_continued_value_is_joined_and_keeps_the_line_where_its_key_stands():
     text = "first=1\nmail.smtp.host=smtp.\\\n    example.\\\n\tcom\nafter=2\n"
     entries = parse_properties(text)
     assert [(e.key, e.value, e.line) for e in entries] == [
-        ("first", "1", 1), ("mail.smtp.host", "smtp.example.com", 2), ("after", "2", 5),
+        ("first", "1", 1),
+        ("mail.smtp.host", "smtp.example.com", 2),
+        ("after", "2", 5),
     ]
 
 
@@ -100,16 +102,24 @@ def test_a_javamail_file_yields_every_setting_with_the_key_and_line_that_supplie
     assert (imported.host, imported.port, imported.security) == ("smtp.example.com", 587, "starttls")
     assert (imported.user, imported.from_addr, imported.password) == ("app@example.com", "billing@example.com", None)
     assert (imported.auth, imported.starttls_enable, imported.starttls_required) == (True, True, True)
-    assert (imported.connect_timeout_ms, imported.read_timeout_ms, imported.ssl_trust) == (10000, 30000, "smtp.example.com")
+    assert (imported.connect_timeout_ms, imported.read_timeout_ms, imported.ssl_trust) == (
+        10000,
+        30000,
+        "smtp.example.com",
+    )
     port = imported.origins["port"]
     assert (port.key, port.line) == ("mail.smtp.port", line_of(path, "mail.smtp.port"))
     assert port.evidence == f"{path}:{port.line}: mail.smtp.port=587"
-    assert str(imported.origins["security"]) == f"mail.smtp.starttls.enable at {path}:{line_of(path, 'starttls.enable')}"
+    assert (
+        str(imported.origins["security"]) == f"mail.smtp.starttls.enable at {path}:{line_of(path, 'starttls.enable')}"
+    )
     assert imported.not_a_number == imported.not_boolean == imported.ignored == imported.trailing_space == []
 
 
 def test_ssl_enable_on_587_is_imported_as_ssl_traced_to_mail_smtp_ssl_enable(tmp_path):
-    path = write(tmp_path, "mail.properties", "mail.smtp.host=smtp.example.com\nmail.smtp.port=587\nmail.smtp.ssl.enable=true\n")
+    path = write(
+        tmp_path, "mail.properties", "mail.smtp.host=smtp.example.com\nmail.smtp.port=587\nmail.smtp.ssl.enable=true\n"
+    )
     imported = load_javamail(str(path))
     assert (imported.port, imported.security) == (587, "ssl")
     assert imported.origins["security"].evidence == f"{path}:3: mail.smtp.ssl.enable=true"
@@ -122,63 +132,103 @@ def test_without_tls_keys_javamail_speaks_plain_text_and_without_a_port_dials_25
 
 
 def test_the_smtps_protocol_reads_mail_smtps_keys_and_means_implicit_tls_on_465(tmp_path):
-    path = write(tmp_path, "mail.properties", """
+    path = write(
+        tmp_path,
+        "mail.properties",
+        """
         mail.transport.protocol=smtps
         mail.smtps.host=smtp.example.com
         mail.smtps.auth=true
         mail.smtps.user=app@example.com
-    """)
+    """,
+    )
     imported = load_javamail(str(path))
-    assert (imported.key_prefix, imported.host, imported.security, imported.effective_port) == ("mail.smtps", "smtp.example.com", "ssl", 465)
+    assert (imported.key_prefix, imported.host, imported.security, imported.effective_port) == (
+        "mail.smtps",
+        "smtp.example.com",
+        "ssl",
+        465,
+    )
     assert imported.auth is True
     assert imported.origins["security"].key == "mail.transport.protocol"
 
 
 def test_mail_smtp_keys_under_the_smtps_protocol_are_named_as_ignored(tmp_path):
-    path = write(tmp_path, "mail.properties", """
+    path = write(
+        tmp_path,
+        "mail.properties",
+        """
         mail.transport.protocol=smtps
         mail.smtp.host=smtp.example.com
         mail.smtp.auth=true
         mail.smtps.port=465
-    """)
+    """,
+    )
     imported = load_javamail(str(path))
     assert imported.host is None  # the smtps transport never reads mail.smtp.host
     assert [(o.key, o.line) for o in imported.ignored] == [("mail.smtp.host", 2), ("mail.smtp.auth", 3)]
 
 
 def test_mail_smtps_keys_without_the_smtps_protocol_are_named_as_ignored(tmp_path):
-    imported = load_javamail(str(write(tmp_path, "mail.properties", "mail.smtp.host=a.example\nmail.smtps.ssl.enable=true\n")))
+    imported = load_javamail(
+        str(write(tmp_path, "mail.properties", "mail.smtp.host=a.example\nmail.smtps.ssl.enable=true\n"))
+    )
     assert [o.key for o in imported.ignored] == ["mail.smtps.ssl.enable"]
     assert imported.security == "none"
 
 
 def test_session_wide_mail_host_and_mail_user_are_the_fallbacks(tmp_path):
-    imported = load_javamail(str(write(tmp_path, "mail.properties", "mail.host=smtp.example.com\nmail.user=app@example.com\nmail.from=app@example.com\n")))
-    assert (imported.host, imported.user, imported.from_addr) == ("smtp.example.com", "app@example.com", "app@example.com")
+    imported = load_javamail(
+        str(
+            write(
+                tmp_path,
+                "mail.properties",
+                "mail.host=smtp.example.com\nmail.user=app@example.com\nmail.from=app@example.com\n",
+            )
+        )
+    )
+    assert (imported.host, imported.user, imported.from_addr) == (
+        "smtp.example.com",
+        "app@example.com",
+        "app@example.com",
+    )
     assert imported.origins["host"].key == "mail.host"
 
 
 def test_an_ssl_socket_factory_means_implicit_tls(tmp_path):
-    text = "mail.smtp.host=smtp.example.com\nmail.smtp.socketFactory.class=javax.net.ssl.SSLSocketFactory\nmail.smtp.port=465\n"
+    text = (
+        "mail.smtp.host=smtp.example.com\n"
+        "mail.smtp.socketFactory.class=javax.net.ssl.SSLSocketFactory\nmail.smtp.port=465\n"
+    )
     imported = load_javamail(str(write(tmp_path, "mail.properties", text)))
     assert imported.security == "ssl"
     assert imported.origins["security"].key == "mail.smtp.socketFactory.class"
 
 
 def test_a_port_that_is_not_a_number_is_kept_as_written_and_named(tmp_path):
-    imported = load_javamail(str(write(tmp_path, "mail.properties", "mail.smtp.host=h.example\nmail.smtp.port=58 7\nmail.smtp.timeout=30s\n")))
+    imported = load_javamail(
+        str(
+            write(tmp_path, "mail.properties", "mail.smtp.host=h.example\nmail.smtp.port=58 7\nmail.smtp.timeout=30s\n")
+        )
+    )
     assert (imported.port, imported.port_text, imported.effective_port) == (None, "58 7", None)
     assert [(o.key, o.line) for o in imported.not_a_number] == [("mail.smtp.port", 2), ("mail.smtp.timeout", 3)]
 
 
 def test_a_switch_that_is_not_true_or_false_reads_as_false_and_is_named(tmp_path):
-    imported = load_javamail(str(write(tmp_path, "mail.properties", "mail.smtp.host=h.example\nmail.smtp.starttls.enable=yes\n")))
+    imported = load_javamail(
+        str(write(tmp_path, "mail.properties", "mail.smtp.host=h.example\nmail.smtp.starttls.enable=yes\n"))
+    )
     assert imported.starttls_enable is False and imported.security == "none"
-    assert [o.evidence for o in imported.not_boolean] == [f"{tmp_path / 'mail.properties'}:2: mail.smtp.starttls.enable=yes"]
+    assert [o.evidence for o in imported.not_boolean] == [
+        f"{tmp_path / 'mail.properties'}:2: mail.smtp.starttls.enable=yes"
+    ]
 
 
 def test_trailing_spaces_are_named_but_the_value_is_used_without_them(tmp_path):
-    imported = load_javamail(str(write(tmp_path, "mail.properties", "mail.smtp.host=smtp.example.com  \n", dedent=False)))
+    imported = load_javamail(
+        str(write(tmp_path, "mail.properties", "mail.smtp.host=smtp.example.com  \n", dedent=False))
+    )
     assert imported.host == "smtp.example.com"
     assert [o.key for o in imported.trailing_space] == ["mail.smtp.host"]
 
@@ -222,36 +272,57 @@ def test_spring_yml_nesting_reaches_the_javamail_switches_with_their_lines(tmp_p
     path = write(tmp_path, "application.yml", SPRING_YML)
     imported = load_spring(str(path))
     assert (imported.format, imported.key_prefix) == ("spring", "spring.mail.properties.mail.smtp")
-    assert (imported.host, imported.port, imported.user, imported.security) == ("smtp.example.com", 587, "app@example.com", "starttls")
-    assert (imported.auth, imported.starttls_enable, imported.starttls_required, imported.connect_timeout_ms) == (True, True, True, 10000)
+    assert (imported.host, imported.port, imported.user, imported.security) == (
+        "smtp.example.com",
+        587,
+        "app@example.com",
+        "starttls",
+    )
+    assert (imported.auth, imported.starttls_enable, imported.starttls_required, imported.connect_timeout_ms) == (
+        True,
+        True,
+        True,
+        10000,
+    )
     assert imported.password == "s3cret-in-yml"
     assert imported.origins["port"].evidence == f"{path}:{line_of(path, 'port: 587')}: spring.mail.port=587"
     enable = imported.origins["starttls_enable"]
-    assert (enable.key, enable.line) == ("spring.mail.properties.mail.smtp.starttls.enable", line_of(path, "enable: yes"))
+    assert (enable.key, enable.line) == (
+        "spring.mail.properties.mail.smtp.starttls.enable",
+        line_of(path, "enable: yes"),
+    )
     assert imported.not_boolean == []  # YAML's yes is a boolean, as Spring's SnakeYAML reads it
 
 
 def test_spring_yml_dotted_and_bracketed_keys_mean_the_same_as_nesting(tmp_path):
-    path = write(tmp_path, "application.yaml", """
+    path = write(
+        tmp_path,
+        "application.yaml",
+        """
         spring.mail:
           host: smtp.example.com
           properties:
             "[mail.smtp.ssl.enable]": true
             mail.smtp.port: 465
-    """)
+    """,
+    )
     imported = load_settings_file(str(path))
     assert (imported.host, imported.security, imported.port) == ("smtp.example.com", "ssl", 465)
     assert imported.origins["ssl_enable"].line == 4
 
 
 def test_spring_application_properties_and_the_explicit_port_winning_over_the_javamail_one(tmp_path):
-    path = write(tmp_path, "application.properties", """
+    path = write(
+        tmp_path,
+        "application.properties",
+        """
         spring.mail.host=smtp.example.com
         spring.mail.port=587
         spring.mail.properties.mail.smtp.port=25
         spring.mail.properties.mail.smtp.ssl.enable=true
         spring.mail.default-encoding=UTF-8
-    """)
+    """,
+    )
     imported = load_settings_file(str(path))
     assert imported.format == "spring"
     assert (imported.port, imported.origins["port"].key) == (587, "spring.mail.port")
@@ -259,22 +330,40 @@ def test_spring_application_properties_and_the_explicit_port_winning_over_the_ja
 
 
 def test_spring_bracket_notation_in_application_properties_keeps_the_key_as_written(tmp_path):
-    path = write(tmp_path, "application.properties", "spring.mail.host=smtp.example.com\nspring.mail.properties[mail.smtp.connectiontimeout]=5000\n")
+    path = write(
+        tmp_path,
+        "application.properties",
+        "spring.mail.host=smtp.example.com\nspring.mail.properties[mail.smtp.connectiontimeout]=5000\n",
+    )
     imported = load_spring(str(path))
     assert imported.connect_timeout_ms == 5000
-    assert imported.origins["connect_timeout_ms"].evidence == f"{path}:2: spring.mail.properties[mail.smtp.connectiontimeout]=5000"
+    assert (
+        imported.origins["connect_timeout_ms"].evidence
+        == f"{path}:2: spring.mail.properties[mail.smtp.connectiontimeout]=5000"
+    )
 
 
 def test_spring_protocol_smtps_selects_the_smtps_transport(tmp_path):
-    path = write(tmp_path, "application.properties", "spring.mail.host=smtp.example.com\nspring.mail.protocol=smtps\nspring.mail.properties.mail.smtps.auth=true\n")
+    path = write(
+        tmp_path,
+        "application.properties",
+        "spring.mail.host=smtp.example.com\nspring.mail.protocol=smtps\nspring.mail.properties.mail.smtps.auth=true\n",
+    )
     imported = load_spring(str(path))
     assert (imported.key_prefix, imported.security, imported.effective_port, imported.auth) == (
-        "spring.mail.properties.mail.smtps", "ssl", 465, True,
+        "spring.mail.properties.mail.smtps",
+        "ssl",
+        465,
+        True,
     )
 
 
 def test_spring_placeholders_use_their_default_or_say_nothing(tmp_path):
-    path = write(tmp_path, "application.properties", "spring.mail.host=${SMTP_HOST:smtp.example.com}\nspring.mail.password=${SMTP_PASSWORD}\n")
+    path = write(
+        tmp_path,
+        "application.properties",
+        "spring.mail.host=${SMTP_HOST:smtp.example.com}\nspring.mail.password=${SMTP_PASSWORD}\n",
+    )
     imported = load_spring(str(path))
     assert imported.host == "smtp.example.com"
     assert imported.password is None and "password" not in imported.origins
@@ -286,13 +375,17 @@ def test_a_spring_file_of_placeholders_alone_imports_without_values(tmp_path):
 
 
 def test_profile_documents_of_a_spring_yml_are_skipped(tmp_path):
-    path = write(tmp_path, "application.yml", """
+    path = write(
+        tmp_path,
+        "application.yml",
+        """
         spring.mail.host: smtp.example.com
         ---
         spring:
           config.activate.on-profile: dev
           mail.host: localhost
-    """)
+    """,
+    )
     assert load_spring(str(path)).host == "smtp.example.com"
 
 
@@ -323,8 +416,11 @@ def test_a_file_without_mail_settings_is_refused_as_probably_the_wrong_file(tmp_
     path = write(tmp_path, "app.properties", "server.port=8080\n")
     with pytest.raises(ConfigFileError) as caught:
         load_javamail(str(path))
-    assert str(caught.value) == f"{path}:1: no JavaMail settings (mail.smtp.*, mail.smtps.*, mail.host) found; is this the file the application loads?"
-    with pytest.raises(ConfigFileError, match="no spring.mail"):
+    assert (
+        str(caught.value) == f"{path}:1: no JavaMail settings (mail.smtp.*, mail.smtps.*, mail.host) found; "
+        "is this the file the application loads?"
+    )
+    with pytest.raises(ConfigFileError, match=r"no spring\.mail"):
         load_spring(str(path))
 
 
@@ -364,5 +460,7 @@ def test_load_settings_file_picks_the_format_by_suffix_and_content(tmp_path):
     spring_props = write(tmp_path, "application.properties", "spring.mail.host=b.example\n")
     spring_yml = write(tmp_path, "application.yml", "spring.mail.host: c.example\n")
     assert [(i.format, i.host) for i in map(load_settings_file, map(str, (javamail, spring_props, spring_yml)))] == [
-        ("javamail", "a.example"), ("spring", "b.example"), ("spring", "c.example"),
+        ("javamail", "a.example"),
+        ("spring", "b.example"),
+        ("spring", "c.example"),
     ]

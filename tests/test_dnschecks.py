@@ -10,7 +10,7 @@ import asyncio
 import json
 import socket
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -61,7 +61,9 @@ def test_the_egress_address_is_what_the_dns_echo_answers(kb, dns_server):
     assert facts["egress.address"] == "127.0.0.1"
     assert facts["egress.method"] == "opendns"
     assert "myip.opendns.com A" in dns_server.queries
-    assert evidence(result, "egress.address") == [f"A myip.opendns.com asked of 127.0.0.1:{dns_server.port} answered 127.0.0.1"]
+    assert evidence(result, "egress.address") == [
+        f"A myip.opendns.com asked of 127.0.0.1:{dns_server.port} answered 127.0.0.1"
+    ]
 
 
 def test_the_google_txt_echo_serves_when_the_opendns_name_does_not_answer(kb, dns_server):
@@ -310,10 +312,27 @@ def test_a_silent_resolver_turns_every_check_into_a_failure_fact_within_two_time
 def diagnose(server: lab.LabServer, dns: DnsServer, sender: str, *extra: str) -> list[str]:
     """The real CLI against a lab server named 'localhost', resolved by the test DNS server."""
     return [
-        "diagnose", "--host", "localhost", "--port", str(server.port), "--security", "starttls",
-        "--cafile", str(server.cafile), "--from", sender, "--to", lab.LAB_RECIPIENT,
-        "--resolver", f"127.0.0.1:{dns.port}", "--timeout", "2", "--non-interactive",
-        "--format", "json", *extra,
+        "diagnose",
+        "--host",
+        "localhost",
+        "--port",
+        str(server.port),
+        "--security",
+        "starttls",
+        "--cafile",
+        str(server.cafile),
+        "--from",
+        sender,
+        "--to",
+        lab.LAB_RECIPIENT,
+        "--resolver",
+        f"127.0.0.1:{dns.port}",
+        "--timeout",
+        "2",
+        "--non-interactive",
+        "--format",
+        "json",
+        *extra,
     ]
 
 
@@ -383,8 +402,13 @@ def test_check_dns_asks_only_the_named_resolver(cli, dns_server):
 
     # Every check reached the test server; had any gone elsewhere, its question would be missing.
     asked = set(dns_server.queries)
-    assert {"myip.opendns.com A", "pass.lab.test TXT", "_dmarc.pass.lab.test TXT", "pass.lab.test MX",
-            "1.0.0.127.zen.spamhaus.org A"} <= asked
+    assert {
+        "myip.opendns.com A",
+        "pass.lab.test TXT",
+        "_dmarc.pass.lab.test TXT",
+        "pass.lab.test MX",
+        "1.0.0.127.zen.spamhaus.org A",
+    } <= asked
 
 
 # --- the knowledge file -------------------------------------------------------------------------
@@ -393,7 +417,10 @@ def test_check_dns_asks_only_the_named_resolver(cli, dns_server):
 def test_a_blocklist_server_named_by_host_name_is_refused_with_its_line(cli, tmp_path):
     from tests.layers import line_of, write
 
-    path = write(tmp_path, "dnschecks.yaml", """
+    path = write(
+        tmp_path,
+        "dnschecks.yaml",
+        """
         egress:
           - name: echo
             description: an echo named by host name, which would need a lookup of its own
@@ -402,7 +429,8 @@ def test_a_blocklist_server_named_by_host_name_is_refused_with_its_line(cli, tmp
             servers: [resolver1.example.test]
         spf:
           qualifiers: {"-": fail}
-    """)
+    """,
+    )
 
     result = cli("knowledge", "lint", "--knowledge", str(tmp_path))
 
@@ -428,10 +456,27 @@ def test_a_silent_resolver_never_hangs_the_whole_command(cli, silent_resolver):
     with lab.start("healthy") as server:
         started = time.monotonic()
         result = cli(
-            "diagnose", "--host", "127.0.0.1", "--port", str(server.port), "--security", "starttls",
-            "--cafile", str(server.cafile), "--from", "app@pass.lab.test", "--to", lab.LAB_RECIPIENT,
-            "--resolver", f"127.0.0.1:{silent_resolver}", "--timeout", str(TIMEOUT),
-            "--non-interactive", "--format", "json", "--check-dns",
+            "diagnose",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(server.port),
+            "--security",
+            "starttls",
+            "--cafile",
+            str(server.cafile),
+            "--from",
+            "app@pass.lab.test",
+            "--to",
+            lab.LAB_RECIPIENT,
+            "--resolver",
+            f"127.0.0.1:{silent_resolver}",
+            "--timeout",
+            str(TIMEOUT),
+            "--non-interactive",
+            "--format",
+            "json",
+            "--check-dns",
         )
         elapsed = time.monotonic() - started
 

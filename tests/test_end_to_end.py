@@ -27,8 +27,9 @@ def diagnose(run_process, *argv: str):
 
 
 def test_a_pasted_java_unknown_host_error_concludes_the_host_name_does_not_resolve(run_process):
-    result = run_process("analyze-log", "-", "--format", "json",
-                         stdin="java.net.UnknownHostException: smtp.example.invalid\n")
+    result = run_process(
+        "analyze-log", "-", "--format", "json", stdin="java.net.UnknownHostException: smtp.example.invalid\n"
+    )
 
     assert result.code == 1
     finding = first_finding(result)
@@ -53,7 +54,9 @@ def test_a_closed_loopback_port_concludes_connection_refused_routed_by_deploymen
     assert finding["id"] == "network.connection_refused"
     assert finding["contact"] == contact
     assert finding["confidence"] == "high"
-    assert {"id": "deployment", "answer": deployment} in [{"id": q["id"], "answer": q["answer"]} for q in report["questions"]]
+    assert {"id": "deployment", "answer": deployment} in [
+        {"id": q["id"], "answer": q["answer"]} for q in report["questions"]
+    ]
     assert {"name": "tcp.connect", "value": "refused", "source": "probe"} in report["facts"]
 
 
@@ -69,8 +72,9 @@ def test_a_port_that_drops_connection_requests_concludes_timeout_within_the_time
 
 
 def test_a_name_the_resolver_says_does_not_exist_concludes_the_host_name_does_not_resolve(run_process, dns_server):
-    result = diagnose(run_process, "--host", "nosuch.lab.test", "--port", "587",
-                      "--resolver", f"127.0.0.1:{dns_server.port}")
+    result = diagnose(
+        run_process, "--host", "nosuch.lab.test", "--port", "587", "--resolver", f"127.0.0.1:{dns_server.port}"
+    )
 
     assert result.code == 1
     report = report_of(result)
@@ -81,8 +85,9 @@ def test_a_name_the_resolver_says_does_not_exist_concludes_the_host_name_does_no
 
 
 def test_a_name_that_resolves_to_a_closed_port_concludes_connection_refused(run_process, dns_server, closed_port):
-    result = diagnose(run_process, "--host", "smtp.lab.test", "--port", str(closed_port),
-                      "--resolver", f"127.0.0.1:{dns_server.port}")
+    result = diagnose(
+        run_process, "--host", "smtp.lab.test", "--port", str(closed_port), "--resolver", f"127.0.0.1:{dns_server.port}"
+    )
 
     assert result.code == 1
     report = report_of(result)
@@ -97,8 +102,9 @@ def test_a_name_that_resolves_to_a_closed_port_concludes_connection_refused(run_
 
 def test_a_silent_resolver_is_reported_within_the_timeout_not_a_hang(run_process, dns_server):
     started = time.monotonic()
-    result = diagnose(run_process, "--host", "silent.lab.test", "--port", "587",
-                      "--resolver", f"127.0.0.1:{dns_server.port}")
+    result = diagnose(
+        run_process, "--host", "silent.lab.test", "--port", "587", "--resolver", f"127.0.0.1:{dns_server.port}"
+    )
     elapsed = time.monotonic() - started
 
     assert result.code == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.knowledge import schema as s
+
 # The 27 ids of findings.md, copied here on purpose: the test is the contract, not a mirror of it.
 CONTRACT_IDS = [
     "config.invalid",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.facts import FactSet, Observation
 from engine.decide.inference import infer
+from engine.facts import FactSet, Observation
 from engine.knowledge.model import load_knowledge
 from tests.layers import facts_of, routed_finding, rule, write
 
@@ -70,11 +70,23 @@ def lab(tmp_path_factory):
     for ident, when in OPERATOR_RULES.items():
         rule(root, ident, when, area="operators")
     for ident, (finding, confidence) in ORDERING_RULES.items():
-        rule(root, ident, "fact: lab.trigger\npresent: true", finding=finding, area="ordering",
-             extra=f"confidence: {confidence}\n")
+        rule(
+            root,
+            ident,
+            "fact: lab.trigger\npresent: true",
+            finding=finding,
+            area="ordering",
+            extra=f"confidence: {confidence}\n",
+        )
     rule(root, "routed", "fact: lab.word\nequals: route", finding="custom.routed", area="routing")
-    rule(root, "routed-to-provider", "fact: lab.word\nequals: provider", finding="custom.routed",
-         area="routing", extra="contact: email_provider\n")
+    rule(
+        root,
+        "routed-to-provider",
+        "fact: lab.word\nequals: provider",
+        finding="custom.routed",
+        area="routing",
+        extra="contact: email_provider\n",
+    )
     rule(root, "retired", "fact: lab.word\npresent: true", area="routing", extra="status: deprecated\n")
     return load_knowledge([root])
 
@@ -89,13 +101,13 @@ def fired(kb, values: dict, prefix: str = "op-") -> set[str]:
 def test_findings_are_ordered_by_severity_then_confidence_then_decision_tree_step(lab):
     result = infer(lab, facts_of({"lab.trigger": "go"}))
     assert [c.finding for c in result.findings] == [
-        "auth.credentials_rejected",   # error, high, step 4
-        "sender.not_registered",       # error, high, step 5
-        "smtp.service_unavailable",    # error, medium, step 2
-        "smtp.no_greeting",            # error, low, step 2
-        "tls.certificate_expiring",    # warning, high, step 4
-        "queue.failed_messages",       # warning, high, step 6
-        "connectivity.ok",             # info
+        "auth.credentials_rejected",  # error, high, step 4
+        "sender.not_registered",  # error, high, step 5
+        "smtp.service_unavailable",  # error, medium, step 2
+        "smtp.no_greeting",  # error, low, step 2
+        "tls.certificate_expiring",  # warning, high, step 4
+        "queue.failed_messages",  # warning, high, step 6
+        "connectivity.ok",  # info
     ]
 
 
@@ -122,7 +134,12 @@ def test_when_two_rules_conclude_one_finding_the_most_confident_one_speaks_for_i
 
 @pytest.mark.parametrize(
     ("answer", "contact"),
-    [("on_premises", "network_admin"), ("cloud", "cloud_support"), ("unknown", "network_admin"), (None, "network_admin")],
+    [
+        ("on_premises", "network_admin"),
+        ("cloud", "cloud_support"),
+        ("unknown", "network_admin"),
+        (None, "network_admin"),
+    ],
 )
 def test_a_refused_connection_is_routed_by_the_deployment_answer(kb, answer, contact):
     values = {"tcp.connect": "refused"}
@@ -164,14 +181,21 @@ def test_a_connection_that_succeeds_rules_out_refusal_and_timeout(kb):
     result = infer(kb, facts_of({"tcp.connect": "ok", "dns.resolved": True}))
     assert result.findings == []
     assert [c.finding for c in result.ruled_out] == [
-        "dns.host_not_found", "network.connection_refused", "network.connection_timeout",
+        "dns.host_not_found",
+        "network.connection_refused",
+        "network.connection_timeout",
     ]
     assert all(c.verdict == "ruled_out" for c in result.ruled_out)
 
 
 def test_a_finding_that_is_found_is_dropped_from_the_ruled_out_list(kb):
     # The probe connected, but a pasted log says refused: the problem wins over the all-clear.
-    result = infer(kb, facts_of({"tcp.connect": "ok"}, Observation("tcp.connect", "refused", "log", "Connection refused", "err.txt:1")))
+    result = infer(
+        kb,
+        facts_of(
+            {"tcp.connect": "ok"}, Observation("tcp.connect", "refused", "log", "Connection refused", "err.txt:1")
+        ),
+    )
     assert [c.finding for c in result.findings] == ["network.connection_refused"]
     assert [c.finding for c in result.ruled_out] == ["network.connection_timeout"]
 
@@ -329,7 +353,9 @@ def test_not_of_a_value_fails_when_any_observation_has_that_value(lab):
 
 def test_not_of_a_finding_fails_once_that_finding_is_concluded(lab):
     assert "op-not-finding" in fired(lab, {"tcp.connect": "refused"})
-    assert "op-not-finding" not in fired(lab, {"tcp.connect": "refused", "dns.resolved": False, "dns.error": "nxdomain"})
+    assert "op-not-finding" not in fired(
+        lab, {"tcp.connect": "refused", "dns.resolved": False, "dns.error": "nxdomain"}
+    )
 
 
 def test_a_negated_part_contributes_no_observation_to_the_explanation(lab):

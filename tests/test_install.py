@@ -18,7 +18,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(REPO)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     (built,) = out.glob("mailtriage-*.whl")
@@ -38,7 +40,9 @@ def test_the_installed_wheel_diagnoses_from_outside_the_repository(wheel: Path, 
     target = tmp_path / "site"
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     elsewhere = tmp_path / "elsewhere"
@@ -46,7 +50,11 @@ def test_the_installed_wheel_diagnoses_from_outside_the_repository(wheel: Path, 
     env = dict(os.environ, PYTHONPATH=str(target))
     lint = subprocess.run(
         [sys.executable, "-m", "engine", "knowledge", "lint"],
-        capture_output=True, text=True, cwd=elsewhere, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        timeout=60,
     )
     assert lint.returncode == 0, lint.stderr
     # The knowledge came from the installed copy, not from the source checkout.
@@ -54,7 +62,11 @@ def test_the_installed_wheel_diagnoses_from_outside_the_repository(wheel: Path, 
     run = subprocess.run(
         [sys.executable, "-m", "engine", "analyze-log", "-", "--format", "md", "--non-interactive"],
         input="java.net.UnknownHostException: smtp.example.invalid\n",
-        capture_output=True, text=True, cwd=elsewhere, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        timeout=60,
     )
     assert run.returncode == 1, run.stderr
     assert "dns.host_not_found" in run.stdout

@@ -24,11 +24,21 @@ def test_a_second_load_comes_from_the_cache_and_equals_the_first(tmp_path: Path,
 def test_an_edited_knowledge_file_is_read_again(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
     extra = tmp_path / "extra"
-    rule(extra, "tcp-connection-refused", "fact: tcp.connect\nequals: refused", finding="network.connection_refused",
-         extra="confidence: low\n")
+    rule(
+        extra,
+        "tcp-connection-refused",
+        "fact: tcp.connect\nequals: refused",
+        finding="network.connection_refused",
+        extra="confidence: low\n",
+    )
     assert load_knowledge([extra], cached=True).rules["tcp-connection-refused"].confidence == "low"
-    rule(extra, "tcp-connection-refused", "fact: tcp.connect\nequals: refused", finding="network.connection_refused",
-         extra="confidence: medium\n")
+    rule(
+        extra,
+        "tcp-connection-refused",
+        "fact: tcp.connect\nequals: refused",
+        finding="network.connection_refused",
+        extra="confidence: medium\n",
+    )
     assert load_knowledge([extra], cached=True).rules["tcp-connection-refused"].confidence == "medium"
 
 
@@ -45,7 +55,11 @@ def test_broken_knowledge_is_never_cached_and_still_reported(tmp_path: Path, mon
     cache = tmp_path / "cache"
     monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(cache))
     extra = tmp_path / "extra"
-    write(extra, "rules/x/bad.yaml", "id: bad\ndescription: d\nfinding: no.such\nwhen: {fact: tcp.connect, equals: refused}\n")
+    write(
+        extra,
+        "rules/x/bad.yaml",
+        "id: bad\ndescription: d\nfinding: no.such\nwhen: {fact: tcp.connect, equals: refused}\n",
+    )
     result = cli("analyze-log", "-", "--knowledge", str(extra), stdin="x\n")
     assert result.code == 2
     assert "unknown finding 'no.such'" in result.err

@@ -51,12 +51,18 @@ def frob_layer(tmp_path):
     write(root, "facts.yaml", FROB_FACTS)
     write(root, "findings.yaml", FROB_FINDING)
     write(root, "signatures/gateway.yaml", FROB_SIGNATURE)
-    rule(root, "frobnicator-jammed", "fact: custom.frobnicator\nequals: jammed",
-         finding="custom.frobnicator_jammed", area="gateway", cases="""
+    rule(
+        root,
+        "frobnicator-jammed",
+        "fact: custom.frobnicator\nequals: jammed",
+        finding="custom.frobnicator_jammed",
+        area="gateway",
+        cases="""
         cases:
           - {name: jammed, facts: {custom.frobnicator: jammed}, expect: fire}
           - {name: running, facts: {custom.frobnicator: ok}, expect: silent}
-    """)
+    """,
+    )
     return root
 
 
@@ -65,8 +71,13 @@ def frob_layer(tmp_path):
 
 def test_a_rule_added_in_an_extra_directory_fires(tmp_path, kb):
     layer = tmp_path / "layer"
-    rule(layer, "tcp-connection-reset", "fact: tcp.connect\nequals: reset",
-         finding="network.connection_refused", extra="confidence: medium\n")
+    rule(
+        layer,
+        "tcp-connection-reset",
+        "fact: tcp.connect\nequals: reset",
+        finding="network.connection_refused",
+        extra="confidence: medium\n",
+    )
     facts = {"tcp.connect": "reset"}
 
     assert infer(kb, facts_of(facts)).findings == []
@@ -131,7 +142,10 @@ def test_knowledge_test_runs_the_cases_of_an_extra_layer(cli, frob_layer, kb):
     shipped = cli("knowledge", "test")
     layered = cli("knowledge", "test", "--knowledge", str(frob_layer))
     assert layered.code == 0, layered.out
-    count = lambda out: int(out.splitlines()[-1].split()[0])  # noqa: E731
+
+    def count(out: str) -> int:
+        return int(out.splitlines()[-1].split()[0])
+
     assert count(layered.out) == count(shipped.out) + 2
 
 
@@ -140,8 +154,14 @@ def test_knowledge_test_runs_the_cases_of_an_extra_layer(cli, frob_layer, kb):
 
 def test_a_rule_with_a_shipped_id_overrides_its_confidence(tmp_path, kb):
     layer = tmp_path / "layer"
-    rule(layer, "tcp-connection-refused", "fact: tcp.connect\nequals: refused",
-         finding="network.connection_refused", area="network", extra="confidence: low\n")
+    rule(
+        layer,
+        "tcp-connection-refused",
+        "fact: tcp.connect\nequals: refused",
+        finding="network.connection_refused",
+        area="network",
+        extra="confidence: low\n",
+    )
     facts = {"tcp.connect": "refused"}
     assert infer(kb, facts_of(facts)).findings[0].confidence == "high"
 
@@ -154,8 +174,13 @@ def test_a_rule_with_a_shipped_id_overrides_its_confidence(tmp_path, kb):
 
 def test_a_rule_with_a_shipped_id_overrides_its_condition(tmp_path):
     layer = tmp_path / "layer"
-    rule(layer, "tcp-connection-refused", "fact: tcp.connect\none_of: [refused, reset]",
-         finding="network.connection_refused", area="elsewhere")
+    rule(
+        layer,
+        "tcp-connection-refused",
+        "fact: tcp.connect\none_of: [refused, reset]",
+        finding="network.connection_refused",
+        area="elsewhere",
+    )
     layered = load_knowledge([layer])
 
     assert [c.finding for c in infer(layered, facts_of({"tcp.connect": "reset"})).findings] == [
@@ -166,8 +191,13 @@ def test_a_rule_with_a_shipped_id_overrides_its_condition(tmp_path):
 
 def test_an_overridden_rule_no_longer_fires_on_its_old_condition(tmp_path):
     layer = tmp_path / "layer"
-    rule(layer, "tcp-connection-refused", "fact: tcp.connect\nequals: reset",
-         finding="network.connection_refused", area="network")
+    rule(
+        layer,
+        "tcp-connection-refused",
+        "fact: tcp.connect\nequals: reset",
+        finding="network.connection_refused",
+        area="network",
+    )
     layered = load_knowledge([layer])
     result = infer(layered, facts_of({"tcp.connect": "refused"}))
     assert "tcp-connection-refused" not in result.fired
@@ -176,8 +206,14 @@ def test_an_overridden_rule_no_longer_fires_on_its_old_condition(tmp_path):
 
 def test_the_override_reaches_the_cli_report(cli, tmp_path):
     layer = tmp_path / "layer"
-    rule(layer, "tcp-connection-refused", "fact: tcp.connect\nequals: refused",
-         finding="network.connection_refused", area="network", extra="confidence: low\n")
+    rule(
+        layer,
+        "tcp-connection-refused",
+        "fact: tcp.connect\nequals: refused",
+        finding="network.connection_refused",
+        area="network",
+        extra="confidence: low\n",
+    )
     log = tmp_path / "error.txt"
     log.write_text("java.net.ConnectException: Connection refused (Connection refused)\n")
     result = cli("analyze-log", str(log), "--knowledge", str(layer), "--non-interactive", "--format", "json")
@@ -188,7 +224,10 @@ def test_the_override_reaches_the_cli_report(cli, tmp_path):
 
 def test_a_finding_with_a_shipped_id_overrides_its_contact(tmp_path):
     layer = tmp_path / "layer"
-    write(layer, "findings.yaml", """
+    write(
+        layer,
+        "findings.yaml",
+        """
         findings:
           network.connection_refused:
             title: Refused (our own wording)
@@ -198,7 +237,8 @@ def test_a_finding_with_a_shipped_id_overrides_its_contact(tmp_path):
             why: w
             fix: [Check the port yourself.]
             step: 2
-    """)
+    """,
+    )
     layered = load_knowledge([layer])
     [conclusion] = infer(layered, facts_of({"tcp.connect": "refused", "answer.deployment": "cloud"})).findings
     assert conclusion.contact == "self"
@@ -208,8 +248,14 @@ def test_a_finding_with_a_shipped_id_overrides_its_contact(tmp_path):
 def test_a_later_knowledge_directory_overrides_an_earlier_one(tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
     for root, confidence in ((first, "medium"), (second, "low")):
-        rule(root, "tcp-connection-refused", "fact: tcp.connect\nequals: refused",
-             finding="network.connection_refused", area="network", extra=f"confidence: {confidence}\n")
+        rule(
+            root,
+            "tcp-connection-refused",
+            "fact: tcp.connect\nequals: refused",
+            finding="network.connection_refused",
+            area="network",
+            extra=f"confidence: {confidence}\n",
+        )
     layered = load_knowledge([first, second])
     assert layered.roots[1:] == [first, second]
     assert infer(layered, facts_of({"tcp.connect": "refused"})).findings[0].confidence == "low"
@@ -219,10 +265,20 @@ def test_the_same_id_twice_in_one_layer_is_an_error_not_an_override(tmp_path):
     from engine.knowledge.model import KnowledgeInvalid
 
     layer = tmp_path / "layer"
-    rule(layer, "tcp-connection-refused", "fact: tcp.connect\nequals: refused",
-         finding="network.connection_refused", area="a")
-    rule(layer, "tcp-connection-refused", "fact: tcp.connect\nequals: reset",
-         finding="network.connection_refused", area="b")
+    rule(
+        layer,
+        "tcp-connection-refused",
+        "fact: tcp.connect\nequals: refused",
+        finding="network.connection_refused",
+        area="a",
+    )
+    rule(
+        layer,
+        "tcp-connection-refused",
+        "fact: tcp.connect\nequals: reset",
+        finding="network.connection_refused",
+        area="b",
+    )
     with pytest.raises(KnowledgeInvalid) as caught:
         load_knowledge([layer])
     assert any("duplicate rule id 'tcp-connection-refused'" in p.message for p in caught.value.problems)

@@ -17,9 +17,6 @@ from engine.knowledge.model import KnowledgeInvalid, load_knowledge, shipped_roo
 from tests.layers import line_of, rule, write
 
 
-
-
-
 def problems(err: str) -> list[str]:
     return [line for line in err.splitlines() if not line.startswith("mailtriage:")]
 
@@ -38,24 +35,31 @@ def assert_problem(err: str, path: Path, line: int, *fragments: str) -> None:
 
 
 def test_an_unknown_fact_is_reported_at_its_line_with_a_did_you_mean(extra, lint):
-    path = rule(extra, "my-rule", """
+    path = rule(
+        extra,
+        "my-rule",
+        """
         fact: tcp.conect
         equals: refused
-    """)
+    """,
+    )
     err = lint().err
-    assert_problem(err, path, line_of(path, "tcp.conect"),
-                   "unknown fact 'tcp.conect'", "(did you mean 'tcp.connect'?)")
+    assert_problem(err, path, line_of(path, "tcp.conect"), "unknown fact 'tcp.conect'", "(did you mean 'tcp.connect'?)")
 
 
 def test_an_unknown_fact_deep_in_a_condition_is_reported_at_its_own_line(extra, lint):
-    path = rule(extra, "my-rule", """
+    path = rule(
+        extra,
+        "my-rule",
+        """
         all:
           - fact: tcp.connect
             equals: refused
           - any:
               - fact: config.prot
                 equals: 25
-    """)
+    """,
+    )
     err = lint().err
     assert_problem(err, path, line_of(path, "config.prot"), "unknown fact 'config.prot'", "'config.port'")
 
@@ -63,31 +67,46 @@ def test_an_unknown_fact_deep_in_a_condition_is_reported_at_its_own_line(extra, 
 def test_an_unknown_finding_is_reported_at_its_line_with_a_did_you_mean(extra, lint):
     path = rule(extra, "my-rule", "fact: tcp.connect\nequals: refused", finding="network.conection_refused")
     err = lint().err
-    assert_problem(err, path, line_of(path, "finding:"),
-                   "unknown finding 'network.conection_refused'", "(did you mean 'network.connection_refused'?)")
+    assert_problem(
+        err,
+        path,
+        line_of(path, "finding:"),
+        "unknown finding 'network.conection_refused'",
+        "(did you mean 'network.connection_refused'?)",
+    )
 
 
 def test_an_unknown_finding_in_a_condition_is_reported_at_its_line(extra, lint):
-    path = rule(extra, "my-rule", """
+    path = rule(
+        extra,
+        "my-rule",
+        """
         all:
           - fact: tcp.connect
             equals: refused
           - finding: dns.host_not_fond
-    """)
+    """,
+    )
     err = lint().err
-    assert_problem(err, path, line_of(path, "dns.host_not_fond"),
-                   "unknown finding 'dns.host_not_fond'", "'dns.host_not_found'")
+    assert_problem(
+        err, path, line_of(path, "dns.host_not_fond"), "unknown finding 'dns.host_not_fond'", "'dns.host_not_found'"
+    )
 
 
 def test_an_unknown_fact_in_a_rule_case_is_reported_at_its_line(extra, lint):
-    rule(extra, "my-rule", "fact: tcp.connect\nequals: refused", cases="""
+    rule(
+        extra,
+        "my-rule",
+        "fact: tcp.connect\nequals: refused",
+        cases="""
         cases:
           - name: fires
             facts: {tcp.conect: refused}
             expect: fire
           - name: silent
             expect: silent
-    """)
+    """,
+    )
     test_file = extra / "rules/custom/my-rule.test.yaml"
     err = lint().err
     assert_problem(err, test_file, line_of(test_file, "tcp.conect"), "unknown fact 'tcp.conect'", "'tcp.connect'")
@@ -97,19 +116,26 @@ def test_an_unknown_fact_in_a_rule_case_is_reported_at_its_line(extra, lint):
 
 
 def test_a_bad_regex_in_a_rule_is_reported_at_the_matches_line(extra, lint):
-    path = rule(extra, "my-rule", """
+    path = rule(
+        extra,
+        "my-rule",
+        """
         all:
           - fact: tcp.connect
             equals: refused
           - fact: config.host
             matches: 'smtp\\.(example'
-    """)
+    """,
+    )
     err = lint().err
     assert_problem(err, path, line_of(path, "matches:"), "bad regex", "smtp\\\\.(example")
 
 
 def test_a_bad_regex_in_a_signature_pattern_is_reported_at_the_pattern_line(extra, lint):
-    path = write(extra, "signatures/s.yaml", """
+    path = write(
+        extra,
+        "signatures/s.yaml",
+        """
         signatures:
           - id: broken-pattern
             description: a pattern with an unbalanced group
@@ -119,7 +145,8 @@ def test_a_bad_regex_in_a_signature_pattern_is_reported_at_the_pattern_line(extr
             examples:
               match: ["Connection (refused"]
               no_match: ["all fine"]
-    """)
+    """,
+    )
     err = lint().err
     assert_problem(err, path, line_of(path, "pattern:"), "bad regex", "Connection (refused")
 
@@ -141,7 +168,10 @@ def test_two_rule_files_with_the_same_id_in_different_areas_are_a_duplicate(extr
 
 
 def test_two_questions_with_the_same_id_are_a_duplicate(extra, lint):
-    path = write(extra, "questions/q.yaml", """
+    path = write(
+        extra,
+        "questions/q.yaml",
+        """
         questions:
           - id: os_family
             text: Which operating system does the application server run?
@@ -153,38 +183,56 @@ def test_two_questions_with_the_same_id_are_a_duplicate(extra, lint):
             why: A copy-paste mistake.
             kind: text
             when: {finding: network.connection_timeout}
-    """)
+    """,
+    )
     err = lint().err
-    assert_problem(err, path, line_of(path, "- id: os_family", 2),
-                   "duplicate question id 'os_family'", f"first defined at {path}:{line_of(path, '- id: os_family')}")
+    assert_problem(
+        err,
+        path,
+        line_of(path, "- id: os_family", 2),
+        "duplicate question id 'os_family'",
+        f"first defined at {path}:{line_of(path, '- id: os_family')}",
+    )
 
 
 def test_a_rule_whose_id_does_not_match_its_file_name_is_reported_at_the_id_line(extra, lint):
-    path = write(extra, "rules/custom/myrule.yaml", """
+    path = write(
+        extra,
+        "rules/custom/myrule.yaml",
+        """
         # the file is myrule.yaml, the id says my-rule
         id: my-rule
         description: misnamed
         finding: network.connection_refused
         when: {fact: tcp.connect, equals: refused}
-    """)
-    write(extra, "rules/custom/myrule.test.yaml", """
+    """,
+    )
+    write(
+        extra,
+        "rules/custom/myrule.test.yaml",
+        """
         rule: my-rule
         cases:
           - {name: fires, facts: {tcp.connect: refused}, expect: fire}
           - {name: silent, facts: {tcp.connect: ok}, expect: silent}
-    """)
+    """,
+    )
     err = lint().err
     assert_problem(err, path, line_of(path, "id: my-rule"), "rule id 'my-rule' does not match its file name", "myrule")
 
 
 def test_a_rule_test_file_named_after_another_rule_is_reported(extra, lint):
     rule(extra, "my-rule", "fact: tcp.connect\nequals: refused")
-    path = write(extra, "rules/custom/other-rule.test.yaml", """
+    path = write(
+        extra,
+        "rules/custom/other-rule.test.yaml",
+        """
         rule: my-rule
         cases:
           - {name: fires, expect: fire}
           - {name: silent, expect: silent}
-    """)
+    """,
+    )
     err = lint().err
     assert_problem(err, path, line_of(path, "rule: my-rule"), "must be named 'my-rule.test.yaml'")
 
@@ -193,13 +241,17 @@ def test_a_rule_test_file_named_after_another_rule_is_reported(extra, lint):
 
 
 def test_a_text_value_for_an_int_fact_is_a_type_error_at_its_line(extra, lint):
-    path = rule(extra, "my-rule", """
+    path = rule(
+        extra,
+        "my-rule",
+        """
         all:
           - fact: tcp.connect
             equals: refused
           - fact: config.port
             equals: "abc"
-    """)
+    """,
+    )
     err = lint().err
     assert_problem(err, path, line_of(path, '"abc"'), "fact 'config.port' is int", "'abc' is str")
 
@@ -225,8 +277,14 @@ def test_an_unknown_confidence_is_reported_at_its_line(extra, lint):
 def test_a_value_that_is_not_one_of_the_facts_choices_is_reported_with_a_did_you_mean(extra, lint):
     path = rule(extra, "my-rule", "fact: tcp.connect\nequals: refsued")
     err = lint().err
-    assert_problem(err, path, line_of(path, "refsued"),
-                   "'refsued' is not a value of 'tcp.connect'", "(did you mean 'refused'?)", "choices: ok, refused")
+    assert_problem(
+        err,
+        path,
+        line_of(path, "refsued"),
+        "'refsued' is not a value of 'tcp.connect'",
+        "(did you mean 'refused'?)",
+        "choices: ok, refused",
+    )
 
 
 def test_a_value_outside_the_choices_in_one_of_is_reported(extra, lint):
@@ -236,12 +294,16 @@ def test_a_value_outside_the_choices_in_one_of_is_reported(extra, lint):
 
 
 def test_an_answer_value_outside_the_questions_choices_is_reported(extra, lint):
-    path = rule(extra, "my-rule", """
+    path = rule(
+        extra,
+        "my-rule",
+        """
         all:
           - finding: network.connection_refused
           - fact: answer.deployment
             equals: onprem
-    """)
+    """,
+    )
     err = lint().err
     assert_problem(err, path, line_of(path, "onprem"), "'onprem' is not a value of 'answer.deployment'")
 
@@ -256,7 +318,10 @@ def test_a_number_operator_on_a_text_fact_is_reported(extra, lint):
 
 
 def test_a_yaml_syntax_error_is_reported_at_its_line(extra, lint):
-    path = write(extra, "rules/custom/my-rule.yaml", """
+    path = write(
+        extra,
+        "rules/custom/my-rule.yaml",
+        """
         id: my-rule
         description: a rule with a broken flow sequence
         finding: network.connection_refused
@@ -264,49 +329,70 @@ def test_a_yaml_syntax_error_is_reported_at_its_line(extra, lint):
           fact: tcp.connect
           one_of: [refused, timeout
         confidence: high
-    """)
+    """,
+    )
     err = lint().err
     assert_problem(err, path, line_of(path, "confidence: high"), "YAML syntax")
 
 
 def test_an_unknown_top_level_key_is_reported_with_a_did_you_mean(extra, lint):
-    path = write(extra, "rules/custom/my-rule.yaml", """
+    path = write(
+        extra,
+        "rules/custom/my-rule.yaml",
+        """
         id: my-rule
         description: a typo in 'when'
         finding: network.connection_refused
         whne:
           fact: tcp.connect
           equals: refused
-    """)
-    write(extra, "rules/custom/my-rule.test.yaml", """
+    """,
+    )
+    write(
+        extra,
+        "rules/custom/my-rule.test.yaml",
+        """
         rule: my-rule
         cases:
           - {name: fires, expect: fire}
           - {name: silent, expect: silent}
-    """)
+    """,
+    )
     err = lint().err
     assert_problem(err, path, line_of(path, "whne:"), "unknown key 'whne'", "(did you mean 'when'?)")
 
 
 def test_an_unknown_key_inside_a_condition_is_reported_with_the_operators_as_suggestions(extra, lint):
-    path = rule(extra, "my-rule", """
+    path = rule(
+        extra,
+        "my-rule",
+        """
         all:
           - fact: tcp.connect
             equls: refused
-    """)
+    """,
+    )
     err = lint().err
     assert_problem(err, path, line_of(path, "equls:"), "unknown key 'equls'", "(did you mean 'equals'?)")
 
 
 def test_a_duplicate_key_is_reported_at_the_repeat(extra, lint):
-    path = write(extra, "rules/custom/my-rule.yaml", """
+    path = write(
+        extra,
+        "rules/custom/my-rule.yaml",
+        """
         id: my-rule
         description: the finding is given twice
         finding: network.connection_refused
         finding: network.connection_timeout
         when: {fact: tcp.connect, equals: refused}
-    """)
-    write(extra, "rules/custom/my-rule.test.yaml", "rule: my-rule\ncases:\n  - {name: a, expect: fire}\n  - {name: b, expect: silent}\n")
+    """,
+    )
+    write(
+        extra,
+        "rules/custom/my-rule.test.yaml",
+        "rule: my-rule\ncases:\n  - {name: a, expect: fire}\n  - {name: b, expect: silent}\n",
+    )
     err = lint().err
     assert_problem(err, path, line_of(path, "network.connection_timeout"), "duplicate key 'finding'")
 
@@ -340,19 +426,36 @@ SIGNATURE = """
 def test_a_signature_that_does_not_match_its_example_is_reported_at_the_example(extra, lint):
     path = write(extra, "signatures/s.yaml", SIGNATURE.format(match="450 4.7.1 greylisted", no_match="nothing"))
     err = lint().err
-    assert_problem(err, path, line_of(path, "450 4.7.1 greylisted"),
-                   "signature 'greylisted' does not match its example", "450 4.7.1 greylisted")
+    assert_problem(
+        err,
+        path,
+        line_of(path, "450 4.7.1 greylisted"),
+        "signature 'greylisted' does not match its example",
+        "450 4.7.1 greylisted",
+    )
 
 
 def test_a_signature_that_matches_its_no_match_example_is_reported_at_the_example(extra, lint):
-    path = write(extra, "signatures/s.yaml", SIGNATURE.format(match="451 4.7.1 greylisting", no_match="451 4.7.1 GREYLIST active"))
+    path = write(
+        extra,
+        "signatures/s.yaml",
+        SIGNATURE.format(match="451 4.7.1 greylisting", no_match="451 4.7.1 GREYLIST active"),
+    )
     err = lint().err
-    assert_problem(err, path, line_of(path, "GREYLIST active"),
-                   "signature 'greylisted' matches its no_match example", "GREYLIST active")
+    assert_problem(
+        err,
+        path,
+        line_of(path, "GREYLIST active"),
+        "signature 'greylisted' matches its no_match example",
+        "GREYLIST active",
+    )
 
 
 def test_a_signature_fact_taking_an_undefined_group_is_reported(extra, lint):
-    path = write(extra, "signatures/s.yaml", """
+    path = write(
+        extra,
+        "signatures/s.yaml",
+        """
         signatures:
           - id: host-named
             description: names the host
@@ -362,7 +465,8 @@ def test_a_signature_fact_taking_an_undefined_group_is_reported(extra, lint):
             examples:
               match: ["host smtp.example.com"]
               no_match: ["port 25"]
-    """)
+    """,
+    )
     err = lint().err
     assert any(p.startswith(f"{path}:") and "group 'host'" in p for p in problems(err)), err
 
@@ -371,32 +475,46 @@ def test_a_signature_fact_taking_an_undefined_group_is_reported(extra, lint):
 
 
 def test_a_rule_without_a_test_file_is_reported(extra, lint):
-    path = write(extra, "rules/custom/untested.yaml", """
+    path = write(
+        extra,
+        "rules/custom/untested.yaml",
+        """
         id: untested
         description: nobody wrote its cases
         finding: network.connection_refused
         when: {fact: tcp.connect, equals: refused}
-    """)
+    """,
+    )
     err = lint().err
     assert_problem(err, path, 1, "rule 'untested' has no test file", "untested.test.yaml")
 
 
 def test_a_test_file_without_a_silent_case_is_reported(extra, lint):
-    rule(extra, "my-rule", "fact: tcp.connect\nequals: refused", cases="""
+    rule(
+        extra,
+        "my-rule",
+        "fact: tcp.connect\nequals: refused",
+        cases="""
         cases:
           - {name: refused, facts: {tcp.connect: refused}, expect: fire}
-    """)
+    """,
+    )
     test_file = extra / "rules/custom/my-rule.test.yaml"
     err = lint().err
     assert_problem(err, test_file, 1, "rule 'my-rule' needs a case with expect: silent")
 
 
 def test_a_todo_silent_case_does_not_count_as_the_silent_case(extra, lint):
-    rule(extra, "my-rule", "fact: tcp.connect\nequals: refused", cases="""
+    rule(
+        extra,
+        "my-rule",
+        "fact: tcp.connect\nequals: refused",
+        cases="""
         cases:
           - {name: refused, facts: {tcp.connect: refused}, expect: fire}
           - {name: gap, facts: {tcp.connect: ok}, expect: silent, todo: not written yet}
-    """)
+    """,
+    )
     err = lint().err
     assert "rule 'my-rule' needs a case with expect: silent" in err
 
@@ -405,7 +523,10 @@ def test_a_todo_silent_case_does_not_count_as_the_silent_case(extra, lint):
 
 
 def test_an_unknown_question_in_a_scenarios_answers_is_reported_at_the_answer(extra, lint):
-    path = write(extra, "scenarios/s.yaml", """
+    path = write(
+        extra,
+        "scenarios/s.yaml",
+        """
         scenarios:
           - id: refused-typo
             description: an answers key with a typo
@@ -414,39 +535,54 @@ def test_an_unknown_question_in_a_scenarios_answers_is_reported_at_the_answer(ex
               deploymnet: cloud
             expect:
               first: network.connection_refused
-    """)
+    """,
+    )
     err = lint().err
-    assert_problem(err, path, line_of(path, "deploymnet"),
-                   "unknown question 'deploymnet'", "(did you mean 'deployment'?)")
+    assert_problem(
+        err, path, line_of(path, "deploymnet"), "unknown question 'deploymnet'", "(did you mean 'deployment'?)"
+    )
 
 
 def test_an_answer_that_is_not_a_choice_in_a_scenario_is_reported(extra, lint):
-    path = write(extra, "scenarios/s.yaml", """
+    path = write(
+        extra,
+        "scenarios/s.yaml",
+        """
         scenarios:
           - id: refused-bad-answer
             description: an answer the question does not offer
             facts: {tcp.connect: refused}
             answers: {deployment: hybrid}
             expect: {first: network.connection_refused}
-    """)
+    """,
+    )
     err = lint().err
-    assert any(p.startswith(f"{path}:") and "'hybrid' is not an answer to 'deployment'" in p for p in problems(err)), err
+    assert any(p.startswith(f"{path}:") and "'hybrid' is not an answer to 'deployment'" in p for p in problems(err)), (
+        err
+    )
 
 
 def test_an_unknown_finding_in_a_scenarios_expectation_is_reported(extra, lint):
-    path = write(extra, "scenarios/s.yaml", """
+    path = write(
+        extra,
+        "scenarios/s.yaml",
+        """
         scenarios:
           - id: refused
             description: expects a finding that does not exist
             facts: {tcp.connect: refused}
             expect: {first: network.refused}
-    """)
+    """,
+    )
     err = lint().err
     assert any(p.startswith(f"{path}:") and "unknown finding 'network.refused'" in p for p in problems(err)), err
 
 
 def test_an_unknown_fact_in_a_question_condition_is_reported(extra, lint):
-    path = write(extra, "questions/q.yaml", """
+    path = write(
+        extra,
+        "questions/q.yaml",
+        """
         questions:
           - id: proxy
             text: Is there a proxy?
@@ -455,13 +591,17 @@ def test_an_unknown_fact_in_a_question_condition_is_reported(extra, lint):
             when:
               fact: tcp.conect
               equals: ok
-    """)
+    """,
+    )
     err = lint().err
     assert_problem(err, path, line_of(path, "tcp.conect"), "unknown fact 'tcp.conect'")
 
 
 def test_a_fix_step_with_a_jinja_syntax_error_is_reported_at_the_step(extra, lint):
-    path = write(extra, "findings.yaml", """
+    path = write(
+        extra,
+        "findings.yaml",
+        """
         findings:
           custom.broken_template:
             title: A finding with a broken fix step
@@ -473,14 +613,19 @@ def test_a_fix_step_with_a_jinja_syntax_error_is_reported_at_the_step(extra, lin
               - "This step is fine: {{ fact('config.host', 'HOST') }}."
               - "This one is not closed: {{ fact('config.port', 'PORT') }."
             step: 1
-    """)
+    """,
+    )
     err = lint().err
-    assert_problem(err, path, line_of(path, "is not closed"),
-                   "finding 'custom.broken_template' fix step: template error")
+    assert_problem(
+        err, path, line_of(path, "is not closed"), "finding 'custom.broken_template' fix step: template error"
+    )
 
 
 def test_a_routing_case_that_is_not_a_value_of_its_fact_is_reported(extra, lint):
-    path = write(extra, "findings.yaml", """
+    path = write(
+        extra,
+        "findings.yaml",
+        """
         findings:
           custom.routed:
             title: Routed by deployment
@@ -493,7 +638,8 @@ def test_a_routing_case_that_is_not_a_value_of_its_fact_is_reported(extra, lint)
             why: w
             fix: [do it]
             step: 2
-    """)
+    """,
+    )
     err = lint().err
     assert any(p.startswith(f"{path}:") and "routing case 'on_prem'" in p for p in problems(err)), err
 
@@ -504,7 +650,10 @@ def test_a_routing_case_that_is_not_a_value_of_its_fact_is_reported(extra, lint)
 def test_several_broken_files_are_all_reported_in_one_run_with_a_count_at_the_end(extra, lint):
     bad_rule = rule(extra, "my-rule", "fact: tcp.conect\nequals: refused")
     bad_signature = write(extra, "signatures/s.yaml", SIGNATURE.format(match="nothing like it", no_match="nothing"))
-    bad_findings = write(extra, "findings.yaml", """
+    bad_findings = write(
+        extra,
+        "findings.yaml",
+        """
         findings:
           custom.broken_template:
             title: t
@@ -514,14 +663,19 @@ def test_several_broken_files_are_all_reported_in_one_run_with_a_count_at_the_en
             why: w
             fix: ["{% if %}"]
             step: 1
-    """)
-    bad_scenario = write(extra, "scenarios/s.yaml", """
+    """,
+    )
+    bad_scenario = write(
+        extra,
+        "scenarios/s.yaml",
+        """
         scenarios:
           - id: wrong
             description: d
             facts: {tcp.connect: refused}
             expect: {first: network.refused}
-    """)
+    """,
+    )
     err = lint().err
     found = problems(err)
     assert len(found) == 4, err
@@ -614,12 +768,18 @@ def test_the_shipped_rule_cases_and_scenarios_all_pass(cli, kb):
 
 
 def test_a_rule_case_that_fails_makes_knowledge_test_exit_1_naming_the_case(cli, extra):
-    rule(extra, "my-rule", "fact: tcp.connect\nequals: refused", finding="network.connection_refused", cases="""
+    rule(
+        extra,
+        "my-rule",
+        "fact: tcp.connect\nequals: refused",
+        finding="network.connection_refused",
+        cases="""
         cases:
           - {name: refused fires, facts: {tcp.connect: refused}, expect: fire}
           - {name: timeout fires too, facts: {tcp.connect: timeout}, expect: fire}
           - {name: ok stays silent, facts: {tcp.connect: ok}, expect: silent}
-    """)
+    """,
+    )
     result = cli("knowledge", "test", "--knowledge", str(extra))
     assert result.code == 1, result.out
     [failure] = [line for line in result.out.splitlines() if line.startswith("FAIL")]
@@ -630,23 +790,33 @@ def test_a_rule_case_that_fails_makes_knowledge_test_exit_1_naming_the_case(cli,
 
 
 def test_a_case_that_fires_when_it_must_not_is_named_as_such(cli, extra):
-    rule(extra, "my-rule", "fact: tcp.connect\none_of: [refused, ok]", cases="""
+    rule(
+        extra,
+        "my-rule",
+        "fact: tcp.connect\none_of: [refused, ok]",
+        cases="""
         cases:
           - {name: refused fires, facts: {tcp.connect: refused}, expect: fire}
           - {name: ok is silent, facts: {tcp.connect: ok}, expect: silent}
-    """)
+    """,
+    )
     result = cli("knowledge", "test", "--knowledge", str(extra))
     assert result.code == 1
     assert any("my-rule: ok is silent" in line and "fired, but must not" in line for line in result.out.splitlines())
 
 
 def test_a_todo_case_that_fails_does_not_fail_the_run(cli, extra, kb):
-    rule(extra, "my-rule", "fact: tcp.connect\nequals: refused", cases="""
+    rule(
+        extra,
+        "my-rule",
+        "fact: tcp.connect\nequals: refused",
+        cases="""
         cases:
           - {name: refused fires, facts: {tcp.connect: refused}, expect: fire}
           - {name: ok stays silent, facts: {tcp.connect: ok}, expect: silent}
           - {name: reset should fire, facts: {tcp.connect: reset}, expect: fire, todo: resets are not handled yet}
-    """)
+    """,
+    )
     result = cli("knowledge", "test", "--knowledge", str(extra))
     assert result.code == 0, result.out
     [gap] = [line for line in result.out.splitlines() if "reset should fire" in line]
@@ -658,13 +828,17 @@ def test_a_todo_case_that_fails_does_not_fail_the_run(cli, extra, kb):
 
 
 def test_a_failing_scenario_makes_knowledge_test_exit_1_naming_it(cli, extra):
-    write(extra, "scenarios/s.yaml", """
+    write(
+        extra,
+        "scenarios/s.yaml",
+        """
         scenarios:
           - id: wrongly-expected
             description: a refusal is not a timeout
             facts: {tcp.connect: refused}
             expect: {first: network.connection_timeout}
-    """)
+    """,
+    )
     result = cli("knowledge", "test", "--knowledge", str(extra))
     assert result.code == 1
     [failure] = [line for line in result.out.splitlines() if line.startswith("FAIL")]

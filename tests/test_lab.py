@@ -55,9 +55,8 @@ def read_until_closed(sock: socket.socket, limit: int = 65536) -> bytes:
 
 def tls_failure(name: str) -> ssl.SSLCertVerificationError:
     """STARTTLS against the scenario with the lab CA trusted; the verification error it raises."""
-    with start(name) as server, connect(server) as client:
-        with pytest.raises(ssl.SSLCertVerificationError) as caught:
-            client.starttls(context=trusting(server))
+    with start(name) as server, connect(server) as client, pytest.raises(ssl.SSLCertVerificationError) as caught:
+        client.starttls(context=trusting(server))
     return caught.value
 
 
@@ -120,7 +119,10 @@ def test_healthy_smtps_speaks_tls_from_the_first_byte_and_delivers():
     with start("healthy-smtps") as server:
         assert SCENARIOS["healthy-smtps"].security == "ssl"
         with smtplib.SMTP_SSL(
-            server.host, server.port, local_hostname=CLIENT_NAME, timeout=TIMEOUT,
+            server.host,
+            server.port,
+            local_hostname=CLIENT_NAME,
+            timeout=TIMEOUT,
             context=trusting(server),
         ) as client:
             client.ehlo()
@@ -276,10 +278,13 @@ def test_silent_server_keeps_the_connection_open_and_never_sends_a_byte():
             sock.recv(1)
 
 
-@pytest.mark.parametrize("name, code, enhanced", [
-    ("greeting-421", 421, b"4.3.2"),
-    ("greeting-554", 554, b"5.7.1"),
-])
+@pytest.mark.parametrize(
+    "name, code, enhanced",
+    [
+        ("greeting-421", 421, b"4.3.2"),
+        ("greeting-554", 554, b"5.7.1"),
+    ],
+)
 def test_refusing_greeting_is_answered_then_the_server_closes(name, code, enhanced):
     with start(name) as server:
         with pytest.raises(smtplib.SMTPConnectError) as caught:
@@ -476,7 +481,10 @@ def test_the_lab_prints_nothing_in_normal_use():
     # -W default also shows ResourceWarnings for sockets or transports left open.
     done = subprocess.run(
         [sys.executable, "-W", "default", "-c", QUIET_SCRIPT],
-        cwd=REPO, capture_output=True, text=True, timeout=30,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
@@ -498,10 +506,31 @@ def test_every_scenario_names_a_known_finding_and_a_client_security_mode():
 
 def test_the_brief_s_scenarios_are_all_there():
     assert set(SCENARIOS) == {
-        "healthy", "healthy-smtps", "expiring-soon", "bad-password", "account-disabled", "sender-not-allowed",
-        "client-ip-refused", "relay-denied", "recipient-rejected", "tls-required", "auth-required",
-        "no-starttls", "auth-after-tls", "self-signed", "expired", "wrong-host", "implicit-tls",
-        "silent", "greeting-421", "greeting-554", "huge-greeting", "endless-reply", "drip",
-        "garbage", "garbage-tls", "disconnect-mid-reply",
+        "healthy",
+        "healthy-smtps",
+        "expiring-soon",
+        "bad-password",
+        "account-disabled",
+        "sender-not-allowed",
+        "client-ip-refused",
+        "relay-denied",
+        "recipient-rejected",
+        "tls-required",
+        "auth-required",
+        "no-starttls",
+        "auth-after-tls",
+        "self-signed",
+        "expired",
+        "wrong-host",
+        "implicit-tls",
+        "silent",
+        "greeting-421",
+        "greeting-554",
+        "huge-greeting",
+        "endless-reply",
+        "drip",
+        "garbage",
+        "garbage-tls",
+        "disconnect-mid-reply",
         "microsoft365-smtp-auth-disabled",  # provider awareness: an Exchange Online look-alike
     }

@@ -18,10 +18,24 @@ NO_CREDENTIALS = {"auth-required"}
 
 def diagnose_args(server: lab.LabServer, name: str, *extra: str) -> list[str]:
     args = [
-        "diagnose", "--host", "127.0.0.1", "--port", str(server.port),
-        "--security", server.scenario.security, "--cafile", str(server.cafile),
-        "--from", lab.LAB_SENDER, "--to", lab.LAB_RECIPIENT,
-        "--timeout", str(TIMEOUT), "--non-interactive", "--format", "json",
+        "diagnose",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(server.port),
+        "--security",
+        server.scenario.security,
+        "--cafile",
+        str(server.cafile),
+        "--from",
+        lab.LAB_SENDER,
+        "--to",
+        lab.LAB_RECIPIENT,
+        "--timeout",
+        str(TIMEOUT),
+        "--non-interactive",
+        "--format",
+        "json",
     ]
     if name not in NO_CREDENTIALS:
         args += ["--user", lab.LAB_USER, "--password-env", "LAB_PASSWORD"]
@@ -90,7 +104,9 @@ def test_a_dry_run_delivers_nothing_and_stops_after_rcpt(cli):
 
 def test_send_test_message_delivers_exactly_one_labelled_message(cli):
     with lab.start("healthy") as server:
-        result = cli(*diagnose_args(server, "healthy", "--send-test-message"), environ={"LAB_PASSWORD": lab.LAB_PASSWORD})
+        result = cli(
+            *diagnose_args(server, "healthy", "--send-test-message"), environ={"LAB_PASSWORD": lab.LAB_PASSWORD}
+        )
         delivered = list(server.messages)
     assert result.code == 0
     assert len(delivered) == 1
@@ -135,8 +151,7 @@ def test_the_password_and_its_auth_encodings_never_leave_the_process(cli, tmp_pa
             report = tmp_path / f"report.{fmt}"
             args = diagnose_args(server, "bad-password")
             args[args.index("--format") + 1] = fmt
-            result = cli(*args, "--output", str(report), "--session", str(session),
-                         environ={"LAB_PASSWORD": PASSWORD})
+            result = cli(*args, "--output", str(report), "--session", str(session), environ={"LAB_PASSWORD": PASSWORD})
             assert result.code == 1
             outputs += [result.out, result.err, report.read_text(), session.read_text()]
     for text in outputs:
@@ -148,8 +163,7 @@ def test_the_password_and_its_auth_encodings_never_leave_the_process(cli, tmp_pa
 def test_xoauth2_with_an_access_token_authenticates_and_the_token_stays_secret(cli):
     with lab.start("healthy") as server:
         args = diagnose_args(server, "auth-required")  # the variant without a password
-        result = cli(*args, "--user", lab.LAB_USER, "--oauth-token-env", "TOKEN",
-                     environ={"TOKEN": lab.LAB_TOKEN})
+        result = cli(*args, "--user", lab.LAB_USER, "--oauth-token-env", "TOKEN", environ={"TOKEN": lab.LAB_TOKEN})
     report = json.loads(result.out)
     facts = {(f["name"], f["value"]) for f in report["facts"]}
     assert ("auth.mechanism", "XOAUTH2") in facts

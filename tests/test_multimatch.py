@@ -7,10 +7,10 @@ import random
 
 import pytest
 
+from engine.inputs.textinput import Block
 from engine.text import multimatch
 from engine.text.multimatch import MAX_LINE, PythonFinder, Wanted, finder_for
 from engine.text.signatures import mine
-from engine.inputs.textinput import Block
 
 FINDERS = multimatch.available()
 
@@ -21,7 +21,9 @@ def observed(kb, text: str | bytes, prefer: str) -> list[tuple[str, object, str 
     return [(o.name, o.value, o.evidence, o.origin) for o in mine(kb, [block], prefer=prefer).observations]
 
 
-@pytest.mark.skipif(platform.system() != "Linux" or platform.machine() != "x86_64", reason="the wheel exists for this platform")
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.machine() != "x86_64", reason="the wheel exists for this platform"
+)
 def test_hyperscan_is_installed_where_its_wheel_exists_so_the_fast_path_is_really_tested():
     assert "hyperscan" in FINDERS
 
@@ -39,9 +41,13 @@ def test_both_finders_agree_on_a_noisy_log_with_odd_bytes_line_endings_and_long_
     rng = random.Random(11)
     errors = [example.encode() for sig in kb.signatures.values() for example in sig.examples.match]
     noise = [
-        b"INFO order 42 processed", "Größe überschritten – naïve café".encode(), b"\xff\xfe\x80 broken bytes",
-        b"DEBUG smtp pool ready\r", b"x" * (MAX_LINE + 100) + b" 535 5.7.8 Error: authentication failed",
-        b"", b"\t at com.example.Mailer.send(Mailer.java:88)",
+        b"INFO order 42 processed",
+        "Größe überschritten – naïve café".encode(),
+        b"\xff\xfe\x80 broken bytes",
+        b"DEBUG smtp pool ready\r",
+        b"x" * (MAX_LINE + 100) + b" 535 5.7.8 Error: authentication failed",
+        b"",
+        b"\t at com.example.Mailer.send(Mailer.java:88)",
     ]
     lines = [rng.choice(errors) if rng.random() < 0.2 else rng.choice(noise) for _ in range(3000)]
     data = b"\n".join(lines)
@@ -64,7 +70,8 @@ def test_a_signature_without_any_required_literal_is_still_found_by_scanning(pre
     finder = finder_for(wanted, prefer)
     found = finder.nominate(b"first\n550 relay!\nthird Relay access denied\n")
     assert [(n.index, n.text, sorted(n.wanted)) for n in found] == [
-        (1, "550 relay!", [0]), (2, "third Relay access denied", [1]),
+        (1, "550 relay!", [0]),
+        (2, "third Relay access denied", [1]),
     ]
 
 

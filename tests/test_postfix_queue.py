@@ -10,16 +10,19 @@ import json
 import os
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from engine.knowledge.model import Knowledge
-from engine.run.pipeline import PostfixQueue, postfix_queue_probe
 from engine.probes.postfix_queue import (
-    delay_reasons, parse_postqueue, probe_postfix_queue, queue_observations,
+    delay_reasons,
+    parse_postqueue,
+    probe_postfix_queue,
+    queue_observations,
 )
+from engine.run.pipeline import PostfixQueue, postfix_queue_probe
 from tests.postfixserver import PostfixInstance, postfix_instance
 
 DATA = Path(__file__).parent / "data"
@@ -60,7 +63,10 @@ def test_counts_and_the_oldest_age_come_from_the_deferred_and_hold_queues() -> N
     arrival = listing.messages[0].arrival_time
     facts = {o.name: o.value for o in queue_observations(listing, False, arrival + 90, "postqueue -j")}
     assert facts == {
-        "queue.name": "postfix", "queue.postfix_deferred": 2, "queue.postfix_held": 1, "queue.postfix_oldest_age": 90,
+        "queue.name": "postfix",
+        "queue.postfix_deferred": 2,
+        "queue.postfix_held": 1,
+        "queue.postfix_oldest_age": 90,
     }
 
 
@@ -76,7 +82,11 @@ def test_delay_reasons_are_mined_into_network_facts_with_the_queue_id_as_origin(
 
     found = facts_by_name(mine_snippets(kb, delay_reasons(parse_postqueue(CAPTURED))))
     refused = [o for o in found["tcp.connect"] if o.value == "refused"]
-    assert {o.origin for o in refused} == {"postfix queue B4E2725630E", "postfix queue B63E825630F", "postfix queue B83CC256310"}
+    assert {o.origin for o in refused} == {
+        "postfix queue B4E2725630E",
+        "postfix queue B63E825630F",
+        "postfix queue B83CC256310",
+    }
     assert refused[0].evidence == "connect to 127.0.0.1[127.0.0.1]:54351: Connection refused"
     assert "log.lines" not in found
 
@@ -132,7 +142,9 @@ def deferring_postfix() -> Iterator[PostfixInstance]:
         yield instance
 
 
-def test_the_probe_counts_deferred_and_held_mail_of_a_real_instance(deferring_postfix: PostfixInstance, kb: Knowledge) -> None:
+def test_the_probe_counts_deferred_and_held_mail_of_a_real_instance(
+    deferring_postfix: PostfixInstance, kb: Knowledge
+) -> None:
     result = postfix_queue_probe(kb, PostfixQueue(deferring_postfix.config_dir, 5.0), None)
     facts = facts_by_name(result.observations)
     assert result.status == "fail"
@@ -143,7 +155,9 @@ def test_the_probe_counts_deferred_and_held_mail_of_a_real_instance(deferring_po
     assert "queue.processor_state" not in facts
 
 
-def test_the_real_delay_reason_becomes_a_refused_connection_to_the_relay(deferring_postfix: PostfixInstance, kb: Knowledge) -> None:
+def test_the_real_delay_reason_becomes_a_refused_connection_to_the_relay(
+    deferring_postfix: PostfixInstance, kb: Knowledge
+) -> None:
     result = postfix_queue_probe(kb, PostfixQueue(deferring_postfix.config_dir, 5.0), None)
     refused = [o for o in result.observations if o.name == "tcp.connect"]
     ids = {str(e["queue_id"]) for e in deferring_postfix.postqueue_json()}
@@ -168,7 +182,7 @@ def listening_addresses(pid: int) -> set[str]:
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         target = os.readlink(fd)
         if target.startswith("socket:["):
-            inodes.add(target[len("socket:["):-1])
+            inodes.add(target[len("socket:[") : -1])
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:

@@ -10,32 +10,41 @@ import pytest
 from engine.text.prefilter import required_literals
 
 
-@pytest.mark.parametrize("pattern, literals, ignore_case", [
-    (r"java\.net\.UnknownHostException:\s*(?P<host>\S+)", ["java.net.UnknownHostException:"], False),
-    (r"Relay access denied|relaying denied", ["Relay access denied", "relaying denied"], False),
-    (r"(?i)connect(?:ion)? timed out|\bETIMEDOUT\b", [" timed out", "etimedout"], True),
-    (r"(?P<code>5\d\d) 5\.7\.8 Error: authentication failed", [" 5.7.8 Error: authentication failed"], False),
-    (r"Client host rejected", ["client host rejected"], True),
-    # Small classes and alternations are spelled out so the literal runs through them.
-    (r"\((?P<code>53[45]), b?'", ["(534, ", "(535, "], False),
-    (r"55[0-3][ -]5\.1\.(?:10|[0-6])\b", [f"55{d}{s}5.1." for d in "0123" for s in " -"], False),
-])
+@pytest.mark.parametrize(
+    "pattern, literals, ignore_case",
+    [
+        (r"java\.net\.UnknownHostException:\s*(?P<host>\S+)", ["java.net.UnknownHostException:"], False),
+        (r"Relay access denied|relaying denied", ["Relay access denied", "relaying denied"], False),
+        (r"(?i)connect(?:ion)? timed out|\bETIMEDOUT\b", [" timed out", "etimedout"], True),
+        (r"(?P<code>5\d\d) 5\.7\.8 Error: authentication failed", [" 5.7.8 Error: authentication failed"], False),
+        (r"Client host rejected", ["client host rejected"], True),
+        # Small classes and alternations are spelled out so the literal runs through them.
+        (r"\((?P<code>53[45]), b?'", ["(534, ", "(535, "], False),
+        (r"55[0-3][ -]5\.1\.(?:10|[0-6])\b", [f"55{d}{s}5.1." for d in "0123" for s in " -"], False),
+    ],
+)
 def test_the_longest_required_literals_are_found(pattern, literals, ignore_case):
     flags = re.IGNORECASE if pattern == "Client host rejected" else 0
-    assert required_literals(pattern, flags) == (sorted(literals if not ignore_case else [l.lower() for l in literals]), ignore_case)
+    assert required_literals(pattern, flags) == (
+        sorted(literals if not ignore_case else [lit.lower() for lit in literals]),
+        ignore_case,
+    )
 
 
-@pytest.mark.parametrize("pattern", [
-    r"\d{3} \w+",  # nothing literal of three characters
-    r"(ab|c)d",  # one branch is too short to filter by
-    r"(?:x{0,3}abc)?def?",  # optional parts are not required; 'de' is too short
-    r"(?i:Relay) access",  # scoped case-insensitivity: the literal may come in any case
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"\d{3} \w+",  # nothing literal of three characters
+        r"(ab|c)d",  # one branch is too short to filter by
+        r"(?:x{0,3}abc)?def?",  # optional parts are not required; 'de' is too short
+        r"(?i:Relay) access",  # scoped case-insensitivity: the literal may come in any case
+    ],
+)
 def test_patterns_without_a_safe_literal_give_none_or_only_safe_ones(pattern):
     found = required_literals(pattern)
     if found is not None:
-        literals, ignore_case = found
-        assert all(len(l) >= 3 for l in literals)
+        literals, _ignore_case = found
+        assert all(len(lit) >= 3 for lit in literals)
         assert "Relay" not in literals
 
 
@@ -50,8 +59,25 @@ def test_every_line_a_pattern_matches_contains_one_of_its_literals():
         r"55[0-3][ -]5\.1\.(?:10|[0-6])\b",
     ]
     rng = random.Random(3)
-    words = ["Connection", "CONNECT", "timed", "out", "ETIMEDOUT", "Errno 110]", "No route to host", "535 5.7.8 Error",
-             "535-5.7.139 Authentication", "Network is unreachable", "(535, b'", "(534, '", "550 5.1.1", "553-5.1.10", "Couldn't connect to host, port: a.b, 25", "x", " "]
+    words = [
+        "Connection",
+        "CONNECT",
+        "timed",
+        "out",
+        "ETIMEDOUT",
+        "Errno 110]",
+        "No route to host",
+        "535 5.7.8 Error",
+        "535-5.7.139 Authentication",
+        "Network is unreachable",
+        "(535, b'",
+        "(534, '",
+        "550 5.1.1",
+        "553-5.1.10",
+        "Couldn't connect to host, port: a.b, 25",
+        "x",
+        " ",
+    ]
     for pattern in patterns:
         regex = re.compile(pattern)
         found = required_literals(pattern)
@@ -61,4 +87,4 @@ def test_every_line_a_pattern_matches_contains_one_of_its_literals():
             line = " ".join(rng.choice(words) for _ in range(rng.randint(1, 6)))
             if regex.search(line):
                 haystack = line.lower() if ignore_case else line
-                assert any(l in haystack for l in literals), (pattern, line)
+                assert any(lit in haystack for lit in literals), (pattern, line)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from engine import lab
+from engine.inputs.settings import AccountSettings
 from engine.probes import location
 from engine.probes.run import run_probes
-from engine.inputs.settings import AccountSettings
 
 TIMEOUT = 1.0
 CONTRACT_KEYS = {"schema", "tool", "generated_at", "target", "findings", "facts", "questions", "probes", "transcript"}
@@ -39,7 +39,7 @@ def accepting_port() -> Iterator[tuple[int, list[tuple[str, int]]]]:
         while not stop.is_set():
             try:
                 conn, peer = server.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -95,8 +95,9 @@ def test_the_route_source_sends_nothing():
 
 
 def test_no_dns_question_is_asked_about_the_machines_own_name(dns_server, closed_port):
-    run_probes(AccountSettings(host="localhost", port=closed_port, timeout=TIMEOUT,
-                               resolver=("127.0.0.1", dns_server.port)))
+    run_probes(
+        AccountSettings(host="localhost", port=closed_port, timeout=TIMEOUT, resolver=("127.0.0.1", dns_server.port))
+    )
 
     assert sorted(dns_server.queries) == ["localhost A", "localhost AAAA"]
 
@@ -104,10 +105,31 @@ def test_no_dns_question_is_asked_about_the_machines_own_name(dns_server, closed
 def run_healthy(cli, dns_server, fmt: str, *extra: str):
     with lab.start("healthy") as server:
         return cli(
-            "diagnose", "--host", "localhost", "--port", str(server.port), "--security", "starttls",
-            "--cafile", str(server.cafile), "--user", lab.LAB_USER, "--password-env", "P",
-            "--from", "app@pass.lab.test", "--to", lab.LAB_RECIPIENT, "--timeout", "2",
-            "--resolver", f"127.0.0.1:{dns_server.port}", "--non-interactive", "--format", fmt, *extra,
+            "diagnose",
+            "--host",
+            "localhost",
+            "--port",
+            str(server.port),
+            "--security",
+            "starttls",
+            "--cafile",
+            str(server.cafile),
+            "--user",
+            lab.LAB_USER,
+            "--password-env",
+            "P",
+            "--from",
+            "app@pass.lab.test",
+            "--to",
+            lab.LAB_RECIPIENT,
+            "--timeout",
+            "2",
+            "--resolver",
+            f"127.0.0.1:{dns_server.port}",
+            "--non-interactive",
+            "--format",
+            fmt,
+            *extra,
             environ={"P": lab.LAB_PASSWORD},
         )
 

@@ -8,9 +8,9 @@ import time
 
 import dns.rdatatype
 
+from engine.inputs.settings import AccountSettings
 from engine.probes.dns import probe_dns
 from engine.probes.run import run_probes
-from engine.inputs.settings import AccountSettings
 from tests.dnsserver import DnsServer, Zone
 
 TIMEOUT = 1.0
@@ -87,8 +87,9 @@ def test_a_servfail_answer_is_servfail(dns_server):
 
 
 def test_an_ip_literal_host_skips_the_dns_lookup(closed_port, dns_server):
-    settings = AccountSettings(host="127.0.0.1", port=closed_port, timeout=TIMEOUT,
-                               resolver=("127.0.0.1", dns_server.port))
+    settings = AccountSettings(
+        host="127.0.0.1", port=closed_port, timeout=TIMEOUT, resolver=("127.0.0.1", dns_server.port)
+    )
 
     probes = run_probes(settings).results
 
@@ -100,8 +101,9 @@ def test_an_ip_literal_host_skips_the_dns_lookup(closed_port, dns_server):
 
 
 def test_a_name_that_does_not_resolve_skips_the_tcp_probe(dns_server):
-    settings = AccountSettings(host="nosuch.lab.test", port=25, timeout=TIMEOUT,
-                               resolver=("127.0.0.1", dns_server.port))
+    settings = AccountSettings(
+        host="nosuch.lab.test", port=25, timeout=TIMEOUT, resolver=("127.0.0.1", dns_server.port)
+    )
 
     probes = run_probes(settings).results
 

@@ -28,7 +28,7 @@ def _served(ca: trustme.CA, *names: str, **validity) -> tuple[dict, bytes]:
 
         server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=server_ctx)
         port = server.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client_ctx, server_hostname=names[0])
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client_ctx, server_hostname=names[0])
         ssl_object = writer.get_extra_info("ssl_object")
         peer, der = ssl_object.getpeercert(), ssl_object.getpeercert(binary_form=True)
         writer.close()
@@ -41,7 +41,7 @@ def _served(ca: trustme.CA, *names: str, **validity) -> tuple[dict, bytes]:
 
 def test_the_verified_and_the_second_look_readings_of_a_certificate_agree():
     ca = trustme.CA()
-    not_after = dt.datetime(2031, 5, 17, 12, 0, tzinfo=dt.timezone.utc)
+    not_after = dt.datetime(2031, 5, 17, 12, 0, tzinfo=dt.UTC)
     peer, der = _served(ca, "mail.example.test", "127.0.0.1", not_after=not_after)
     verified, second = tls.from_verified(peer), tls.parse_certificate(der)
     assert verified.names == second.names == ["mail.example.test", "127.0.0.1"]
@@ -52,7 +52,7 @@ def test_the_verified_and_the_second_look_readings_of_a_certificate_agree():
 
 def test_days_left_counts_down_to_expiry_and_goes_negative_after():
     ca = trustme.CA()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     peer, _ = _served(ca, "mail.example.test", not_after=now + dt.timedelta(days=5, hours=1))
     info = tls.from_verified(peer)
     assert info.days_left(now) == 5

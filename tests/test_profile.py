@@ -14,7 +14,9 @@ def write(tmp_path, text: str):
 
 
 def test_defaults_apply_to_every_account_and_an_account_overrides_them(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [defaults]
 host = "smtp.example.com"
 port = 587
@@ -29,9 +31,15 @@ user = "billing@example.com"
 name = "alerts"
 port = 465
 security = "ssl"
-""")
+""",
+    )
     billing, alerts = load_profile(path)
-    assert (billing.name, billing.entry.host, billing.entry.port, billing.entry.user) == ("billing", "smtp.example.com", 587, "billing@example.com")
+    assert (billing.name, billing.entry.host, billing.entry.port, billing.entry.user) == (
+        "billing",
+        "smtp.example.com",
+        587,
+        "billing@example.com",
+    )
     assert (alerts.entry.port, alerts.entry.security, alerts.entry.to_addr) == (465, "ssl", "postmaster@example.com")
     assert billing.origin == f"{path}:8" and alerts.origin == f"{path}:12"  # the text starts with a blank line
 
@@ -51,7 +59,9 @@ def test_a_password_in_the_profile_is_refused_with_the_line_and_the_alternative(
 
 
 def test_an_unknown_key_names_its_line_and_the_keys_allowed(tmp_path):
-    path = write(tmp_path, '[defaults]\nhost = "h"\n\n[[accounts]]\nname = "a"\n\n[[accounts]]\nname = "b"\nprot = 25\n')
+    path = write(
+        tmp_path, '[defaults]\nhost = "h"\n\n[[accounts]]\nname = "a"\n\n[[accounts]]\nname = "b"\nprot = 25\n'
+    )
     with pytest.raises(ProfileError) as caught:
         load_profile(path)
     assert str(caught.value).startswith(f"{path}:9: unknown key 'prot' (allowed: ")
@@ -92,14 +102,18 @@ def test_two_accounts_with_one_name_are_refused_naming_both_places(tmp_path):
 
 
 def test_a_missing_profile_is_a_clear_error(tmp_path):
-    with pytest.raises(ProfileError, match="cannot read profile .*nope.toml"):
+    with pytest.raises(ProfileError, match=r"cannot read profile .*nope\.toml"):
         load_profile(str(tmp_path / "nope.toml"))
 
 
 def test_one_table_naming_two_password_sources_is_refused_but_an_account_may_replace_the_default(tmp_path):
-    path = write(tmp_path, '[defaults]\nhost = "h"\npassword_env = "A"\npassword_file = "f"\n\n[[accounts]]\nname = "x"\n')
+    path = write(
+        tmp_path, '[defaults]\nhost = "h"\npassword_env = "A"\npassword_file = "f"\n\n[[accounts]]\nname = "x"\n'
+    )
     with pytest.raises(ProfileError, match=r":4: \[defaults\] sets both password_env and password_file"):
         load_profile(path)
-    path = write(tmp_path, '[defaults]\nhost = "h"\npassword_env = "A"\n\n[[accounts]]\nname = "x"\npassword_file = "f"\n')
+    path = write(
+        tmp_path, '[defaults]\nhost = "h"\npassword_env = "A"\n\n[[accounts]]\nname = "x"\npassword_file = "f"\n'
+    )
     [only] = load_profile(path)
     assert (only.entry.password_env, only.entry.password_file) == (None, "f")

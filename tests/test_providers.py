@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from engine.facts import Observation
+from engine.inputs.textinput import Block
 from engine.text.providers import Seen, TextWatch, from_host, from_transcript, recognise, steps_for
 from engine.text.signatures import mine
-from engine.inputs.textinput import Block
 
 
 def facts(observations: list[Observation]) -> dict[str, str]:
@@ -28,35 +28,41 @@ def banner(*lines: str) -> list[Seen]:
 # --- host names ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("host", "service"), [
-    ("smtp.office365.com", "microsoft365"),
-    ("contoso-com.mail.protection.outlook.com", "microsoft365"),
-    ("smtp.office365.us", "microsoft365_gcc_high"),
-    ("smtp-mail.outlook.com", "outlook_com"),
-    ("smtp.gmail.com", "gmail"),
-    ("smtp-relay.gmail.com", "gmail"),
-    ("SMTP.GMAIL.COM.", "gmail"),
-    ("email-smtp.eu-west-1.amazonaws.com", "amazon_ses"),
-    ("smtp.sendgrid.net", "sendgrid"),
-    ("smtp.eu.mailgun.org", "mailgun"),
-    ("smtp.zoho.eu", "zoho"),
-    ("smtp.mail.yahoo.com", "yahoo"),
-    ("smtp.mail.me.com", "icloud"),
-    ("smtp-relay.brevo.com", "brevo"),
-    ("smtp.postmarkapp.com", "postmark"),
-    ("in-v3.mailjet.com", "mailjet"),
-])
+@pytest.mark.parametrize(
+    ("host", "service"),
+    [
+        ("smtp.office365.com", "microsoft365"),
+        ("contoso-com.mail.protection.outlook.com", "microsoft365"),
+        ("smtp.office365.us", "microsoft365_gcc_high"),
+        ("smtp-mail.outlook.com", "outlook_com"),
+        ("smtp.gmail.com", "gmail"),
+        ("smtp-relay.gmail.com", "gmail"),
+        ("SMTP.GMAIL.COM.", "gmail"),
+        ("email-smtp.eu-west-1.amazonaws.com", "amazon_ses"),
+        ("smtp.sendgrid.net", "sendgrid"),
+        ("smtp.eu.mailgun.org", "mailgun"),
+        ("smtp.zoho.eu", "zoho"),
+        ("smtp.mail.yahoo.com", "yahoo"),
+        ("smtp.mail.me.com", "icloud"),
+        ("smtp-relay.brevo.com", "brevo"),
+        ("smtp.postmarkapp.com", "postmark"),
+        ("in-v3.mailjet.com", "mailjet"),
+    ],
+)
 def test_a_providers_host_name_names_its_service(kb, host, service):
     assert facts(recognise(kb, from_host(host))) == {"provider.service": service}
 
 
-@pytest.mark.parametrize("host", [
-    "127.0.0.1",
-    "mail.example.com",
-    "smtp.gmail.com.example.net",  # a look-alike that only starts with a provider's name
-    "ec2-198-51-100-1.compute-1.amazonaws.com",  # Amazon, but not SES
-    "notoffice365.com",
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "mail.example.com",
+        "smtp.gmail.com.example.net",  # a look-alike that only starts with a provider's name
+        "ec2-198-51-100-1.compute-1.amazonaws.com",  # Amazon, but not SES
+        "notoffice365.com",
+    ],
+)
 def test_other_host_names_name_no_provider(kb, host):
     assert recognise(kb, from_host(host)) == []
 
@@ -69,24 +75,42 @@ def test_the_host_name_is_the_evidence_and_config_the_source(kb):
 # --- greetings and EHLO replies, as real servers word them ----------------------------------------
 
 
-@pytest.mark.parametrize(("lines", "expected"), [
-    (["220 smtp.gmail.com ESMTP a640c23a62f3a-a7a1234567si1234567a.12 - gsmtp",
-      "250-smtp.gmail.com at your service, [203.0.113.5]"],
-     {"provider.service": "gmail"}),
-    (["220 SN4PR0201CA0045.outlook.office365.com Microsoft ESMTP MAIL Service ready at Wed, 1 Jan 2025 10:00:00 +0000",
-      "250-SN4PR0201CA0045.outlook.office365.com Hello [203.0.113.5]"],
-     {"provider.service": "microsoft365", "provider.software": "exchange"}),
-    (["220 mail.contoso.com Microsoft ESMTP MAIL Service ready at Mon, 6 Jan 2025 09:12:44 +0100"],
-     {"provider.service": "exchange_onprem", "provider.software": "exchange"}),
-    (["220 email-smtp.amazonaws.com ESMTP SimpleEmailService-d-ABCDEFGHI 0aBcDeFgHiJkLmNoPqRs"],
-     {"provider.service": "amazon_ses"}),
-    (["220 SG ESMTP service ready at ismtpd0004p1lon1.sendgrid.net"], {"provider.service": "sendgrid"}),
-    (["220 mail.example.com ESMTP Postfix (Debian/GNU)"], {"provider.software": "postfix"}),
-    (["220 mail.example.com ESMTP Exim 4.96 Mon, 06 Jan 2025 09:12:44 +0000"], {"provider.software": "exim"}),
-    (["220 mail.example.com ESMTP Sendmail 8.15.2/8.15.2; Mon, 6 Jan 2025 09:12:44 +0100"],
-     {"provider.software": "sendmail"}),
-    (["220 localhost ESMTP mailtriage lab", "250-localhost"], {}),
-])
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (
+            [
+                "220 smtp.gmail.com ESMTP a640c23a62f3a-a7a1234567si1234567a.12 - gsmtp",
+                "250-smtp.gmail.com at your service, [203.0.113.5]",
+            ],
+            {"provider.service": "gmail"},
+        ),
+        (
+            [
+                "220 SN4PR0201CA0045.outlook.office365.com Microsoft ESMTP MAIL Service ready at Wed, 1 Jan 2025 "
+                "10:00:00 +0000",
+                "250-SN4PR0201CA0045.outlook.office365.com Hello [203.0.113.5]",
+            ],
+            {"provider.service": "microsoft365", "provider.software": "exchange"},
+        ),
+        (
+            ["220 mail.contoso.com Microsoft ESMTP MAIL Service ready at Mon, 6 Jan 2025 09:12:44 +0100"],
+            {"provider.service": "exchange_onprem", "provider.software": "exchange"},
+        ),
+        (
+            ["220 email-smtp.amazonaws.com ESMTP SimpleEmailService-d-ABCDEFGHI 0aBcDeFgHiJkLmNoPqRs"],
+            {"provider.service": "amazon_ses"},
+        ),
+        (["220 SG ESMTP service ready at ismtpd0004p1lon1.sendgrid.net"], {"provider.service": "sendgrid"}),
+        (["220 mail.example.com ESMTP Postfix (Debian/GNU)"], {"provider.software": "postfix"}),
+        (["220 mail.example.com ESMTP Exim 4.96 Mon, 06 Jan 2025 09:12:44 +0000"], {"provider.software": "exim"}),
+        (
+            ["220 mail.example.com ESMTP Sendmail 8.15.2/8.15.2; Mon, 6 Jan 2025 09:12:44 +0100"],
+            {"provider.software": "sendmail"},
+        ),
+        (["220 localhost ESMTP mailtriage lab", "250-localhost"], {}),
+    ],
+)
 def test_a_real_greeting_names_the_service_and_the_software(kb, lines, expected):
     assert facts(recognise(kb, banner(*lines))) == expected
 
@@ -131,16 +155,21 @@ def test_each_example_in_the_knowledge_is_recognised_as_its_own_provider(kb, ide
 
 
 def test_transcript_lines_are_labelled_by_the_command_they_answer():
-    seen = from_transcript([
-        "S: 220 smtp.gmail.com ESMTP x1sm123 - gsmtp",
-        "C: EHLO client.example",
-        "S: 250-smtp.gmail.com at your service, [203.0.113.5]",
-        "S: 250 SMTPUTF8",
-        "C: AUTH PLAIN <redacted>",
-        "S: 535 5.7.8 Username and Password not accepted - gsmtp",
-    ])
+    seen = from_transcript(
+        [
+            "S: 220 smtp.gmail.com ESMTP x1sm123 - gsmtp",
+            "C: EHLO client.example",
+            "S: 250-smtp.gmail.com at your service, [203.0.113.5]",
+            "S: 250 SMTPUTF8",
+            "C: AUTH PLAIN <redacted>",
+            "S: 535 5.7.8 Username and Password not accepted - gsmtp",
+        ]
+    )
     assert [(s.origin, s.text[:3]) for s in seen] == [
-        ("greeting", "220"), ("ehlo", "250"), ("ehlo", "250"), ("reply", "535"),
+        ("greeting", "220"),
+        ("ehlo", "250"),
+        ("ehlo", "250"),
+        ("reply", "535"),
     ]
     assert {s.source for s in seen} == {"probe"}
 
@@ -150,7 +179,7 @@ def test_transcript_lines_are_labelled_by_the_command_they_answer():
 
 def test_pasted_text_names_the_provider_with_file_and_line_as_origin(kb):
     text = (
-        "DEBUG SMTP: trying to connect to host \"smtp.example.com\", port 587\n"
+        'DEBUG SMTP: trying to connect to host "smtp.example.com", port 587\n'
         "javax.mail.AuthenticationFailedException: 535-5.7.8 Username and Password not accepted.\n"
         "535 5.7.8 https://support.google.com/mail/?p=BadCredentials x1sm123 - gsmtp\n"
     )

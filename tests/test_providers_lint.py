@@ -12,7 +12,6 @@ from engine.knowledge.model import load_knowledge
 from tests.layers import line_of, rule, write
 from tests.test_knowledge_lint import assert_problem
 
-
 GOOD_ENTRY = """
   - id: acme_mail
     name: Acme Mail
@@ -27,8 +26,6 @@ GOOD_ENTRY = """
       banners: ["220 mx1.acme-mail.example Acme ESMTP ready"]
       no_match: ["220 mail.example.com ESMTP Postfix"]
 """
-
-
 
 
 def providers(root: Path, body: str) -> Path:
@@ -58,8 +55,11 @@ def test_a_bad_regex_in_a_host_pattern_is_reported_at_its_line(extra, lint):
 def test_remediation_for_an_unknown_finding_is_reported_with_a_did_you_mean(extra, lint):
     path = providers(extra, GOOD_ENTRY.replace("auth.credentials_rejected:", "auth.credential_rejected:"))
     assert_problem(
-        lint().err, path, line_of(path, "auth.credential_rejected:"),
-        "unknown finding 'auth.credential_rejected'", "did you mean 'auth.credentials_rejected'",
+        lint().err,
+        path,
+        line_of(path, "auth.credential_rejected:"),
+        "unknown finding 'auth.credential_rejected'",
+        "did you mean 'auth.credentials_rejected'",
     )
 
 
@@ -69,7 +69,9 @@ def test_an_example_the_patterns_do_not_recognise_is_reported_at_its_line(extra,
 
 
 def test_a_no_match_example_the_patterns_recognise_is_reported(extra, lint):
-    path = providers(extra, GOOD_ENTRY.replace('no_match: ["220 mail.example.com ESMTP Postfix"]', 'no_match: ["220 x Acme ESMTP"]'))
+    path = providers(
+        extra, GOOD_ENTRY.replace('no_match: ["220 mail.example.com ESMTP Postfix"]', 'no_match: ["220 x Acme ESMTP"]')
+    )
     assert_problem(lint().err, path, line_of(path, "no_match:"), "recognises its no_match example")
 
 
@@ -85,7 +87,9 @@ def test_an_unknown_key_is_reported_with_a_did_you_mean(extra, lint):
 
 def test_an_entry_without_any_pattern_is_reported(extra, lint):
     body = "\n".join(line for line in GOOD_ENTRY.splitlines() if not line.startswith(("    hosts:", "    banners:")))
-    body = body.replace("      hosts: [smtp.acme-mail.example]\n", "").replace('      banners: ["220 mx1.acme-mail.example Acme ESMTP ready"]\n', "")
+    body = body.replace("      hosts: [smtp.acme-mail.example]\n", "").replace(
+        '      banners: ["220 mx1.acme-mail.example Acme ESMTP ready"]\n', ""
+    )
     path = providers(extra, body)
     assert_problem(lint().err, path, line_of(path, "- id: acme_mail"), "at least one pattern")
 
@@ -101,30 +105,43 @@ def test_two_entries_with_the_same_id_in_one_file_are_a_duplicate(extra, lint):
 
 
 def test_a_rule_testing_an_unknown_provider_id_is_reported_with_a_did_you_mean(extra, lint):
-    path = rule(extra, "my-rule", """
+    path = rule(
+        extra,
+        "my-rule",
+        """
         fact: provider.service
         equals: gmial
-    """)
+    """,
+    )
     assert_problem(lint().err, path, line_of(path, "equals: gmial"), "'gmial' is not a service", "did you mean 'gmail'")
 
 
 def test_a_rule_testing_software_under_provider_service_is_reported(extra, lint):
-    path = rule(extra, "my-rule", """
+    path = rule(
+        extra,
+        "my-rule",
+        """
         fact: provider.service
         one_of: [gmail, postfix]
-    """)
+    """,
+    )
     assert_problem(lint().err, path, line_of(path, "one_of:"), "'postfix' is not a service")
 
 
 def test_a_rule_case_with_an_unknown_provider_id_is_reported(extra, lint):
-    rule(extra, "my-rule", """
+    rule(
+        extra,
+        "my-rule",
+        """
         fact: provider.service
         equals: gmail
-    """, cases="""
+    """,
+        cases="""
         cases:
           - {name: fires, facts: {provider.service: gmail}, expect: fire}
           - {name: stays silent, facts: {provider.service: sendgird}, expect: silent}
-    """)
+    """,
+    )
     path = extra / "rules/custom/my-rule.test.yaml"
     assert_problem(lint().err, path, line_of(path, "sendgird"), "did you mean 'sendgrid'")
 

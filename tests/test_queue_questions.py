@@ -6,19 +6,26 @@ from pathlib import Path
 
 import pytest
 
+from engine.decide.session import NoAsker, ScriptedAsker, run_session
 from engine.knowledge.model import Knowledge, KnowledgeInvalid, load_knowledge
 from engine.redact import Redactor
-from engine.decide.session import NoAsker, ScriptedAsker, run_session
 from tests.layers import facts_of, line_of, write
 
-PROBES_PASS = {"config.source": "flags", "config.host": "smtp.example.com", "config.port": 587,
-               "dns.resolved": True, "tcp.connect": "ok", "smtp.stage": "done"}
+PROBES_PASS = {
+    "config.source": "flags",
+    "config.host": "smtp.example.com",
+    "config.port": 587,
+    "dns.resolved": True,
+    "tcp.connect": "ok",
+    "smtp.stage": "done",
+}
 AUTH_535 = "javax.mail.AuthenticationFailedException: 535 5.7.3 Authentication unsuccessful"
 
 
 def test_when_every_probe_passes_the_queue_questions_follow_one_another(kb: Knowledge) -> None:
-    asker = ScriptedAsker({"queue_async": "yes", "queue_processor": "running", "queue_failed_count": 4,
-                           "queue_failed_error": AUTH_535})
+    asker = ScriptedAsker(
+        {"queue_async": "yes", "queue_processor": "running", "queue_failed_count": 4, "queue_failed_error": AUTH_535}
+    )
     result = run_session(kb, facts_of(PROBES_PASS), asker)
     assert asker.asked == ["queue_async", "queue_processor", "queue_failed_count", "queue_failed_error"]
     found = [f.finding for f in result.inference.findings]
@@ -45,8 +52,12 @@ def test_no_queue_question_is_asked_while_the_connection_fails(kb: Knowledge) ->
 
 
 def test_the_pasted_error_of_a_failed_item_becomes_facts_with_the_question_as_origin(kb: Knowledge) -> None:
-    result = run_session(kb, facts_of(PROBES_PASS), NoAsker(),
-                         preset={"queue_async": "yes", "queue_failed_count": 2.0, "queue_failed_error": AUTH_535})
+    result = run_session(
+        kb,
+        facts_of(PROBES_PASS),
+        NoAsker(),
+        preset={"queue_async": "yes", "queue_failed_count": 2.0, "queue_failed_error": AUTH_535},
+    )
     mined = [o for o in result.facts.items if o.origin == "answer queue_failed_error"]
     assert ("auth.result", "rejected") in {(o.name, o.value) for o in mined}
     assert all(o.evidence == AUTH_535 for o in mined)
@@ -55,14 +66,22 @@ def test_the_pasted_error_of_a_failed_item_becomes_facts_with_the_question_as_or
 
 def test_the_mined_answer_is_redacted_before_it_becomes_evidence(kb: Knowledge) -> None:
     text = "javax.mail.AuthenticationFailedException: 535 5.7.3 Authentication unsuccessful for password s3cret-Pa55"
-    result = run_session(kb, facts_of(PROBES_PASS), NoAsker(), preset={"queue_async": "yes", "queue_failed_error": text},
-                         redact=Redactor(["s3cret-Pa55"]))
+    result = run_session(
+        kb,
+        facts_of(PROBES_PASS),
+        NoAsker(),
+        preset={"queue_async": "yes", "queue_failed_error": text},
+        redact=Redactor(["s3cret-Pa55"]),
+    )
     mined = [o for o in result.facts.items if o.origin == "answer queue_failed_error"]
     assert mined and all("s3cret" not in (o.evidence or "") for o in mined)
 
 
 def test_only_text_questions_can_be_mined(tmp_path: Path) -> None:
-    path = write(tmp_path, "questions/bad.yaml", """
+    path = write(
+        tmp_path,
+        "questions/bad.yaml",
+        """
         questions:
           - id: bad_mined_choice
             text: Is it broken?
@@ -70,7 +89,8 @@ def test_only_text_questions_can_be_mined(tmp_path: Path) -> None:
             kind: yes_no
             mine: true
             when: {finding: connectivity.ok}
-    """)
+    """,
+    )
     with pytest.raises(KnowledgeInvalid) as caught:
         load_knowledge([tmp_path])
     [problem] = caught.value.problems

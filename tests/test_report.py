@@ -8,12 +8,12 @@ import json
 import jsonschema
 import pytest
 
-from engine.run.pipeline import diagnose_account, diagnose_text
-from engine.redact import Redactor
-from engine.report.render import build_report, render
 from engine.decide.session import NoAsker
 from engine.inputs.settings import AccountSettings
 from engine.inputs.textinput import Block
+from engine.redact import Redactor
+from engine.report.render import build_report, render
+from engine.run.pipeline import diagnose_account, diagnose_text
 
 TIMEOUT = 1.0
 
@@ -49,12 +49,24 @@ REPORT_SCHEMA = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["id", "title", "severity", "contact", "confidence", "evidence", "remediation", "rule", "explanation"],
+                "required": [
+                    "id",
+                    "title",
+                    "severity",
+                    "contact",
+                    "confidence",
+                    "evidence",
+                    "remediation",
+                    "rule",
+                    "explanation",
+                ],
                 "properties": {
                     "id": {"type": "string", "pattern": r"^[a-z]+(\.[a-z_]+)+$"},
                     "title": {"type": "string", "minLength": 1},
                     "severity": {"enum": ["error", "warning", "info"]},
-                    "contact": {"enum": ["network_admin", "cloud_support", "email_provider", "application_admin", "self"]},
+                    "contact": {
+                        "enum": ["network_admin", "cloud_support", "email_provider", "application_admin", "self"]
+                    },
                     "confidence": {"enum": ["high", "medium", "low"]},
                     "evidence": {"type": "array", "items": {"type": "string"}},
                     "remediation": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
@@ -117,8 +129,14 @@ def from_text(kb, *texts: str):
 
 
 def against(kb, port: int):
-    settings = AccountSettings(host="127.0.0.1", port=port, security="starttls", user="app@example.com",
-                               **{"from": "app@example.com", "to": "someone@example.com"}, timeout=TIMEOUT)
+    settings = AccountSettings(
+        host="127.0.0.1",
+        port=port,
+        security="starttls",
+        user="app@example.com",
+        **{"from": "app@example.com", "to": "someone@example.com"},
+        timeout=TIMEOUT,
+    )
     return diagnose_account(kb, settings, NoAsker(), {}, (), Redactor())
 
 
@@ -146,8 +164,14 @@ def test_the_json_report_of_a_probed_account_meets_the_contract(kb, validator, c
     data = json.loads(rendered(kb, against(kb, closed_port), "json"))
 
     validator.validate(data)
-    assert data["target"] == {"host": "127.0.0.1", "port": closed_port, "security": "starttls",
-                              "user": "app@example.com", "from": "app@example.com", "to": "someone@example.com"}
+    assert data["target"] == {
+        "host": "127.0.0.1",
+        "port": closed_port,
+        "security": "starttls",
+        "user": "app@example.com",
+        "from": "app@example.com",
+        "to": "someone@example.com",
+    }
     assert data["findings"][0]["id"] == "network.connection_refused"
     assert data["findings"][0]["rule"] == "tcp-connection-refused"
     statuses = {p["name"]: p["status"] for p in data["probes"]}
@@ -166,7 +190,9 @@ def test_the_schema_rejects_a_report_that_breaks_the_contract(kb, validator, clo
 
 
 def test_findings_in_the_json_report_come_most_important_first(kb):
-    data = json.loads(rendered(kb, from_text(kb, UNKNOWN_HOST, "java.net.ConnectException: Connection refused"), "json"))
+    data = json.loads(
+        rendered(kb, from_text(kb, UNKNOWN_HOST, "java.net.ConnectException: Connection refused"), "json")
+    )
 
     severities = [f["severity"] for f in data["findings"]]
     order = {"error": 0, "warning": 1, "info": 2}
@@ -200,8 +226,11 @@ def test_the_html_report_escapes_pasted_text(kb):
 
 def test_the_html_report_escapes_text_in_every_place_pasted_text_reaches(kb):
     # The host captured from the text is filled into fix steps as well as evidence.
-    outcome = from_text(kb, "Couldn't connect to host, port: smtp.example.invalid, 25 \"><img src=x onerror=alert(1)>",
-                        "java.net.ConnectException: Connection refused <b>bold</b>")
+    outcome = from_text(
+        kb,
+        "Couldn't connect to host, port: smtp.example.invalid, 25 \"><img src=x onerror=alert(1)>",
+        "java.net.ConnectException: Connection refused <b>bold</b>",
+    )
     html = rendered(kb, outcome, "html")
 
     assert "<img" not in html
@@ -213,8 +242,9 @@ def test_the_text_summary_lists_what_was_checked_and_found_fine_when_tcp_connect
     from engine import lab
 
     with lab.start("healthy") as server:
-        settings = AccountSettings(host="127.0.0.1", port=server.port, security="starttls",
-                                   cafile=str(server.cafile), timeout=TIMEOUT)
+        settings = AccountSettings(
+            host="127.0.0.1", port=server.port, security="starttls", cafile=str(server.cafile), timeout=TIMEOUT
+        )
         outcome = diagnose_account(kb, settings, NoAsker(), {}, (), Redactor())
     text = rendered(kb, outcome, "text")
 
@@ -253,11 +283,20 @@ def test_the_summary_says_where_the_dialogue_stopped_with_each_steps_time(kb):
     from engine import lab
 
     with lab.start("bad-password") as server:
-        settings = AccountSettings(host="127.0.0.1", port=server.port, security="starttls", cafile=str(server.cafile),
-                                   user="app@example.com", password="wrong", timeout=TIMEOUT)
-        outcome = diagnose_account(kb, settings, NoAsker(), {}, (), Redactor.for_credentials("app@example.com", "wrong"))
+        settings = AccountSettings(
+            host="127.0.0.1",
+            port=server.port,
+            security="starttls",
+            cafile=str(server.cafile),
+            user="app@example.com",
+            password="wrong",
+            timeout=TIMEOUT,
+        )
+        outcome = diagnose_account(
+            kb, settings, NoAsker(), {}, (), Redactor.for_credentials("app@example.com", "wrong")
+        )
     text = rendered(kb, outcome, "text")
-    line = next(l for l in text.splitlines() if l.startswith("SMTP dialogue"))
+    line = next(lit for lit in text.splitlines() if lit.startswith("SMTP dialogue"))
     assert line.startswith("SMTP dialogue stopped at auth: ")
     assert "tls ok (" in line and "auth fail (" in line
     assert "SMTP dialogue stopped at auth" in rendered(kb, outcome, "md")

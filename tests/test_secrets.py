@@ -32,11 +32,16 @@ def leaked(text: str, password: str) -> list[str]:
 
 def log_with_secrets(password: str) -> str:
     """Lines a shipped signature matches (connection refused) that also carry the credentials."""
-    return "\n".join([
-        f"java.net.ConnectException: Connection refused (user={USER} password={password})",
-        f"ECONNREFUSED after C: AUTH PLAIN {b64(chr(0) + USER + chr(0) + password)}",
-        f"Connection refused; last client line was {b64(password)}",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                f"java.net.ConnectException: Connection refused (user={USER} password={password})",
+                f"ECONNREFUSED after C: AUTH PLAIN {b64(chr(0) + USER + chr(0) + password)}",
+                f"Connection refused; last client line was {b64(password)}",
+            ]
+        )
+        + "\n"
+    )
 
 
 def password_options(source: str, password: str, tmp_path: Path) -> tuple[list[str], dict[str, str]]:
@@ -64,9 +69,26 @@ def test_the_password_appears_in_no_output_of_an_in_process_run(cli, tmp_path, c
     outputs: dict[str, str] = {}
     for suffix in ("txt", "md", "html", "json"):
         report = tmp_path / f"report.{suffix}"
-        result = cli("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
-                     "--user", USER, *options, "--log", str(log), "--session", str(session),
-                     "--non-interactive", "--output", str(report), environ=environ)
+        result = cli(
+            "diagnose",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(closed_port),
+            "--timeout",
+            "1",
+            "--user",
+            USER,
+            *options,
+            "--log",
+            str(log),
+            "--session",
+            str(session),
+            "--non-interactive",
+            "--output",
+            str(report),
+            environ=environ,
+        )
         assert result.code == 1, result.err
         outputs[f"stdout ({suffix} run)"] = result.out
         outputs[f"stderr ({suffix} run)"] = result.err
@@ -83,7 +105,9 @@ def test_the_password_appears_in_no_output_of_an_in_process_run(cli, tmp_path, c
     assert json.loads(outputs["report.json"])["target"]["user"] == USER
 
 
-@pytest.mark.parametrize("source, suffix", [("--password-env", "md"), ("--password-file", "html"), ("MAILTRIAGE_PASSWORD", "json")])
+@pytest.mark.parametrize(
+    "source, suffix", [("--password-env", "md"), ("--password-file", "html"), ("MAILTRIAGE_PASSWORD", "json")]
+)
 def test_the_password_appears_nowhere_in_a_real_process(run_process, tmp_path, closed_port, source, suffix):
     options, environ = password_options(source, PASSWORD, tmp_path)
     log = tmp_path / "app.log"
@@ -91,9 +115,26 @@ def test_the_password_appears_nowhere_in_a_real_process(run_process, tmp_path, c
     session = tmp_path / "session.json"
     report = tmp_path / f"report.{suffix}"
 
-    result = run_process("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
-                         "--user", USER, *options, "--log", str(log), "--session", str(session),
-                         "--non-interactive", "--output", str(report), env=environ)
+    result = run_process(
+        "diagnose",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(closed_port),
+        "--timeout",
+        "1",
+        "--user",
+        USER,
+        *options,
+        "--log",
+        str(log),
+        "--session",
+        str(session),
+        "--non-interactive",
+        "--output",
+        str(report),
+        env=environ,
+    )
 
     assert result.code == 1, result.err
     assert "Connection refused" in result.out

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from engine.facts import FactSet
-from engine.knowledge.model import load_knowledge
 from engine.cli.prompt import TerminalAsker
 from engine.decide.session import AnswerError, NoAsker, ScriptedAsker, check_answers, normalize_answer, run_session
+from engine.facts import FactSet
+from engine.knowledge.model import load_knowledge
 from engine.knowledge.yamlfile import loads
 from tests.layers import facts_of, routed_finding, rule, write
 
@@ -23,7 +23,10 @@ REFUSED = {"tcp.connect": "refused"}
 def layered(tmp_path_factory):
     """Two extra questions, the second moot once the first is answered 'no'; a routed finding."""
     root = tmp_path_factory.mktemp("session")
-    write(root, "questions/service.yaml", """
+    write(
+        root,
+        "questions/service.yaml",
+        """
         questions:
           - id: service_running
             text: Is the mail service running on the server?
@@ -46,7 +49,8 @@ def layered(tmp_path_factory):
             kind: number
             priority: 90
             when: {finding: network.connection_timeout}
-    """)
+    """,
+    )
     routed_finding(root, "warning")
     rule(root, "refused-routed", "fact: tcp.connect\nequals: refused", finding="custom.routed")
     return load_knowledge([root])
@@ -162,7 +166,8 @@ def test_a_preset_unknown_is_not_asked(kb):
 
 def test_check_answers_accepts_valid_answers_and_lowers_their_case(kb):
     assert check_answers(kb, {"deployment": "Cloud", "works_elsewhere": "NO"}) == {
-        "deployment": "cloud", "works_elsewhere": "no",
+        "deployment": "cloud",
+        "works_elsewhere": "no",
     }
 
 
@@ -224,7 +229,10 @@ def test_an_answers_file_with_a_bare_yes_reaches_the_report_as_yes(cli, tmp_path
     answers.write_text("deployment: on_premises\nworks_elsewhere: yes\n")
     result = cli("analyze-log", str(log), "--answers", str(answers), "--non-interactive", "--format", "json")
     report = json.loads(result.out)
-    assert {q["id"]: q["answer"] for q in report["questions"]} == {"deployment": "on_premises", "works_elsewhere": "yes"}
+    assert {q["id"]: q["answer"] for q in report["questions"]} == {
+        "deployment": "on_premises",
+        "works_elsewhere": "yes",
+    }
     assert [f["id"] for f in report["findings"]] == ["network.connection_refused", "network.server_specific"]
 
 

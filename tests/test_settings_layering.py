@@ -14,19 +14,37 @@ def facts_of(settings: AccountSettings) -> dict[str, object]:
 
 def test_flags_alone_behave_as_before_with_no_provenance_facts():
     settings = AccountSettings(**layered(None, {**NOTHING_GIVEN, "host": "smtp.example.com"}))
-    assert (settings.host, settings.port, settings.security, settings.source) == ("smtp.example.com", 587, "auto", "flags")
-    assert not [name for name in facts_of(settings) if name.endswith("_set_by") or name in ("config.file", "config.format")]
+    assert (settings.host, settings.port, settings.security, settings.source) == (
+        "smtp.example.com",
+        587,
+        "auto",
+        "flags",
+    )
+    assert not [
+        name for name in facts_of(settings) if name.endswith("_set_by") or name in ("config.file", "config.format")
+    ]
 
 
 def test_a_flag_wins_over_the_file_and_says_so(tmp_path):
     path = tmp_path / "mail.properties"
-    path.write_text("mail.smtp.host=smtp.example.com\nmail.smtp.port=587\nmail.smtp.ssl.enable=true\n", encoding="utf-8")
+    path.write_text(
+        "mail.smtp.host=smtp.example.com\nmail.smtp.port=587\nmail.smtp.ssl.enable=true\n", encoding="utf-8"
+    )
     settings = AccountSettings(**layered(load_javamail(str(path)), {**NOTHING_GIVEN, "port": 465}))
     facts = facts_of(settings)
-    assert (settings.host, settings.port, settings.security, settings.source) == ("smtp.example.com", 465, "ssl", str(path))
+    assert (settings.host, settings.port, settings.security, settings.source) == (
+        "smtp.example.com",
+        465,
+        "ssl",
+        str(path),
+    )
     assert facts["config.port_set_by"] == "--port on the command line"
     assert facts["config.security_set_by"] == f"mail.smtp.ssl.enable at {path}:3"
-    assert (facts["config.format"], facts["config.key_prefix"], facts["config.ssl_enable"]) == ("javamail", "mail.smtp", True)
+    assert (facts["config.format"], facts["config.key_prefix"], facts["config.ssl_enable"]) == (
+        "javamail",
+        "mail.smtp",
+        True,
+    )
     evidence = {o.name: o.evidence for o in settings.observations()}
     assert evidence["config.host"] == f"{path}:1: mail.smtp.host=smtp.example.com"
     assert evidence["config.port"] == "port = 465"

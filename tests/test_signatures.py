@@ -6,12 +6,12 @@ import io
 
 import pytest
 
+from engine.decide.session import NoAsker
 from engine.facts import Observation
+from engine.inputs.textinput import Block, read_blocks
 from engine.knowledge.model import load_knowledge
 from engine.run.pipeline import diagnose_text
-from engine.decide.session import NoAsker
 from engine.text.signatures import MAX_EVIDENCE, Matcher, mine
-from engine.inputs.textinput import Block, read_blocks
 from tests.layers import write
 
 JAVAMAIL_TIMEOUT = (
@@ -31,7 +31,11 @@ def test_a_matching_line_gives_a_log_fact_with_the_line_as_evidence_and_file_lin
     text = "  java.net.ConnectException: Connection refused (Connection refused)  "
     [obs] = named(facts_from(kb, "starting up", text, name="app.log"), "tcp.connect")
     assert obs == Observation(
-        "tcp.connect", "refused", "log", text.strip(), "app.log:2",
+        "tcp.connect",
+        "refused",
+        "log",
+        text.strip(),
+        "app.log:2",
     )
 
 
@@ -46,14 +50,19 @@ def test_the_javamail_line_gives_the_port_as_an_int_and_the_host_as_text(kb):
 
 
 def test_the_older_javamail_wording_gives_the_port_as_an_int_too(kb):
-    [port] = named(facts_from(kb, "javax.mail.MessagingException: Could not connect to SMTP host: mail.example.org, port: 465;"), "config.port")
+    [port] = named(
+        facts_from(kb, "javax.mail.MessagingException: Could not connect to SMTP host: mail.example.org, port: 465;"),
+        "config.port",
+    )
     assert port.value == 465 and type(port.value) is int
 
 
 def test_an_unknown_host_gives_a_false_boolean_and_the_host_name(kb):
     observations = facts_from(kb, "java.net.UnknownHostException: smtp.example.invalid")
     assert {(o.name, o.value) for o in observations if o.name != "log.lines" and o.name != "log.matched"} == {
-        ("dns.resolved", False), ("dns.error", "nxdomain"), ("config.host", "smtp.example.invalid"),
+        ("dns.resolved", False),
+        ("dns.error", "nxdomain"),
+        ("config.host", "smtp.example.invalid"),
     }
     assert type(named(observations, "dns.resolved")[0].value) is bool
 
@@ -77,13 +86,18 @@ def test_unrelated_text_gives_no_facts_and_counts_no_matched_lines(kb):
 
 
 def test_lines_read_and_matched_are_counted(kb):
-    result = mine(kb, [Block.of_text(
-        "INFO sending\n"
-        "java.net.ConnectException: Connection refused\n"
-        "INFO retrying\n"
-        "java.net.ConnectException: Connection refused\n",
-        "a",
-    )])
+    result = mine(
+        kb,
+        [
+            Block.of_text(
+                "INFO sending\n"
+                "java.net.ConnectException: Connection refused\n"
+                "INFO retrying\n"
+                "java.net.ConnectException: Connection refused\n",
+                "a",
+            )
+        ],
+    )
     assert (result.lines_read, result.lines_matched) == (4, 2)
     assert named(result.observations, "log.lines")[0].value == 4
     assert named(result.observations, "log.matched")[0].value == 2
@@ -109,11 +123,19 @@ def test_the_redactor_runs_before_matching_so_evidence_never_holds_the_secret(kb
     assert "<redacted>" in obs.evidence
 
 
-@pytest.mark.parametrize("sig_id", [
-    "java-unknown-host", "python-name-not-known", "python-name-resolution-temporary",
-    "javamail-could-not-connect", "javamail-could-not-connect-smtp-host",
-    "connection-refused", "connection-timed-out", "no-route-to-host",
-])
+@pytest.mark.parametrize(
+    "sig_id",
+    [
+        "java-unknown-host",
+        "python-name-not-known",
+        "python-name-resolution-temporary",
+        "javamail-could-not-connect",
+        "javamail-could-not-connect-smtp-host",
+        "connection-refused",
+        "connection-timed-out",
+        "no-route-to-host",
+    ],
+)
 def test_every_match_example_of_a_shipped_signature_yields_its_facts(kb, sig_id):
     signature = kb.signatures[sig_id]
     for example in signature.examples.match:
@@ -131,7 +153,10 @@ def test_the_matcher_lists_every_shipped_signature(kb):
 @pytest.fixture(scope="module")
 def loose(tmp_path_factory):
     root = tmp_path_factory.mktemp("loose")
-    write(root, "signatures/loose.yaml", """
+    write(
+        root,
+        "signatures/loose.yaml",
+        """
         signatures:
           - id: loose-port
             description: a careless pattern that also takes words as ports
@@ -143,7 +168,8 @@ def loose(tmp_path_factory):
             examples:
               match: ["listen port 25 on mx.example.com"]
               no_match: ["port 25"]
-    """)
+    """,
+    )
     return load_knowledge([root])
 
 

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from engine.text.multimatch import MAX_LINE
 from engine.inputs.textinput import BLOCK, TextInputError, read_blocks
+from engine.text.multimatch import MAX_LINE
 
 # Every reading test runs with the real block size and with a tiny one, so that lines straddle
 # block boundaries and the carrying-over of a partial line is exercised too.
@@ -46,7 +46,10 @@ def test_lines_are_numbered_from_one_with_the_source_name(tmp_path, size):
     log = tmp_path / "app.log"
     log.write_text("first\nsecond\n\nfourth\n")
     assert read(str(log), size=size) == [
-        ("first", f"{log}:1"), ("second", f"{log}:2"), ("", f"{log}:3"), ("fourth", f"{log}:4"),
+        ("first", f"{log}:1"),
+        ("second", f"{log}:2"),
+        ("", f"{log}:3"),
+        ("fourth", f"{log}:4"),
     ]
 
 
@@ -76,7 +79,8 @@ def test_a_gzip_file_is_read_transparently(tmp_path, size):
     log = tmp_path / "mail.log.gz"
     log.write_bytes(gzip.compress(b"java.net.ConnectException: Connection refused\nsecond\n"))
     assert read(str(log), size=size) == [
-        ("java.net.ConnectException: Connection refused", f"{log}:1"), ("second", f"{log}:2"),
+        ("java.net.ConnectException: Connection refused", f"{log}:1"),
+        ("second", f"{log}:2"),
     ]
 
 
@@ -125,7 +129,10 @@ def test_an_over_long_last_line_without_a_newline_does_not_crash(tmp_path, size)
 def test_a_line_of_exactly_the_limit_is_kept_whole(tmp_path, size):
     log = tmp_path / "edge.log"
     log.write_bytes(b"z" * MAX_LINE + b"\nafter\n")
-    assert [(len(text), origin) for text, origin in read(str(log), size=size)] == [(MAX_LINE, f"{log}:1"), (5, f"{log}:2")]
+    assert [(len(text), origin) for text, origin in read(str(log), size=size)] == [
+        (MAX_LINE, f"{log}:1"),
+        (5, f"{log}:2"),
+    ]
 
 
 def test_a_missing_file_is_a_text_input_error_naming_it(tmp_path):

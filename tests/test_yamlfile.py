@@ -130,7 +130,7 @@ def test_an_unclosed_quote_is_reported_inside_the_file_at_the_line_where_the_quo
     # PyYAML's problem mark is the end of the stream (line 4 of a three-line file); the
     # context mark says where the quoted scalar started, which is what a person must fix.
     path = Path("quote.yaml")
-    text = "a: 1\nb: \"open\nc: 2\n"
+    text = 'a: 1\nb: "open\nc: 2\n'
     with pytest.raises(YamlError) as caught:
         loads(text, path)
     assert caught.value.line <= len(text.splitlines())

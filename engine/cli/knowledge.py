@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import difflib
+from typing import Any
 
 from engine.knowledge.model import Knowledge, display
 
@@ -91,8 +90,13 @@ def _explain(kb: Knowledge, ident: str, out: Any) -> None:
         close = difflib.get_close_matches(ident, [*kb.findings, *kb.rules], n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise UnknownId(f"knowledge explain: no finding or rule '{ident}'{hint}")
-    contact = spec.contact if isinstance(spec.contact, str) else (
-        ", ".join(f"{k} -> {v}" for k, v in spec.contact.cases.items()) + f", otherwise {spec.contact.otherwise} (by {spec.contact.by})"
+    contact = (
+        spec.contact
+        if isinstance(spec.contact, str)
+        else (
+            ", ".join(f"{k} -> {v}" for k, v in spec.contact.cases.items())
+            + f", otherwise {spec.contact.otherwise} (by {spec.contact.by})"
+        )
     )
     out.write(f"{ident}: {spec.title}\n")
     out.write(f"  severity {spec.severity}; decision tree step {spec.step}; who acts: {contact}\n\n")

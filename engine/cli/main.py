@@ -8,29 +8,30 @@ import os
 # than the whole SMTP dialogue; mailtriage uses none. Set before pydantic is first imported.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-import argparse  # noqa: E402
+import argparse
 import contextlib
 import difflib
-import itertools
-import ipaddress
 import enum
 import io
+import ipaddress
+import itertools
 import sys
 import tempfile
 import traceback
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterator, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from engine import __version__
-from engine.inputs.configfiles.model import ConfigFileError, Imported
-from engine.knowledge.model import Knowledge, KnowledgeInvalid, load_knowledge
-from engine.redact import Redactor
-from engine.decide.session import AnswerError, Asker, NoAsker, check_answers
 from engine.cli.sessionfile import SessionFileError
+from engine.decide.session import AnswerError, Asker, NoAsker, check_answers
+from engine.inputs.configfiles.model import ConfigFileError, Imported
 from engine.inputs.settings import FLAGS, AccountSettings, layered, read_password_file
 from engine.inputs.textinput import Block, TextInputError, read_blocks
+from engine.knowledge.model import Knowledge, KnowledgeInvalid, load_knowledge
 from engine.knowledge.yamlfile import YamlError, load
+from engine.redact import Redactor
 
 if TYPE_CHECKING:  # the pipeline is imported when a command needs it: start-up stays fast
     from engine.run.pipeline import PostfixQueue
@@ -113,12 +114,24 @@ def _host_port(text: str) -> tuple[str, int]:
 def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--answers", metavar="FILE", help="YAML or JSON mapping of question id to answer")
     p.add_argument("--non-interactive", action="store_true", help="never prompt; unanswered questions stay open")
-    p.add_argument("--knowledge", metavar="DIR", action="append", default=[], help="extra knowledge directory layered over the shipped one (repeatable)")
+    p.add_argument(
+        "--knowledge",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="extra knowledge directory layered over the shipped one (repeatable)",
+    )
     p.add_argument("--format", choices=FORMATS, help="report format (default: text, or from --output's suffix)")
     p.add_argument("--output", metavar="FILE", help="write the report here; the terminal still gets the summary")
     p.add_argument(
-        "--postfix-queue", nargs="?", const="", default=None, metavar="CONFIG_DIR",
-        help="also read this machine's Postfix queue with postqueue -j (CONFIG_DIR: another instance's config directory)",
+        "--postfix-queue",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="CONFIG_DIR",
+        help=(
+            "also read this machine's Postfix queue with postqueue -j (CONFIG_DIR: another instance's config directory)"
+        ),
     )
 
 
@@ -131,26 +144,78 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("diagnose", help="probe an SMTP account, ask what probes cannot see, conclude, report")
     d.add_argument("--host", help="SMTP host name or address (or from a settings file)")
     d.add_argument("--port", type=int, help="SMTP port (default 587, or the settings file's)")
-    d.add_argument("--security", choices=("auto", "starttls", "ssl", "none"), help="connection security (default auto, or the settings file's)")
+    d.add_argument(
+        "--security",
+        choices=("auto", "starttls", "ssl", "none"),
+        help="connection security (default auto, or the settings file's)",
+    )
     d.add_argument("--user", help="user name for SMTP AUTH")
     pw = d.add_mutually_exclusive_group()
     pw.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
     pw.add_argument("--password-file", metavar="FILE", help="read the password from the first line of this file")
-    d.add_argument("--oauth-token-env", metavar="VAR", help="authenticate with XOAUTH2 using the access token in this environment variable")
-    d.add_argument("--cafile", metavar="PEM", help="trust the certificate authorities in this PEM file instead of the system store")
-    d.add_argument("--send-test-message", action="store_true", help="really send one short, labelled test message (default: stop after RCPT TO)")
+    d.add_argument(
+        "--oauth-token-env",
+        metavar="VAR",
+        help="authenticate with XOAUTH2 using the access token in this environment variable",
+    )
+    d.add_argument(
+        "--cafile", metavar="PEM", help="trust the certificate authorities in this PEM file instead of the system store"
+    )
+    d.add_argument(
+        "--send-test-message",
+        action="store_true",
+        help="really send one short, labelled test message (default: stop after RCPT TO)",
+    )
     d.add_argument("--from", dest="from_addr", metavar="ADDR", help="envelope sender / From address")
     d.add_argument("--to", dest="to_addr", metavar="ADDR", help="recipient to test with RCPT TO")
     files = d.add_mutually_exclusive_group()
-    files.add_argument("--javamail-properties", metavar="FILE", help="read host, port, security, user and From from a JavaMail / Jakarta Mail .properties file; flags override it")
-    files.add_argument("--spring-properties", metavar="FILE", help="read spring.mail.* from a Spring Boot application.properties or application.yml; flags override it")
-    d.add_argument("--timeout", type=_positive_float, default=10.0, metavar="SECONDS", help="bound for every network step (default 10)")
-    d.add_argument("--resolver", type=_host_port, metavar="HOST:PORT", help="ask this DNS server instead of the system resolver")
-    d.add_argument("--check-dns", action="store_true", help="also check the sender domain's SPF, DMARC and MX records, the egress address as the outside sees it, and DNS blocklists (asks outside resolvers, or --resolver)")
-    d.add_argument("--log", metavar="FILE", action="append", default=[], help="error text or log to mine as well ('-' for stdin; repeatable)")
+    files.add_argument(
+        "--javamail-properties",
+        metavar="FILE",
+        help=(
+            "read host, port, security, user and From from a JavaMail / Jakarta Mail .properties file; flags "
+            "override it"
+        ),
+    )
+    files.add_argument(
+        "--spring-properties",
+        metavar="FILE",
+        help="read spring.mail.* from a Spring Boot application.properties or application.yml; flags override it",
+    )
+    d.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="bound for every network step (default 10)",
+    )
+    d.add_argument(
+        "--resolver", type=_host_port, metavar="HOST:PORT", help="ask this DNS server instead of the system resolver"
+    )
+    d.add_argument(
+        "--check-dns",
+        action="store_true",
+        help=(
+            "also check the sender domain's SPF, DMARC and MX records, the egress address as the outside sees it, "
+            "and DNS blocklists (asks outside resolvers, or --resolver)"
+        ),
+    )
+    d.add_argument(
+        "--log",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="error text or log to mine as well ('-' for stdin; repeatable)",
+    )
     d.add_argument("--session", metavar="FILE", help="reuse answers from this session file and save the session to it")
     d.add_argument("--profile", metavar="FILE", help="TOML profile with one or many accounts (see README)")
-    d.add_argument("--jobs", type=_jobs, default=8, metavar="N", help="with --profile: accounts probed at the same time (default 8)")
+    d.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=8,
+        metavar="N",
+        help="with --profile: accounts probed at the same time (default 8)",
+    )
     d.add_argument("--report-dir", metavar="DIR", help="with --profile: write one report per account here")
     _add_report_options(d)
 
@@ -175,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
         kp = ksub.add_parser(name, help=text)
         if name == "explain":
             kp.add_argument("ident", metavar="ID", help="a finding id (auth.credentials_rejected) or a rule id")
-        kp.add_argument("--knowledge", metavar="DIR", action="append", default=[], help="extra knowledge directory (repeatable)")
+        kp.add_argument(
+            "--knowledge", metavar="DIR", action="append", default=[], help="extra knowledge directory (repeatable)"
+        )
     return parser
 
 
@@ -212,13 +279,16 @@ def _internal_error(exc: Exception, env: Environment, redact: Redactor) -> int:
     fd, path = tempfile.mkstemp(prefix="mailtriage-crash-", suffix=".txt")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(details)
-    print(redact(f"mailtriage: internal error (a bug): {type(exc).__name__}: {exc}; details in {path}"), file=env.stderr)
+    print(
+        redact(f"mailtriage: internal error (a bug): {type(exc).__name__}: {exc}; details in {path}"), file=env.stderr
+    )
     return Exit.INTERNAL_ERROR
 
 
 def _dispatch(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
     if args.command == "knowledge":
         from engine.cli import knowledge as cli_knowledge
+
         try:
             # lint and test always read every file; list and explain may use the cache.
             kb = _knowledge(args, cached=args.action in ("list", "explain"))
@@ -357,7 +427,10 @@ def _postfix_queue(args: argparse.Namespace, timeout: float) -> PostfixQueue | N
     if args.postfix_queue is None:
         return None
     if args.postfix_queue and not (Path(args.postfix_queue) / "main.cf").is_file():
-        raise BadInput(f"--postfix-queue {args.postfix_queue}: no main.cf there; give a Postfix config directory (like /etc/postfix-out)")
+        raise BadInput(
+            f"--postfix-queue {args.postfix_queue}: no main.cf there; give a Postfix config directory (like "
+            "/etc/postfix-out)"
+        )
     return PostfixQueue(args.postfix_queue or None, timeout)
 
 
@@ -398,6 +471,7 @@ def _prompt_password(user: str, env: Environment) -> str | None:
 def _settings_file(args: argparse.Namespace) -> Imported | None:
     """The settings file named on the command line, read now: a bad file stops the run before any probe."""
     from engine.inputs import configfiles
+
     if args.javamail_properties:
         return configfiles.load_javamail(args.javamail_properties)
     if args.spring_properties:
@@ -415,7 +489,10 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
         raise BadInput("--report-dir goes with --profile (one report per account); for one account use --output FILE")
     imported = _settings_file(args)
     if not args.host and imported is None:
-        raise BadInput("diagnose needs --host (the SMTP server the application uses) or a settings file (--javamail-properties, --spring-properties), or --profile FILE")
+        raise BadInput(
+            "diagnose needs --host (the SMTP server the application uses) or a settings file (--javamail-properties, "
+            "--spring-properties), or --profile FILE"
+        )
     kb = _knowledge(args)
     fields = layered(imported, {s: getattr(args, s) for s in FLAGS})
     user = fields.get("user")
@@ -434,8 +511,14 @@ def _diagnose(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
     previous = sessionfile.load_answers(args.session) if args.session else {}
     answers = _answers(args, kb, previous)
     settings = AccountSettings(
-        **fields, password=password, oauth_token=token, to=args.to_addr, timeout=args.timeout,
-        resolver=args.resolver, cafile=args.cafile, send_message=args.send_test_message,
+        **fields,
+        password=password,
+        oauth_token=token,
+        to=args.to_addr,
+        timeout=args.timeout,
+        resolver=args.resolver,
+        cafile=args.cafile,
+        send_message=args.send_test_message,
         check_dns=args.check_dns,
     )
     log_blocks = _blocks(args.log, env) if args.log else None
@@ -461,7 +544,7 @@ def _diagnose_profile(args: argparse.Namespace, env: Environment, redact: Redact
         kb = _knowledge(args)
         answers = _answers(args, kb)
         if len(accounts) == 1 and not args.report_dir:
-            (_, settings), = accounts
+            ((_, settings),) = accounts
             outcome = diagnose_account(kb, settings, _asker(args, env, False), answers, None, redact)
             return _present(args, env, kb, outcome, redact)
         if args.output:

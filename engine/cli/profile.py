@@ -7,17 +7,24 @@ import re
 from pathlib import Path
 from typing import Any
 
-from engine.run.batch import diagnose_accounts, group
-from engine.knowledge.model import Knowledge
-from engine.inputs.profile import ProfileAccount, ProfileError, load_profile
-from engine.redact import Redactor
 from engine.inputs.configfiles import ConfigFileError, load_settings_file
+from engine.inputs.profile import ProfileAccount, ProfileError, load_profile
 from engine.inputs.settings import FLAGS, AccountSettings, layered, read_password_file
+from engine.knowledge.model import Knowledge
+from engine.redact import Redactor
+from engine.run.batch import diagnose_accounts, group
 
 # Flags that describe one account; with a profile the accounts come from the file instead.
 ACCOUNT_FLAGS = (
-    "host", "user", "from_addr", "to_addr", "password_env", "password_file", "oauth_token_env",
-    "javamail_properties", "spring_properties",
+    "host",
+    "user",
+    "from_addr",
+    "to_addr",
+    "password_env",
+    "password_file",
+    "oauth_token_env",
+    "javamail_properties",
+    "spring_properties",
 )
 EXTENSIONS = {"text": "txt", "md": "md", "html": "html", "json": "json"}
 
@@ -69,11 +76,22 @@ def settings_of(args: argparse.Namespace, environ: Any, redact: Redactor) -> lis
         redact.include(Redactor.for_credentials(fields.get("user"), file_password))
         if entry.cafile and not Path(entry.cafile).is_file():
             raise ProfileInputError(f"{account.origin}: account '{account.name}': cafile {entry.cafile}: no such file")
-        out.append((account.name, AccountSettings(
-            **fields, password=password, oauth_token=token, to=entry.to_addr,
-            timeout=entry.timeout or args.timeout, resolver=args.resolver, cafile=entry.cafile,
-            send_message=args.send_test_message, check_dns=args.check_dns,
-        )))
+        out.append(
+            (
+                account.name,
+                AccountSettings(
+                    **fields,
+                    password=password,
+                    oauth_token=token,
+                    to=entry.to_addr,
+                    timeout=entry.timeout or args.timeout,
+                    resolver=args.resolver,
+                    cafile=entry.cafile,
+                    send_message=args.send_test_message,
+                    check_dns=args.check_dns,
+                ),
+            )
+        )
     return out
 
 
@@ -81,8 +99,14 @@ def _fields(account: ProfileAccount) -> dict[str, Any]:
     """Host, port, security, user and from: the account's keys over its settings file over [defaults]."""
     entry = account.entry
     if not entry.settings_file:
-        return {"host": entry.host, "port": entry.port or 587, "security": entry.security or "auto",
-                "user": entry.user, "from": entry.from_addr, "source": f"profile {account.origin}"}
+        return {
+            "host": entry.host,
+            "port": entry.port or 587,
+            "security": entry.security or "auto",
+            "user": entry.user,
+            "from": entry.from_addr,
+            "source": f"profile {account.origin}",
+        }
     try:
         imported = load_settings_file(entry.settings_file)
     except ConfigFileError as exc:
@@ -101,14 +125,21 @@ def _file_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._@-]+", "_", name).strip("._") or "account"
 
 
-def run_many(args: argparse.Namespace, env: Any, kb: Knowledge, accounts: list[tuple[str, AccountSettings]],
-             answers: dict[str, Any], redact: Redactor) -> bool:
+def run_many(
+    args: argparse.Namespace,
+    env: Any,
+    kb: Knowledge,
+    accounts: list[tuple[str, AccountSettings]],
+    answers: dict[str, Any],
+    redact: Redactor,
+) -> bool:
     """Diagnose every account, print the summary, write or print each report; True if any failed."""
     from engine.report.render import build_report, render, render_accounts
 
     outcomes = diagnose_accounts(kb, accounts, answers, redact, args.jobs)
-    reports = [build_report(kb, o.outcome.session, o.outcome.target, o.outcome.probes, o.outcome.transcript)
-               for o in outcomes]
+    reports = [
+        build_report(kb, o.outcome.session, o.outcome.target, o.outcome.probes, o.outcome.transcript) for o in outcomes
+    ]
     fmt = args.format or "text"
     env.stdout.write(render_accounts(kb, outcomes, group(kb, outcomes), reports, fmt, redact))
     if args.report_dir:
@@ -116,7 +147,7 @@ def run_many(args: argparse.Namespace, env: Any, kb: Knowledge, accounts: list[t
         try:
             directory.mkdir(parents=True, exist_ok=True)
             used: set[str] = set()
-            for item, report in zip(outcomes, reports):
+            for item, report in zip(outcomes, reports, strict=True):
                 stem = _file_name(item.name)
                 while stem in used:
                     stem += "_"
@@ -127,7 +158,7 @@ def run_many(args: argparse.Namespace, env: Any, kb: Knowledge, accounts: list[t
             raise ProfileInputError(f"cannot write reports to {directory}: {exc.strerror or exc}") from None
         env.stdout.write(f"\n{len(outcomes)} reports written to {directory}/\n")
     elif fmt != "json":
-        for item, report in zip(outcomes, reports):
+        for item, report in zip(outcomes, reports, strict=True):
             env.stdout.write(f"\n{'=' * 20} account {item.name} {'=' * 20}\n")
             env.stdout.write(render(kb, report, item.outcome.session, fmt, redact))
     return any(f.severity == "error" for r in reports for f in r.findings)

@@ -8,9 +8,9 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from engine.knowledge import schema as s
-from engine.facts import FactValue
 from engine.decide.session import AnswerError, normalize_answer
+from engine.facts import FactValue
+from engine.knowledge import schema as s
 
 MAX_TRIES = 3
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the CLI imports this module for its error before any probe is needed
-    from engine.run.pipeline import Outcome
     from engine.redact import Redactor
+    from engine.run.pipeline import Outcome
 
 SCHEMA = "mailtriage.session/1"
 

@@ -11,6 +11,6 @@ import collections.abc
 if not hasattr(collections, "Mapping"):
     collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
 
-from experta import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule  # noqa: E402
+from experta import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
 
 __all__ = ["AND", "AS", "NOT", "OR", "Fact", "KnowledgeEngine", "P", "Rule"]

@@ -7,11 +7,12 @@ so the class is made here with type() after every rule exists. Actions only decl
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from engine.knowledge import schema as s
 from engine.decide.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
+from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.knowledge import schema as s
 from engine.decide.compile import Concluded, Need, Obs, compiled_for
 from engine.facts import FactSet, FactValue, Observation
+from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 
 
@@ -80,9 +80,7 @@ def infer(kb: Knowledge, facts: FactSet) -> Inference:
     for fact in fired:
         rule = kb.rules[fact["rule"]]
         spec = kb.findings[fact["finding"]]
-        observations = [
-            obs for key in fact["keys"] for obs in facts.evidence_for(*distinct[key])
-        ]
+        observations = [obs for key in fact["keys"] for obs in facts.evidence_for(*distinct[key])]
         step = Step(rule.id, observations, list(fact["used"]))
         key = (rule.finding, rule.verdict)
         existing = by_finding.get(key)
@@ -110,14 +108,10 @@ def infer(kb: Knowledge, facts: FactSet) -> Inference:
     found = [c for (_, verdict), c in by_finding.items() if verdict == "found"]
     found_ids = {c.finding for c in found}
     # A finding that one rule concluded is not "ruled out" by another: the problem wins.
-    ruled_out = [
-        c for (fid, verdict), c in by_finding.items() if verdict == "ruled_out" and fid not in found_ids
-    ]
+    ruled_out = [c for (fid, verdict), c in by_finding.items() if verdict == "ruled_out" and fid not in found_ids]
     found.sort(key=lambda c: order_key(kb, c))
     ruled_out.sort(key=lambda c: (kb.findings[c.finding].step, c.finding))
-    pending = sorted(
-        (kb.questions[q] for q in set(needs)), key=lambda q: (q.priority, q.id)
-    )
+    pending = sorted((kb.questions[q] for q in set(needs)), key=lambda q: (q.priority, q.id))
     return Inference(found, ruled_out, pending, sorted({f["rule"] for f in fired}))
 
 

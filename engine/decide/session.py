@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
-from engine.knowledge import schema as s
-from engine.facts import FactSet, FactValue, Observation
 from engine.decide.inference import Inference, infer
+from engine.facts import FactSet, FactValue, Observation
+from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 from engine.text.signatures import mine_snippets
 

@@ -102,7 +102,10 @@ def _message(error: dict[str, Any]) -> str:
     key = ".".join(str(part) for part in loc if not isinstance(part, int))
     if error["type"] == "extra_forbidden":
         if loc[-1] == "password":
-            return "a password does not belong in a profile: name its environment variable with password_env (or a file with password_file)"
+            return (
+                "a password does not belong in a profile: name its environment variable with "
+                "password_env (or a file with password_file)"
+            )
         return f"unknown key '{loc[-1]}' (allowed: {', '.join(sorted(_allowed()))})"
     if error["type"] == "missing" and loc == ("accounts",):
         return "no accounts: add at least one [[accounts]] table"
@@ -132,7 +135,10 @@ def load_profile(path: str) -> list[ProfileAccount]:
         first = exc.errors()[0]
         raise ProfileError(f"{path}:{_line_of(text, first['loc'])}: {_message(first)}") from None
     if parsed.defaults.password_env and parsed.defaults.password_file:
-        raise ProfileError(f"{path}:{_line_of(text, ('defaults', 'password_file'))}: [defaults] sets both password_env and password_file; keep one")
+        raise ProfileError(
+            f"{path}:{_line_of(text, ('defaults', 'password_file'))}: [defaults] sets both password_env and "
+            "password_file; keep one"
+        )
     headers = [i + 1 for i, line in enumerate(text.splitlines()) if re.match(r"\s*\[\[\s*accounts\s*\]\]", line)]
     accounts: list[ProfileAccount] = []
     seen: dict[str, str] = {}
@@ -147,11 +153,17 @@ def load_profile(path: str) -> list[ProfileAccount]:
             own = {"password_env": None, "password_file": None, **own}
         merged = parsed.defaults.model_copy(update=own)
         if name in seen:
-            raise ProfileError(f"{path}:{line}: account name '{name}' is used twice (first at {seen[name]}); names must be unique")
+            raise ProfileError(
+                f"{path}:{line}: account name '{name}' is used twice (first at {seen[name]}); names must be unique"
+            )
         seen[name] = f"{path}:{line}"
         if not merged.host and not merged.settings_file:
-            raise ProfileError(f"{path}:{line}: account '{name}' has no host: set host (or settings_file) here or in [defaults]")
+            raise ProfileError(
+                f"{path}:{line}: account '{name}' has no host: set host (or settings_file) here or in [defaults]"
+            )
         if merged.settings_file and not Path(merged.settings_file).is_absolute():
             merged.settings_file = str(Path(path).parent / merged.settings_file)
-        accounts.append(ProfileAccount(name, merged, f"{path}:{line}", frozenset(k for k, v in own.items() if v is not None)))
+        accounts.append(
+            ProfileAccount(name, merged, f"{path}:{line}", frozenset(k for k, v in own.items() if v is not None))
+        )
     return accounts

@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.facts import Observation
 from engine.inputs.configfiles.facts import file_observations
 from engine.inputs.configfiles.model import Imported
-from engine.facts import Observation
 
 Security = Literal["auto", "starttls", "ssl", "none"]
 DEFAULT_PORT = 587
@@ -24,7 +24,9 @@ def read_password_file(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8").splitlines()[0]
     except (OSError, UnicodeDecodeError, IndexError) as exc:
-        raise ValueError("the file is empty" if isinstance(exc, IndexError) else (getattr(exc, "strerror", None) or str(exc))) from None
+        raise ValueError(
+            "the file is empty" if isinstance(exc, IndexError) else (getattr(exc, "strerror", None) or str(exc))
+        ) from None
 
 
 class AccountSettings(BaseModel):
@@ -140,7 +142,9 @@ def layered(imported: Imported | None, given: dict[str, Any], given_at: str | No
             fields[setting] = value
             if imported is not None:
                 key = flag.removeprefix("--")
-                set_by[setting] = f"{flag} on the command line" if given_at is None else f"{key} in the profile at {given_at}"
+                set_by[setting] = (
+                    f"{flag} on the command line" if given_at is None else f"{key} in the profile at {given_at}"
+                )
             continue
         if imported is None:
             continue

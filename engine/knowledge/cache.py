@@ -49,9 +49,7 @@ def load(roots: list[Path]) -> Knowledge | None:
 
 def store(kb: Knowledge) -> None:
     # Parsed documents are kept for lint's line numbers only; the cache needs the places alone.
-    slim = dataclasses.replace(
-        kb, where={k: dataclasses.replace(w, located=None) for k, w in kb.where.items()}
-    )
+    slim = dataclasses.replace(kb, where={k: dataclasses.replace(w, located=None) for k, w in kb.where.items()})
     try:
         directory = cache_dir()
         directory.mkdir(parents=True, exist_ok=True)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from engine.knowledge import schema as s
 from engine.facts import FACT_NAME
+from engine.knowledge import schema as s
 from engine.knowledge.yamlfile import Located, YamlError, load
 
 M = TypeVar("M", bound=BaseModel)
@@ -113,7 +114,7 @@ def shipped_root() -> Path:
 class _Reader:
     """Parses files into models, collecting problems instead of stopping at the first."""
 
-    KINDS = {
+    KINDS: ClassVar[dict[str, str]] = {
         "FactsFile": "fact",
         "FindingsFile": "finding",
         "RuleSpec": "rule",
@@ -220,9 +221,7 @@ def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def load_knowledge(
-    extra_dirs: Iterable[Path] = (), *, base: Path | None = None, cached: bool = False
-) -> Knowledge:
+def load_knowledge(extra_dirs: Iterable[Path] = (), *, base: Path | None = None, cached: bool = False) -> Knowledge:
     """Read the shipped knowledge and each extra directory over it; raise KnowledgeInvalid.
 
     cached=True reuses a validated copy of unchanged files (see kbcache); lint never does.
@@ -230,6 +229,7 @@ def load_knowledge(
     roots = [base or shipped_root(), *extra_dirs]
     if cached and all(root.is_dir() for root in roots):
         from engine.knowledge import cache as kbcache
+
         found = kbcache.load(roots)
         if found is not None:
             return found
@@ -269,9 +269,13 @@ def _load_layer(root: Path, reader: _Reader, kb: Knowledge) -> None:
             for name, spec in parsed.facts.items():
                 line = located.line_of(("facts", name))
                 if not FACT_NAME.match(name):
-                    reader.problem(facts_file, line, f"fact name '{name}' must be dotted lower case, like 'tcp.connect'")
+                    reader.problem(
+                        facts_file, line, f"fact name '{name}' must be dotted lower case, like 'tcp.connect'"
+                    )
                 if name.startswith("answer."):
-                    reader.problem(facts_file, line, f"'{name}': answer.* facts come from questions; declare the question instead")
+                    reader.problem(
+                        facts_file, line, f"'{name}': answer.* facts come from questions; declare the question instead"
+                    )
                 claim("fact", name, located, ("facts", name))
                 kb.facts[name] = spec
 
@@ -309,14 +313,23 @@ def _load_layer(root: Path, reader: _Reader, kb: Knowledge) -> None:
             if parsed_test and located:
                 expected = path.name.removesuffix(".test.yaml")
                 if parsed_test.rule != expected:
-                    reader.problem(path, located.line_of(("rule",)), f"test file for rule '{parsed_test.rule}' must be named '{parsed_test.rule}.test.yaml'")
+                    reader.problem(
+                        path,
+                        located.line_of(("rule",)),
+                        f"test file for rule '{parsed_test.rule}' must be named '{parsed_test.rule}.test.yaml'",
+                    )
                 claim("rule test", parsed_test.rule, located, ())
                 kb.rule_tests[parsed_test.rule] = parsed_test
             continue
         rule, located = reader.parse(path, s.RuleSpec)
         if rule and located:
             if rule.id != path.stem:
-                reader.problem(path, located.line_of(("id",)), f"rule id '{rule.id}' does not match its file name; rename the file to '{rule.id}.yaml' or the id to '{path.stem}'")
+                reader.problem(
+                    path,
+                    located.line_of(("id",)),
+                    f"rule id '{rule.id}' does not match its file name; rename the file to '{rule.id}.yaml' or the id "
+                    f"to '{path.stem}'",
+                )
             claim("rule", rule.id, located, ())
             kb.rules[rule.id] = rule
 
@@ -345,6 +358,7 @@ def _load_layer(root: Path, reader: _Reader, kb: Knowledge) -> None:
 def check_backtracking(kb: Knowledge) -> list[Problem]:
     """Signature patterns that are slow on a long, nearly matching line (run by `knowledge lint`)."""
     from engine.knowledge import redos
+
     jobs = [
         (ident, sig.pattern, re.IGNORECASE if sig.ignore_case else 0, sig.examples.match)
         for ident, sig in kb.signatures.items()
@@ -353,11 +367,18 @@ def check_backtracking(kb: Knowledge) -> list[Problem]:
     for slow in redos.find_slow(jobs):
         where = kb.where[("signature", slow.ident)].sub("pattern")
         took = f"over {slow.seconds:g} s" if slow.seconds >= redos.HANG_SECONDS else f"{slow.seconds * 1000:.0f} ms"
-        problems.append(Problem(where.path, where.line, (
-            f"signature '{slow.ident}' backtracks catastrophically: {took} on a "
-            f"{redos.LINE // 1024} KB line starting {slow.sample[:40]!r} (limit {redos.LIMIT_SECONDS * 1000:.0f} ms); "
-            "avoid nested or adjacent quantifiers over the same characters"
-        )))
+        problems.append(
+            Problem(
+                where.path,
+                where.line,
+                (
+                    f"signature '{slow.ident}' backtracks catastrophically: {took} on a "
+                    f"{redos.LINE // 1024} KB line starting {slow.sample[:40]!r} (limit "
+                    f"{redos.LIMIT_SECONDS * 1000:.0f} ms); "
+                    "avoid nested or adjacent quantifiers over the same characters"
+                ),
+            )
+        )
     return problems
 
 
@@ -401,7 +422,10 @@ class _Linter:
             where = self.at("rule", ident)
             if rule.finding not in self.kb.findings and self.complete("finding"):
                 hint = _did_you_mean(rule.finding, self.kb.findings)
-                self.problem(where.sub("finding"), f"unknown finding '{rule.finding}'{hint}; findings are declared in findings.yaml")
+                self.problem(
+                    where.sub("finding"),
+                    f"unknown finding '{rule.finding}'{hint}; findings are declared in findings.yaml",
+                )
             self.check_condition(rule.when, where.sub("when"))
             if rule.contact is not None:
                 self.check_contact(rule.contact, where.sub("contact"), f"rule '{ident}'")
@@ -429,7 +453,9 @@ class _Linter:
 
     def check_fact_name(self, name: str, where: Where) -> s.FactSpec | None:
         spec = self.kb.fact_spec(name)
-        if spec is None and (not self.complete("fact") or (name.startswith("answer.") and not self.complete("question"))):
+        if spec is None and (
+            not self.complete("fact") or (name.startswith("answer.") and not self.complete("question"))
+        ):
             return None  # the declaring file failed to parse; its own error says why
         if spec is None:
             hint = _did_you_mean(name, self.kb.known_fact_names())
@@ -438,7 +464,7 @@ class _Linter:
 
     def check_value(self, name: str, spec: s.FactSpec, value: Any, where: Where) -> None:
         expected = {"str": str, "int": int, "float": (int, float), "bool": bool}[spec.type]
-        if isinstance(value, bool) and spec.type != "bool" or not isinstance(value, expected):
+        if (isinstance(value, bool) and spec.type != "bool") or not isinstance(value, expected):
             self.problem(where, f"fact '{name}' is {spec.type}, but {value!r} is {type(value).__name__}")
             return
         if spec.choices is not None and isinstance(value, str) and value not in spec.choices:
@@ -463,7 +489,10 @@ class _Linter:
             self.check_condition(cond.not_, where.sub("not"))
         elif isinstance(cond, s.FindingTest):
             if cond.finding not in self.kb.findings and self.complete("finding"):
-                self.problem(where.sub("finding"), f"unknown finding '{cond.finding}'{_did_you_mean(cond.finding, self.kb.findings)}")
+                self.problem(
+                    where.sub("finding"),
+                    f"unknown finding '{cond.finding}'{_did_you_mean(cond.finding, self.kb.findings)}",
+                )
         elif isinstance(cond, s.FactTest):
             spec = self.check_fact_name(cond.fact, where.sub("fact"))
             if spec is None:
@@ -490,7 +519,11 @@ class _Linter:
             if spec is not None and spec.choices is not None:
                 for value in contact.cases:
                     if value not in spec.choices:
-                        self.problem(where, f"{what}: routing case '{value}' is not a value of '{contact.by}'{_did_you_mean(value, spec.choices)}")
+                        self.problem(
+                            where,
+                            f"{what}: routing case '{value}' is not a value of "
+                            f"'{contact.by}'{_did_you_mean(value, spec.choices)}",
+                        )
 
     def check_regex(self, pattern: str, where: Where) -> re.Pattern[str] | None:
         try:
@@ -510,7 +543,11 @@ class _Linter:
         if tests is None and not self.complete("rule test"):
             return
         if tests is None:
-            self.problem(where, f"rule '{ident}' has no test file; add {ident}.test.yaml beside it with a case that fires and one that must not")
+            self.problem(
+                where,
+                f"rule '{ident}' has no test file; add {ident}.test.yaml beside it with a case that fires and one "
+                "that must not",
+            )
             return
         expects = {c.expect for c in tests.cases if c.todo is None}
         for needed in ("fire", "silent"):
@@ -525,7 +562,11 @@ class _Linter:
             ref = GROUP_REF.match(value) if isinstance(value, str) else None
             if ref:
                 if compiled is not None and ref.group(1) not in compiled.groupindex:
-                    self.problem(where, f"signature '{ident}': fact '{name}' takes group '{ref.group(1)}', which the pattern does not define")
+                    self.problem(
+                        where,
+                        f"signature '{ident}': fact '{name}' takes group '{ref.group(1)}', which the pattern does not "
+                        "define",
+                    )
             elif spec is not None:
                 self.check_value(name, spec, value, where.sub("facts", name))
         if compiled is None:
@@ -534,10 +575,15 @@ class _Linter:
         compiled = re.compile(sig.pattern, flags)
         for i, example in enumerate(sig.examples.match):
             if not compiled.search(example):
-                self.problem(where.sub("examples", "match", i), f"signature '{ident}' does not match its example: {example!r}")
+                self.problem(
+                    where.sub("examples", "match", i), f"signature '{ident}' does not match its example: {example!r}"
+                )
         for i, example in enumerate(sig.examples.no_match):
             if compiled.search(example):
-                self.problem(where.sub("examples", "no_match", i), f"signature '{ident}' matches its no_match example: {example!r}")
+                self.problem(
+                    where.sub("examples", "no_match", i),
+                    f"signature '{ident}' matches its no_match example: {example!r}",
+                )
 
     def check_scenario(self, ident: str, sc: s.Scenario) -> None:
         where = self.at("scenario", ident)
@@ -547,20 +593,30 @@ class _Linter:
             question = self.kb.questions.get(qid)
             if question is None:
                 if self.complete("question"):
-                    self.problem(here, f"scenario '{ident}': unknown question '{qid}'{_did_you_mean(qid, self.kb.questions)}")
+                    self.problem(
+                        here, f"scenario '{ident}': unknown question '{qid}'{_did_you_mean(qid, self.kb.questions)}"
+                    )
                 continue
             allowed = question.allowed_answers()
             if allowed is not None and str(answer) not in allowed:
-                self.problem(here, f"scenario '{ident}': '{answer}' is not an answer to '{qid}'; answers: {', '.join(allowed)}")
+                self.problem(
+                    here, f"scenario '{ident}': '{answer}' is not an answer to '{qid}'; answers: {', '.join(allowed)}"
+                )
         expect = sc.expect
         named = [("first", expect.first or "")]
         named += [(key, fid) for key in ("findings", "absent", "contacts") for fid in getattr(expect, key)]
         for key, fid in named:
             if fid and fid not in self.kb.findings and self.complete("finding"):
-                self.problem(where.sub("expect", key), f"scenario '{ident}': unknown finding '{fid}'{_did_you_mean(fid, self.kb.findings)}")
+                self.problem(
+                    where.sub("expect", key),
+                    f"scenario '{ident}': unknown finding '{fid}'{_did_you_mean(fid, self.kb.findings)}",
+                )
         for qid in expect.asks:
             if qid not in self.kb.questions and self.complete("question"):
-                self.problem(where.sub("expect", "asks"), f"scenario '{ident}': unknown question '{qid}'{_did_you_mean(qid, self.kb.questions)}")
+                self.problem(
+                    where.sub("expect", "asks"),
+                    f"scenario '{ident}': unknown question '{qid}'{_did_you_mean(qid, self.kb.questions)}",
+                )
 
     # providers.yaml
 
@@ -571,7 +627,11 @@ class _Linter:
             return
         ids = [i for i, p in self.kb.providers.items() if p.kind == kind]
         if value not in ids:
-            self.problem(where, f"'{value}' is not a {kind} in providers.yaml{_did_you_mean(value, ids)}; {kind}s: {', '.join(sorted(ids))}")
+            self.problem(
+                where,
+                f"'{value}' is not a {kind} in providers.yaml{_did_you_mean(value, ids)}; {kind}s: "
+                f"{', '.join(sorted(ids))}",
+            )
 
     def check_provider(self, ident: str, provider: s.ProviderSpec) -> None:
         where = self.at("provider", ident)
@@ -584,15 +644,23 @@ class _Linter:
         for fid, steps in provider.remediation.items():
             here = where.sub("remediation", fid)
             if fid not in self.kb.findings and self.complete("finding"):
-                self.problem(here, f"provider '{ident}': remediation for unknown finding '{fid}'{_did_you_mean(fid, self.kb.findings)}; findings are declared in findings.yaml")
+                self.problem(
+                    here,
+                    f"provider '{ident}': remediation for unknown finding "
+                    f"'{fid}'{_did_you_mean(fid, self.kb.findings)}; findings are declared in findings.yaml",
+                )
             for i, text in enumerate(steps):
                 self.check_template(text, where.sub("remediation", fid, i), f"provider '{ident}' remediation step")
         ex = provider.examples
         for key in ("hosts", "banners"):
             for i, example in enumerate(getattr(ex, key)):
                 if not any(r.search(example) for r in compiled[key]):
-                    self.problem(where.sub("examples", key, i), f"provider '{ident}' does not recognise its example: {example!r}")
+                    self.problem(
+                        where.sub("examples", key, i), f"provider '{ident}' does not recognise its example: {example!r}"
+                    )
         for i, example in enumerate(ex.no_match):
             if any(r.search(example) for r in compiled["hosts"] + compiled["banners"]):
-                self.problem(where.sub("examples", "no_match", i), f"provider '{ident}' recognises its no_match example: {example!r}")
-
+                self.problem(
+                    where.sub("examples", "no_match", i),
+                    f"provider '{ident}' recognises its no_match example: {example!r}",
+                )

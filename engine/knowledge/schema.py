@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Any, Callable, Literal, Union
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-FactValue = Union[bool, int, float, str]
+FactValue = bool | int | float | str
 Contact = Literal["network_admin", "cloud_support", "email_provider", "application_admin", "self"]
 Severity = Literal["error", "warning", "info"]
 Confidence = Literal["high", "medium", "low"]
@@ -48,9 +49,7 @@ class FactTest(Strict):
         used = [op for op in OPERATORS if getattr(self, op) is not None]
         if len(used) != 1:
             given = ", ".join(used) if used else "none"
-            raise ValueError(
-                f"a fact test needs exactly one of {', '.join(OPERATORS)} (given: {given})"
-            )
+            raise ValueError(f"a fact test needs exactly one of {', '.join(OPERATORS)} (given: {given})")
         return self
 
     @property
@@ -98,13 +97,11 @@ KEY_TAGS = {"all": "<all>", "any": "<any>", "not": "<not>", "fact": "<fact>", "f
 
 
 Condition = Annotated[
-    Union[
-        Annotated[AllOf, Tag("<all>")],
-        Annotated[AnyOf, Tag("<any>")],
-        Annotated[NotOf, Tag("<not>")],
-        Annotated[FactTest, Tag("<fact>")],
-        Annotated[FindingTest, Tag("<finding>")],
-    ],
+    Annotated[AllOf, Tag("<all>")]
+    | Annotated[AnyOf, Tag("<any>")]
+    | Annotated[NotOf, Tag("<not>")]
+    | Annotated[FactTest, Tag("<fact>")]
+    | Annotated[FindingTest, Tag("<finding>")],
     Discriminator(
         _condition_kind,
         custom_error_type="condition",
@@ -142,7 +139,7 @@ class Routing(Strict):
     otherwise: Contact
 
 
-ContactRule = Union[Contact, Routing]
+ContactRule = Contact | Routing
 
 
 class FindingSpec(Strict):
@@ -232,7 +229,7 @@ class QuestionSpec(Strict):
         """Answer values a person may give; None for free text. 'unknown' is always allowed."""
         if self.kind == "choice":
             values = [c.value for c in self.choices]
-            return values if "unknown" in values else values + ["unknown"]
+            return values if "unknown" in values else [*values, "unknown"]
         if self.kind == "yes_no":
             return ["yes", "no", "unknown"]
         return None

@@ -40,7 +40,7 @@ class Located:
         best = 1
         walked: list[str | int] = []
         for part in loc:
-            candidate = tuple(walked) + (part,)
+            candidate = (*tuple(walked), part)
             if candidate in self.lines:
                 walked.append(part)
                 best = self.lines[candidate]
@@ -87,7 +87,7 @@ def _index(node: yaml.Node, prefix: Path_, out: Located) -> None:
         seen: set[Any] = set()
         for key_node, value_node in node.value:
             key = key_node.value
-            loc = prefix + (key,)
+            loc = (*prefix, key)
             line = key_node.start_mark.line + 1
             if key in seen:
                 out.duplicates.append((loc, line))
@@ -96,6 +96,6 @@ def _index(node: yaml.Node, prefix: Path_, out: Located) -> None:
             _index(value_node, loc, out)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            loc = prefix + (i,)
+            loc = (*prefix, i)
             out.lines[loc] = item.start_mark.line + 1
             _index(item, loc, out)

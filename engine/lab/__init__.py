@@ -13,6 +13,13 @@ from engine.lab.server import (
 )
 
 __all__ = [
-    "HOST", "LAB_PASSWORD", "LAB_RECIPIENT", "LAB_SENDER", "LAB_TOKEN", "LAB_USER", "SCENARIOS",
-    "LabServer", "start",
+    "HOST",
+    "LAB_PASSWORD",
+    "LAB_RECIPIENT",
+    "LAB_SENDER",
+    "LAB_TOKEN",
+    "LAB_USER",
+    "SCENARIOS",
+    "LabServer",
+    "start",
 ]

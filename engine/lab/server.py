@@ -18,11 +18,12 @@ import ssl
 import tempfile
 import threading
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Awaitable, Callable, Literal
+from typing import Literal
 
 import trustme
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -292,77 +293,201 @@ async def _disconnect_mid_reply(peer: _Peer) -> None:
 # --- the scenario table ------------------------------------------------------------------------
 
 _TABLE: list[tuple[Scenario, _Smtp | _Raw]] = [
-    (Scenario("healthy", "STARTTLS, then AUTH with the lab account; mail is accepted",
-              "connectivity.ok", "starttls"), _Smtp()),
-    (Scenario("healthy-smtps", "implicit TLS (SMTPS) from the first byte; mail is accepted",
-              "connectivity.ok", "ssl"), _Smtp(tls="implicit")),
-    (Scenario("bad-password", "every AUTH is refused with 535 5.7.8",
-              "auth.credentials_rejected", "starttls"),
-     _Smtp(auth_refusal="535 5.7.8 Error: authentication failed: user name or password not accepted")),
-    (Scenario("account-disabled", "AUTH refused as by Exchange Online with SMTP AUTH disabled (535 5.7.139)",
-              "auth.account_verification_required", "starttls"),
-     _Smtp(auth_refusal="535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled "
-                        "for this mailbox; an administrator has to allow authenticated SMTP for it")),
-    (Scenario("microsoft365-smtp-auth-disabled",
-              "greets and answers EHLO as Exchange Online does; AUTH refused with 535 5.7.139 (SMTP AUTH off)",
-              "auth.account_verification_required", "starttls"),
-     _Smtp(server_name="AM0PR02CA0001.outlook.office365.com",
-           greeting="Microsoft ESMTP MAIL Service ready at Sat, 28 Nov 2026 18:00:00 +0000",
-           ehlo_salutation="Hello [{ip}]",
-           auth_refusal="535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
-                        "Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. "
-                        "[AM0PR02CA0001.eurprd02.prod.outlook.com 2026-11-28T18:00:00.000Z 08DD0000AAAA0000]")),
-    (Scenario("sender-not-allowed", "MAIL FROM refused: no permission to send as this sender (550 5.7.60)",
-              "sender.not_registered", "starttls"),
-     _Smtp(mail_refusal="550 5.7.60 SMTP; Client has no permission to send as this sender <{address}>")),
-    (Scenario("client-ip-refused", "RCPT TO refused because of the client's IP address (554 5.7.1)",
-              "ip.not_safelisted", "starttls"),
-     _Smtp(rcpt_refusal="554 5.7.1 <unknown[{ip}]>: Client host rejected: Access denied")),
-    (Scenario("relay-denied", "RCPT TO refused: the server will not relay (554 5.7.1)",
-              "relay.denied", "starttls"),
-     _Smtp(rcpt_refusal="554 5.7.1 <{address}>: Relay access denied")),
-    (Scenario("recipient-rejected", "RCPT TO refused: no such user (550 5.1.1)",
-              "recipient.rejected", "starttls"),
-     _Smtp(rcpt_refusal="550 5.1.1 <{address}>: Recipient address rejected: user unknown in this domain")),
-    (Scenario("tls-required", "commands before STARTTLS refused with 530 5.7.0; client uses no TLS",
-              "tls.required_by_server", "none"), _Smtp(require_tls=True)),
-    (Scenario("auth-required", "MAIL without AUTH refused with 530 5.7.0; client has no credentials",
-              "auth.required", "starttls"), _Smtp(require_auth=True)),
-    (Scenario("no-starttls", "EHLO lacks STARTTLS; AUTH PLAIN LOGIN offered in the clear",
-              "tls.starttls_not_offered", "starttls"), _Smtp(tls="none")),
-    (Scenario("auth-after-tls", "AUTH is offered only after STARTTLS; client uses no TLS",
-              "auth.not_offered", "none"), _Smtp()),
-    (Scenario("self-signed", "STARTTLS certificate from a CA the client's cafile does not hold",
-              "tls.certificate_untrusted", "starttls"), _Smtp(certificate="untrusted")),
-    (Scenario("expired", "STARTTLS certificate from the trusted CA, expired yesterday",
-              "tls.certificate_expired", "starttls"), _Smtp(certificate="expired")),
-    (Scenario("expiring-soon", "healthy, but the certificate expires in 5 days",
-              "tls.certificate_expiring", "starttls"), _Smtp(certificate="expiring")),
-    (Scenario("wrong-host", "STARTTLS certificate for mail.other.test only",
-              "tls.hostname_mismatch", "starttls"), _Smtp(certificate="wrong-host")),
-    (Scenario("implicit-tls", "implicit TLS port; the client waits for a plain greeting (STARTTLS)",
-              "tls.mode_mismatch", "starttls"), _Smtp(tls="implicit")),
-    (Scenario("silent", "accepts the connection and never sends a byte",
-              "smtp.no_greeting", "starttls"), _silent),
-    (Scenario("greeting-421", "greets with 421 4.3.2 and closes",
-              "smtp.service_unavailable", "starttls"),
-     _greet_and_close("421 4.3.2 Service not available, closing transmission channel")),
-    (Scenario("greeting-554", "greets with 554 5.7.1 (no SMTP service here) and closes",
-              "smtp.service_unavailable", "starttls"),
-     _greet_and_close(f"554 5.7.1 {SERVER_NAME} ESMTP refused: no SMTP service here")),
-    (Scenario("huge-greeting", "sends '220 ' and 1 MiB without a newline, then waits",
-              "smtp.protocol_violation", "starttls"), _huge_greeting),
-    (Scenario("endless-reply", "sends 220- continuation lines forever, never a final line",
-              "smtp.protocol_violation", "starttls"), _endless_reply),
+    (
+        Scenario(
+            "healthy", "STARTTLS, then AUTH with the lab account; mail is accepted", "connectivity.ok", "starttls"
+        ),
+        _Smtp(),
+    ),
+    (
+        Scenario(
+            "healthy-smtps", "implicit TLS (SMTPS) from the first byte; mail is accepted", "connectivity.ok", "ssl"
+        ),
+        _Smtp(tls="implicit"),
+    ),
+    (
+        Scenario("bad-password", "every AUTH is refused with 535 5.7.8", "auth.credentials_rejected", "starttls"),
+        _Smtp(auth_refusal="535 5.7.8 Error: authentication failed: user name or password not accepted"),
+    ),
+    (
+        Scenario(
+            "account-disabled",
+            "AUTH refused as by Exchange Online with SMTP AUTH disabled (535 5.7.139)",
+            "auth.account_verification_required",
+            "starttls",
+        ),
+        _Smtp(
+            auth_refusal="535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled "
+            "for this mailbox; an administrator has to allow authenticated SMTP for it"
+        ),
+    ),
+    (
+        Scenario(
+            "microsoft365-smtp-auth-disabled",
+            "greets and answers EHLO as Exchange Online does; AUTH refused with 535 5.7.139 (SMTP AUTH off)",
+            "auth.account_verification_required",
+            "starttls",
+        ),
+        _Smtp(
+            server_name="AM0PR02CA0001.outlook.office365.com",
+            greeting="Microsoft ESMTP MAIL Service ready at Sat, 28 Nov 2026 18:00:00 +0000",
+            ehlo_salutation="Hello [{ip}]",
+            auth_refusal="535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
+            "Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. "
+            "[AM0PR02CA0001.eurprd02.prod.outlook.com 2026-11-28T18:00:00.000Z 08DD0000AAAA0000]",
+        ),
+    ),
+    (
+        Scenario(
+            "sender-not-allowed",
+            "MAIL FROM refused: no permission to send as this sender (550 5.7.60)",
+            "sender.not_registered",
+            "starttls",
+        ),
+        _Smtp(mail_refusal="550 5.7.60 SMTP; Client has no permission to send as this sender <{address}>"),
+    ),
+    (
+        Scenario(
+            "client-ip-refused",
+            "RCPT TO refused because of the client's IP address (554 5.7.1)",
+            "ip.not_safelisted",
+            "starttls",
+        ),
+        _Smtp(rcpt_refusal="554 5.7.1 <unknown[{ip}]>: Client host rejected: Access denied"),
+    ),
+    (
+        Scenario("relay-denied", "RCPT TO refused: the server will not relay (554 5.7.1)", "relay.denied", "starttls"),
+        _Smtp(rcpt_refusal="554 5.7.1 <{address}>: Relay access denied"),
+    ),
+    (
+        Scenario("recipient-rejected", "RCPT TO refused: no such user (550 5.1.1)", "recipient.rejected", "starttls"),
+        _Smtp(rcpt_refusal="550 5.1.1 <{address}>: Recipient address rejected: user unknown in this domain"),
+    ),
+    (
+        Scenario(
+            "tls-required",
+            "commands before STARTTLS refused with 530 5.7.0; client uses no TLS",
+            "tls.required_by_server",
+            "none",
+        ),
+        _Smtp(require_tls=True),
+    ),
+    (
+        Scenario(
+            "auth-required",
+            "MAIL without AUTH refused with 530 5.7.0; client has no credentials",
+            "auth.required",
+            "starttls",
+        ),
+        _Smtp(require_auth=True),
+    ),
+    (
+        Scenario(
+            "no-starttls",
+            "EHLO lacks STARTTLS; AUTH PLAIN LOGIN offered in the clear",
+            "tls.starttls_not_offered",
+            "starttls",
+        ),
+        _Smtp(tls="none"),
+    ),
+    (
+        Scenario(
+            "auth-after-tls", "AUTH is offered only after STARTTLS; client uses no TLS", "auth.not_offered", "none"
+        ),
+        _Smtp(),
+    ),
+    (
+        Scenario(
+            "self-signed",
+            "STARTTLS certificate from a CA the client's cafile does not hold",
+            "tls.certificate_untrusted",
+            "starttls",
+        ),
+        _Smtp(certificate="untrusted"),
+    ),
+    (
+        Scenario(
+            "expired",
+            "STARTTLS certificate from the trusted CA, expired yesterday",
+            "tls.certificate_expired",
+            "starttls",
+        ),
+        _Smtp(certificate="expired"),
+    ),
+    (
+        Scenario(
+            "expiring-soon", "healthy, but the certificate expires in 5 days", "tls.certificate_expiring", "starttls"
+        ),
+        _Smtp(certificate="expiring"),
+    ),
+    (
+        Scenario("wrong-host", "STARTTLS certificate for mail.other.test only", "tls.hostname_mismatch", "starttls"),
+        _Smtp(certificate="wrong-host"),
+    ),
+    (
+        Scenario(
+            "implicit-tls",
+            "implicit TLS port; the client waits for a plain greeting (STARTTLS)",
+            "tls.mode_mismatch",
+            "starttls",
+        ),
+        _Smtp(tls="implicit"),
+    ),
+    (Scenario("silent", "accepts the connection and never sends a byte", "smtp.no_greeting", "starttls"), _silent),
+    (
+        Scenario("greeting-421", "greets with 421 4.3.2 and closes", "smtp.service_unavailable", "starttls"),
+        _greet_and_close("421 4.3.2 Service not available, closing transmission channel"),
+    ),
+    (
+        Scenario(
+            "greeting-554",
+            "greets with 554 5.7.1 (no SMTP service here) and closes",
+            "smtp.service_unavailable",
+            "starttls",
+        ),
+        _greet_and_close(f"554 5.7.1 {SERVER_NAME} ESMTP refused: no SMTP service here"),
+    ),
+    (
+        Scenario(
+            "huge-greeting",
+            "sends '220 ' and 1 MiB without a newline, then waits",
+            "smtp.protocol_violation",
+            "starttls",
+        ),
+        _huge_greeting,
+    ),
+    (
+        Scenario(
+            "endless-reply",
+            "sends 220- continuation lines forever, never a final line",
+            "smtp.protocol_violation",
+            "starttls",
+        ),
+        _endless_reply,
+    ),
     # A greeting that never completes in time is, to the client, no greeting at all.
-    (Scenario("drip", "sends a valid greeting one byte per second",
-              "smtp.no_greeting", "starttls"), _drip),
-    (Scenario("garbage", "sends binary garbage instead of a greeting, then waits",
-              "smtp.protocol_violation", "starttls"), _garbage),
-    (Scenario("garbage-tls", "answers a TLS ClientHello with bytes that are not TLS",
-              "smtp.protocol_violation", "ssl"), _garbage_tls),
-    (Scenario("disconnect-mid-reply", "sends half of a multi-line greeting, then disconnects",
-              "smtp.protocol_violation", "starttls"), _disconnect_mid_reply),
+    (Scenario("drip", "sends a valid greeting one byte per second", "smtp.no_greeting", "starttls"), _drip),
+    (
+        Scenario(
+            "garbage", "sends binary garbage instead of a greeting, then waits", "smtp.protocol_violation", "starttls"
+        ),
+        _garbage,
+    ),
+    (
+        Scenario(
+            "garbage-tls", "answers a TLS ClientHello with bytes that are not TLS", "smtp.protocol_violation", "ssl"
+        ),
+        _garbage_tls,
+    ),
+    (
+        Scenario(
+            "disconnect-mid-reply",
+            "sends half of a multi-line greeting, then disconnects",
+            "smtp.protocol_violation",
+            "starttls",
+        ),
+        _disconnect_mid_reply,
+    ),
 ]
 
 SCENARIOS: dict[str, Scenario] = {scenario.name: scenario for scenario, _ in _TABLE}
@@ -377,7 +502,7 @@ def _server_tls(ca: trustme.CA, certificate: Certificate) -> ssl.SSLContext:
     issuer = trustme.CA() if certificate == "untrusted" else ca  # a CA the client never trusts
     names = ("mail.other.test",) if certificate == "wrong-host" else (SERVER_NAME, HOST)
     validity = {}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if certificate == "expired":
         validity = {"not_before": now - timedelta(days=90), "not_after": now - timedelta(days=1)}
     elif certificate == "expiring":
@@ -541,18 +666,23 @@ class LabServer:
         if isinstance(behaviour, _Smtp):
             implicit = behaviour.tls == "implicit"
             return await loop.create_server(
-                lambda: self._smtp_session(behaviour, loop), sock=self._listener,
+                lambda: self._smtp_session(behaviour, loop),
+                sock=self._listener,
                 ssl=self._tls if implicit else None,
             )
         return await asyncio.start_server(
             lambda reader, writer: self._raw_session(behaviour, reader, writer),
-            sock=self._listener, limit=4096,
+            sock=self._listener,
+            limit=4096,
         )
 
     def _smtp_session(self, spec: _Smtp, loop: asyncio.AbstractEventLoop) -> _LabSMTP:
         handler = _Handler(spec, self.messages)
         return _LabSMTP(
-            handler, loop=loop, hostname=spec.server_name, ident=spec.greeting,
+            handler,
+            loop=loop,
+            hostname=spec.server_name,
+            ident=spec.greeting,
             tls_context=self._tls if spec.tls == "starttls" else None,
             require_starttls=spec.require_tls,
             auth_required=spec.require_auth,

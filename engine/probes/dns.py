@@ -28,7 +28,7 @@ async def probe_dns(
             addresses = await asyncio.wait_for(_system(host), timeout)
         else:
             addresses = await _dnspython(host, timeout, resolver)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return _failed(host, "timeout", f"no DNS answer within {timeout:g} s", watch), []
     except socket.gaierror as exc:
         error = _GAI_ERRORS.get(exc.errno, "error")
@@ -57,9 +57,7 @@ def _failed(host: str, kind: str, detail: str, watch: Stopwatch) -> ProbeResult:
 
 
 async def _system(host: str) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(
-        host, None, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
-    )
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     return _unique(info[4][0] for info in infos)
 
 

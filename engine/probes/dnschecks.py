@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from engine.facts import Observation
+from engine.inputs.settings import domain_of
+from engine.knowledge.schema import DnsblZone, DnsChecksFile, EgressMethod
 from engine.probes import ProbeResult, Stopwatch
 from engine.probes.dnsquery import Answer, Querier
 from engine.probes.spf import check_host, spf_records
-from engine.knowledge.schema import DnsblZone, DnsChecksFile, EgressMethod
-from engine.inputs.settings import domain_of
 
 ORIGIN = "dnschecks"
 # The egress echo and the DMARC/MX lookups share the first timeout; SPF and the blocklists,
@@ -85,7 +85,9 @@ def _summary(domain: str | None, egress: str | None, facts: list[Observation]) -
         parts.append(f"DMARC {values.get('dns.dmarc_policy', values.get('dns.dmarc_lookup', 'not checked'))}")
         parts.append(f"MX {values.get('dns.mx_hosts', values.get('dns.mx_lookup', 'not checked'))}")
     if "dnsbl.listed" in values:
-        parts.append(f"DNSBL listed on {values['dnsbl.listed_zones']}" if values["dnsbl.listed"] else "DNSBL not listed")
+        parts.append(
+            f"DNSBL listed on {values['dnsbl.listed_zones']}" if values["dnsbl.listed"] else "DNSBL not listed"
+        )
     return f"{domain or 'no sender domain'}: " + ", ".join(parts)
 
 
@@ -97,14 +99,19 @@ async def _egress(
 ) -> tuple[str | None, list[Observation]]:
     """Every method at once (one timeout for all); the first in knowledge order that answers wins."""
     askers = [querier(m.servers) for m in methods]
-    answers: list[Answer] = await asyncio.gather(*(a.ask(m.query, m.type) for a, m in zip(askers, methods)))
+    answers: list[Answer] = await asyncio.gather(
+        *(a.ask(m.query, m.type) for a, m in zip(askers, methods, strict=True))
+    )
     failures = []
-    for method, asker, answer in zip(methods, askers, answers):
+    for method, asker, answer in zip(methods, askers, answers, strict=True):
         where = ", ".join(f"{s}:{asker.port}" for s in asker.servers or ["the system resolver"])
         address = next((r for r in (_address(t) for t in answer.records) if r), None)
         if address is not None:
             evidence = f"{method.type} {method.query} asked of {where} answered {address}"
-            return address, [_fact("egress.address", address, evidence), _fact("egress.method", method.name, method.description)]
+            return address, [
+                _fact("egress.address", address, evidence),
+                _fact("egress.method", method.name, method.description),
+            ]
         failures.append(f"{method.name}: {answer.detail or 'the answer held no address'}")
     detail = "; ".join(failures)
     return None, [_fact("egress.error", detail, f"no egress echo answered: {detail}")]
@@ -120,19 +127,26 @@ def _address(text: str) -> str | None:
 # --- SPF ----------------------------------------------------------------------------------------
 
 
-async def _spf(domain: str, sender: str, egress: str | None, q: Querier, spec: DnsChecksFile) -> tuple[list[Observation], list[str]]:
+async def _spf(
+    domain: str, sender: str, egress: str | None, q: Querier, spec: DnsChecksFile
+) -> tuple[list[Observation], list[str]]:
     answer = await q.ask(domain, "TXT")
     if answer.status in ("timeout", "servfail", "error"):
         return [_fact("dns.spf_lookup", "error", answer.detail)], [f"SPF lookup failed: {answer.detail}"]
     records = spf_records(answer.records, spec.spf)
     if not records:
-        evidence = f"TXT {domain}: no record starts with {spec.spf.record_prefix} ({answer.detail or 'other TXT records only'})"
+        others = answer.detail or "other TXT records only"
+        evidence = f"TXT {domain}: no record starts with {spec.spf.record_prefix} ({others})"
         return [_fact("dns.spf_lookup", "missing", evidence), _fact("dns.spf_result", "none", evidence)], []
     shown = " | ".join(f'"{r}"' for r in records)
     facts = [_fact("dns.spf_record", records[0], f"TXT {domain}: {shown}")]
     if len(records) > 1:
         evidence = f"TXT {domain} holds {len(records)} SPF records ({shown}); RFC 7208 allows one"
-        return facts + [_fact("dns.spf_lookup", "invalid", evidence), _fact("dns.spf_result", "permerror", evidence)], []
+        return [
+            *facts,
+            _fact("dns.spf_lookup", "invalid", evidence),
+            _fact("dns.spf_result", "permerror", evidence),
+        ], []
     facts.append(_fact("dns.spf_lookup", "found", f"TXT {domain}: {shown}"))
     if egress is None:
         return facts, []
@@ -167,7 +181,11 @@ async def _dmarc(domain: str, q: Querier, spec: DnsChecksFile) -> tuple[list[Obs
         answer = await q.ask(name, "TXT")
         if answer.status in ("timeout", "servfail", "error"):
             return [_fact("dns.dmarc_lookup", "error", answer.detail)], [f"DMARC lookup failed: {answer.detail}"]
-        records = [r for r in answer.records if r.lower().replace(" ", "").startswith(prefix.lower() + ";") or r.lower() == prefix]
+        records = [
+            r
+            for r in answer.records
+            if r.lower().replace(" ", "").startswith(prefix.lower() + ";") or r.lower() == prefix
+        ]
         if len(records) != 1:
             continue  # none, or several (which RFC 7489 section 6.6.3 says to ignore)
         record = records[0]
@@ -197,7 +215,10 @@ async def _mx(domain: str, q: Querier) -> tuple[list[Observation], list[str]]:
         return [_fact("dns.mx_lookup", "error", answer.detail)], [f"MX lookup failed: {answer.detail}"]
     hosts = sorted(answer.records, key=lambda r: (int(r.split()[0]), r))
     shown = ", ".join(hosts)
-    return [_fact("dns.mx_lookup", "found", f"MX {domain}: {shown}"), _fact("dns.mx_hosts", shown, f"MX {domain}: {shown}")], []
+    return [
+        _fact("dns.mx_lookup", "found", f"MX {domain}: {shown}"),
+        _fact("dns.mx_hosts", shown, f"MX {domain}: {shown}"),
+    ], []
 
 
 # --- DNS blocklists -----------------------------------------------------------------------------
@@ -213,7 +234,7 @@ async def _dnsbl(address: str, zones: list[DnsblZone], q: Querier) -> tuple[list
     results = await asyncio.gather(*(_one_zone(address, zone, q) for zone in zones))
     facts: list[Observation] = []
     listed, refused, failed = [], [], []
-    for zone, (verdict, observations) in zip(zones, results):
+    for zone, (verdict, observations) in zip(zones, results, strict=True):
         if verdict == "listed":
             listed.append(zone.zone)
             facts.extend(observations)
@@ -227,9 +248,13 @@ async def _dnsbl(address: str, zones: list[DnsblZone], q: Querier) -> tuple[list
         facts.append(_fact("dnsbl.listed_zones", " ".join(listed)))
     else:
         clean = [z.zone for z in zones if z.zone not in refused + failed]
-        facts.append(_fact("dnsbl.listed", False, f"{address} is not listed on {' '.join(clean) or 'any zone that answered'}"))
+        facts.append(
+            _fact("dnsbl.listed", False, f"{address} is not listed on {' '.join(clean) or 'any zone that answered'}")
+        )
     if refused:
-        facts.append(_fact("dnsbl.refused_zones", " ".join(refused), f"these blocklists refused the query: {' '.join(refused)}"))
+        facts.append(
+            _fact("dnsbl.refused_zones", " ".join(refused), f"these blocklists refused the query: {' '.join(refused)}")
+        )
     return facts, ([f"blocklist lookup failed for {' '.join(failed)}"] if failed else [])
 
 

@@ -12,7 +12,6 @@ from engine.probes import tls as tlsmod
 from engine.probes.wire import Transcript, Wire, WireError
 
 
-
 @dataclass(frozen=True)
 class PortAnswer:
     port: int
@@ -28,7 +27,7 @@ async def _try(address: str, port: int, security: str, deadline: float) -> PortA
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(address, port, ssl=ctx), max(deadline - loop.time(), 0.01)
         )
-    except (asyncio.TimeoutError, OSError, ssl.SSLError):
+    except (TimeoutError, OSError, ssl.SSLError):
         return None
     wire = Wire(reader, writer, Transcript())
     try:
@@ -48,9 +47,15 @@ async def sweep(address: str, configured: int, ports: list[tuple[int, str]], dea
     found = [a for a in answers if a is not None]
     tried = ", ".join(str(p) for p, _ in candidates)
     if not found:
-        return ProbeResult("ports", "fail", watch.ms(), f"no other submission port answered (tried {tried})", [
-            Observation("ports.answering", "", "probe", f"tried {tried}: none answered", "ports"),
-        ])
+        return ProbeResult(
+            "ports",
+            "fail",
+            watch.ms(),
+            f"no other submission port answered (tried {tried})",
+            [
+                Observation("ports.answering", "", "probe", f"tried {tried}: none answered", "ports"),
+            ],
+        )
     best = found[0]  # ports.yaml lists them in order of preference
     shown = "; ".join(f"port {a.port} ({a.security}): {a.greeting}" for a in found)
     facts = [

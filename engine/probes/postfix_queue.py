@@ -8,8 +8,8 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -71,6 +71,7 @@ def parse_postqueue(text: str) -> QueueListing:
 
 def queue_observations(listing: QueueListing, mail_system_down: bool, now: float, where: str) -> list[Observation]:
     """Counts by queue, the age of the oldest waiting message, and a stopped master."""
+
     def fact(name: str, value: str | int | bool, evidence: str) -> Observation:
         return Observation(name, value, "probe", evidence, where)
 
@@ -121,8 +122,13 @@ class Completed:
 def _run(command: list[str], timeout: float) -> Completed:
     """Run in its own process group, so a timeout kills whatever it started too and nothing hangs on a pipe."""
     with subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, errors="replace", start_new_session=True,
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
     ) as process:
         try:
             out, err = process.communicate(timeout=timeout)
@@ -134,7 +140,10 @@ def _run(command: list[str], timeout: float) -> Completed:
 
 
 def probe_postfix_queue(
-    config_dir: str | None, timeout: float, miner: Miner | None = None, now: float | None = None,
+    config_dir: str | None,
+    timeout: float,
+    miner: Miner | None = None,
+    now: float | None = None,
     binary: str | None = None,
 ) -> ProbeResult:
     """Run postqueue within the timeout; a missing binary, a refusal or a hang is a status, not a crash."""
@@ -144,15 +153,24 @@ def probe_postfix_queue(
     try:
         done = _run(command, timeout)
     except FileNotFoundError:
-        return ProbeResult("postfix_queue", "skipped", watch.ms(), f"{command[0]} not found: Postfix is not installed on this machine")
+        return ProbeResult(
+            "postfix_queue", "skipped", watch.ms(), f"{command[0]} not found: Postfix is not installed on this machine"
+        )
     except PermissionError:
-        return ProbeResult("postfix_queue", "fail", watch.ms(), f"{command[0]}: permission denied running it; run as root or a member of the postdrop group")
+        return ProbeResult(
+            "postfix_queue",
+            "fail",
+            watch.ms(),
+            f"{command[0]}: permission denied running it; run as root or a member of the postdrop group",
+        )
     except subprocess.TimeoutExpired:
         return ProbeResult("postfix_queue", "fail", watch.ms(), f"{where}: no answer within {timeout:g} s")
     except OSError as exc:  # not an executable, too many processes...
         return ProbeResult("postfix_queue", "fail", watch.ms(), f"{command[0]}: cannot run it: {exc.strerror or exc}")
     if done.returncode != 0:
-        return ProbeResult("postfix_queue", "fail", watch.ms(), f"{where} exited with {done.returncode}: {_last_line(done.stderr)}")
+        return ProbeResult(
+            "postfix_queue", "fail", watch.ms(), f"{where} exited with {done.returncode}: {_last_line(done.stderr)}"
+        )
     listing = parse_postqueue(done.stdout)
     down = MAIL_SYSTEM_DOWN.lower() in done.stderr.lower()
     facts = queue_observations(listing, down, time.time() if now is None else now, where)

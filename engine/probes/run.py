@@ -6,16 +6,15 @@ import asyncio
 from dataclasses import dataclass, field
 
 from engine.facts import Observation
-from engine.probes import ProbeResult
-from engine.probes import location
+from engine.inputs.settings import AccountSettings
+from engine.knowledge.schema import DnsChecksFile
+from engine.probes import ProbeResult, location
 from engine.probes.dns import probe_dns
 from engine.probes.dnschecks import CheckPlan, probe_dnschecks
 from engine.probes.ports import sweep
 from engine.probes.smtp import Plan, probe_smtp
 from engine.probes.tcp import probe_tcp
 from engine.redact import Redactor
-from engine.knowledge.schema import DnsChecksFile
-from engine.inputs.settings import AccountSettings
 
 # Slack on top of the per-step timeouts for the whole run: set-up, teardown, scheduling.
 RUN_SLACK_SECONDS = 1.0
@@ -39,7 +38,9 @@ def skipped(name: str, why: str) -> ProbeResult:
     return ProbeResult(name, "skipped", 0.0, why)
 
 
-async def _connect(settings: AccountSettings, addresses: list[str], run: ProbeRun, ports: list[tuple[int, str]]) -> bool:
+async def _connect(
+    settings: AccountSettings, addresses: list[str], run: ProbeRun, ports: list[tuple[int, str]]
+) -> bool:
     """TCP connect; if it fails or lags, sweep the other submission ports within the same timeout."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.timeout
@@ -83,9 +84,16 @@ async def _probe_all(settings: AccountSettings, run: ProbeRun, redact: Redactor,
         return
     address = next(o.value for o in run.observations if o.name == "tcp.address")
     plan = Plan(
-        host=settings.host, port=settings.port, security=settings.security, timeout=settings.timeout,
-        user=settings.user, password=settings.password, oauth_token=settings.oauth_token,
-        from_addr=settings.from_addr, to_addr=settings.to_addr, cafile=settings.cafile,
+        host=settings.host,
+        port=settings.port,
+        security=settings.security,
+        timeout=settings.timeout,
+        user=settings.user,
+        password=settings.password,
+        oauth_token=settings.oauth_token,
+        from_addr=settings.from_addr,
+        to_addr=settings.to_addr,
+        cafile=settings.cafile,
         send_message=settings.send_message,
         implicit_tls_ports=frozenset(port for port, security in ports if security == "ssl"),
     )
@@ -100,7 +108,7 @@ async def _check_dns(settings: AccountSettings, checks: DnsChecksFile, budget: f
     plan = CheckPlan(sender=settings.from_addr or settings.user, resolver=settings.resolver, timeout=settings.timeout)
     try:
         return await asyncio.wait_for(probe_dnschecks(plan, checks), budget)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return skipped("dnschecks", f"the DNS checks did not finish within {budget:g} s")
 
 
@@ -125,7 +133,7 @@ async def probe_account(
         checking = asyncio.ensure_future(_check_dns(settings, dnschecks, budget))
     try:
         await asyncio.wait_for(_probe_all(settings, run, redact or Redactor(), ports or []), budget)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         run.add(skipped("run", f"the probes did not finish within {budget:g} s"))
     if checking is not None:
         run.add(await checking)

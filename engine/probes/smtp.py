@@ -104,7 +104,12 @@ async def _open(plan: Plan, address: str, d: Dialogue, loop: asyncio.AbstractEve
     implicit = _implicit(plan)
     d.fact("tls.mode", "implicit" if implicit else ("starttls" if plan.security in ("auto", "starttls") else "none"))
     if implicit and plan.security == "auto":
-        d.fact("tls.auto_choice", "implicit", f"security auto: port {plan.port} speaks implicit TLS (knowledge/ports.yaml)", "tls")
+        d.fact(
+            "tls.auto_choice",
+            "implicit",
+            f"security auto: port {plan.port} speaks implicit TLS (knowledge/ports.yaml)",
+            "tls",
+        )
     if implicit:
         wire = await _connect_tls(plan, address, d, deadline)
     else:
@@ -119,8 +124,14 @@ async def _open(plan: Plan, address: str, d: Dialogue, loop: asyncio.AbstractEve
 
 
 async def _greeting(
-    plan: Plan, address: str, wire: Wire, d: Dialogue, deadline: float,
-    loop: asyncio.AbstractEventLoop, implicit: bool, watch: Stopwatch,
+    plan: Plan,
+    address: str,
+    wire: Wire,
+    d: Dialogue,
+    deadline: float,
+    loop: asyncio.AbstractEventLoop,
+    implicit: bool,
+    watch: Stopwatch,
 ) -> None:
     d.stage = "greeting"
     greeting_watch = Stopwatch()
@@ -142,16 +153,24 @@ async def _connect(plan: Plan, address: str, d: Dialogue, deadline: float, ssl_c
     try:
         return await asyncio.wait_for(
             asyncio.open_connection(
-                address, plan.port, ssl=ssl_ctx, server_hostname=plan.host if ssl_ctx else None,
+                address,
+                plan.port,
+                ssl=ssl_ctx,
+                server_hostname=plan.host if ssl_ctx else None,
                 ssl_handshake_timeout=max(deadline - loop.time(), 0.1) if ssl_ctx else None,
             ),
             max(deadline - loop.time(), 0.01),
         )
-    except asyncio.TimeoutError:
+    except TimeoutError:
         d.stage = "tls" if ssl_ctx else "connect"
         d.fact("smtp.failure", "timeout", f"connect to {address}:{plan.port}: no answer within {plan.timeout:g} s")
         if ssl_ctx:
-            d.fact("tls.handshake", "timeout", f"no TLS handshake from {address}:{plan.port} within {plan.timeout:g} s", "tls")
+            d.fact(
+                "tls.handshake",
+                "timeout",
+                f"no TLS handshake from {address}:{plan.port} within {plan.timeout:g} s",
+                "tls",
+            )
         raise Stop from None
     except ssl.SSLCertVerificationError as exc:
         d.stage = "tls"
@@ -179,14 +198,18 @@ async def _plain_look(plan: Plan, address: str, d: Dialogue, deadline: float) ->
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(address, plan.port), max(deadline - loop.time(), 0.01)
         )
-    except (asyncio.TimeoutError, OSError):
+    except (TimeoutError, OSError):
         return
     wire = Wire(reader, writer, Transcript())
     try:
         reply = await wire.reply(deadline)
     except WireError as exc:
         # Neither TLS nor SMTP: whatever listens there answers a TLS hello with junk.
-        d.fact("smtp.protocol_error", "garbage", f"the port answered a TLS hello with data that is not TLS; in the clear: {exc.detail}")
+        d.fact(
+            "smtp.protocol_error",
+            "garbage",
+            f"the port answered a TLS hello with data that is not TLS; in the clear: {exc.detail}",
+        )
         return
     finally:
         await wire.close()
@@ -225,12 +248,19 @@ async def _greeting_or_tls(
     tls_try: asyncio.Future | None = None
     if not done and wire.received == 0:
         tls_try = asyncio.ensure_future(_tls_hello(plan, address, deadline))
-        done, _ = await asyncio.wait({greeting, tls_try}, return_when=asyncio.FIRST_COMPLETED, timeout=max(deadline - loop.time(), 0))
+        done, _ = await asyncio.wait(
+            {greeting, tls_try}, return_when=asyncio.FIRST_COMPLETED, timeout=max(deadline - loop.time(), 0)
+        )
         if tls_try in done and not greeting.done() and tls_try.result():
             greeting.cancel()
             d.stage = "greeting"
             d.fact("smtp.failure", "timeout", f"no greeting in the clear from {address}:{plan.port}")
-            d.fact("tls.implicit_detected", True, f"{address}:{plan.port} completed a TLS handshake: it expects implicit TLS (SMTPS)", "tls")
+            d.fact(
+                "tls.implicit_detected",
+                True,
+                f"{address}:{plan.port} completed a TLS handshake: it expects implicit TLS (SMTPS)",
+                "tls",
+            )
             raise Stop
     if not greeting.done():
         await asyncio.wait({greeting})  # the reply itself honours the deadline
@@ -251,7 +281,7 @@ async def _tls_hello(plan: Plan, address: str, deadline: float) -> bool:
             asyncio.open_connection(address, plan.port, ssl=tlsmod.context(None, verify=False)),
             max(deadline - loop.time(), 0.01),
         )
-    except (asyncio.TimeoutError, OSError, ssl.SSLError):
+    except (TimeoutError, OSError, ssl.SSLError):
         return False
     writer.transport.abort()  # the handshake was the question; no need to close politely
     return True
@@ -314,7 +344,9 @@ async def _dialogue(plan: Plan, address: str, wire: Wire, d: Dialogue, loop: asy
             extensions = await _ehlo(plan, wire, d, deadline(), "_tls")
             encrypted = True
             if plan.security == "auto":
-                d.fact("tls.auto_choice", "starttls", "security auto: the server offers STARTTLS, so it was used", "tls")
+                d.fact(
+                    "tls.auto_choice", "starttls", "security auto: the server offers STARTTLS, so it was used", "tls"
+                )
         elif plan.security == "starttls":
             d.stage = "tls"
             d.fact("tls.handshake", "not_offered", "EHLO reply lacks STARTTLS", "tls")
@@ -324,7 +356,12 @@ async def _dialogue(plan: Plan, address: str, wire: Wire, d: Dialogue, loop: asy
     if plan.user and not encrypted and plan.security != "none":
         # Only an explicit --security none sends a password over an unencrypted connection.
         d.stage = "auth"
-        d.fact("auth.result", "withheld_cleartext", "the connection is not encrypted, so the password was not sent (use --security none to send it anyway)", "auth")
+        d.fact(
+            "auth.result",
+            "withheld_cleartext",
+            "the connection is not encrypted, so the password was not sent (use --security none to send it anyway)",
+            "auth",
+        )
         d.result("auth", False, Stopwatch(), "password withheld: the connection is not encrypted")
     elif plan.user:
         await _auth(plan, wire, d, extensions, deadline())
@@ -332,7 +369,9 @@ async def _dialogue(plan: Plan, address: str, wire: Wire, d: Dialogue, loop: asy
         await _envelope(plan, wire, d, deadline())
 
 
-async def _starttls(plan: Plan, address: str, wire: Wire, d: Dialogue, deadline: float, loop: asyncio.AbstractEventLoop) -> Wire:
+async def _starttls(
+    plan: Plan, address: str, wire: Wire, d: Dialogue, deadline: float, loop: asyncio.AbstractEventLoop
+) -> Wire:
     d.stage = "starttls"
     watch = Stopwatch()
     reply = await _command(wire, d, "starttls", "STARTTLS", deadline)
@@ -351,7 +390,7 @@ async def _starttls(plan: Plan, address: str, wire: Wire, d: Dialogue, deadline:
             wire.writer.start_tls(tlsmod.context(plan.cafile), server_hostname=plan.host),
             max(deadline - loop.time(), 0.01),
         )
-    except asyncio.TimeoutError:
+    except TimeoutError:
         d.fact("tls.handshake", "timeout", f"no TLS handshake within {plan.timeout:g} s after STARTTLS", "tls")
         d.result("tls", False, watch, "handshake timed out")
         raise Stop from None
@@ -369,7 +408,9 @@ async def _starttls(plan: Plan, address: str, wire: Wire, d: Dialogue, deadline:
     return wire
 
 
-async def _verify_failed(plan: Plan, address: str, d: Dialogue, exc: ssl.SSLCertVerificationError, deadline: float, implicit: bool) -> None:
+async def _verify_failed(
+    plan: Plan, address: str, d: Dialogue, exc: ssl.SSLCertVerificationError, deadline: float, implicit: bool
+) -> None:
     """Say what kind of verification failure it was, and take a second look at the certificate."""
     kind = tlsmod.verify_kind(exc)
     message = exc.verify_message or str(exc)
@@ -387,11 +428,15 @@ async def _fetch_certificate(plan: Plan, address: str, deadline: float, implicit
     try:
         if implicit:
             _, writer = await asyncio.wait_for(
-                asyncio.open_connection(address, plan.port, ssl=tlsmod.context(None, verify=False), server_hostname=plan.host),
+                asyncio.open_connection(
+                    address, plan.port, ssl=tlsmod.context(None, verify=False), server_hostname=plan.host
+                ),
                 max(deadline - loop.time(), 0.01),
             )
         else:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(address, plan.port), max(deadline - loop.time(), 0.01))
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(address, plan.port), max(deadline - loop.time(), 0.01)
+            )
             wire = Wire(reader, writer, Transcript())
             await wire.reply(deadline)
             await wire.command(f"EHLO {plan.ehlo_name}", deadline)
@@ -403,7 +448,7 @@ async def _fetch_certificate(plan: Plan, address: str, deadline: float, implicit
             )
         ssl_object = writer.get_extra_info("ssl_object")
         return ssl_object.getpeercert(binary_form=True) if ssl_object else None
-    except (asyncio.TimeoutError, OSError, ssl.SSLError, WireError):
+    except (TimeoutError, OSError, ssl.SSLError, WireError):
         return None
     finally:
         if writer is not None:

@@ -11,8 +11,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from engine.probes.dnsquery import Answer, Querier
 from engine.knowledge.schema import SpfResult, SpfVocabulary
+from engine.probes.dnsquery import Answer, Querier
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -53,7 +53,9 @@ class _Check:
     def charge(self) -> None:
         self.lookups += 1
         if self.lookups > self.vocab.lookup_limit:
-            raise _PermError(f"the record needs more than {self.vocab.lookup_limit} DNS lookups (RFC 7208 section 4.6.4)")
+            raise _PermError(
+                f"the record needs more than {self.vocab.lookup_limit} DNS lookups (RFC 7208 section 4.6.4)"
+            )
 
     async def ask(self, name: str, rdtype: str) -> Answer:
         answer = await self.querier.ask(name, rdtype)
@@ -62,7 +64,9 @@ class _Check:
         if not answer.found:
             self.voids += 1
             if self.voids > self.vocab.void_lookup_limit:
-                raise _PermError(f"more than {self.vocab.void_lookup_limit} lookups found nothing (RFC 7208 section 4.6.4)")
+                raise _PermError(
+                    f"more than {self.vocab.void_lookup_limit} lookups found nothing (RFC 7208 section 4.6.4)"
+                )
         return answer
 
     async def record(self, domain: str) -> str | None:
@@ -91,7 +95,7 @@ class _Check:
                     redirect = modifier.group(2)
                 continue  # exp= and unknown modifiers do not change the result
             qualifier = term[0] if term[0] in self.vocab.qualifiers else "+"
-            if await self.matches(mechanism.group(1).lower(), term.lstrip("+-~?")[mechanism.end():], domain):
+            if await self.matches(mechanism.group(1).lower(), term.lstrip("+-~?")[mechanism.end() :], domain):
                 return self.vocab.qualifiers[qualifier], f"{term} ({domain})"
         if redirect is not None:
             self.charge()
@@ -164,8 +168,14 @@ class _Check:
         else:
             dotted = ".".join(self.ip.exploded.replace(":", ""))
         values = {
-            "s": self.sender, "l": local or "postmaster", "o": sender_domain, "d": domain,
-            "i": dotted, "p": "unknown", "v": "in-addr" if self.ip.version == 4 else "ip6", "h": sender_domain,
+            "s": self.sender,
+            "l": local or "postmaster",
+            "o": sender_domain,
+            "d": domain,
+            "i": dotted,
+            "p": "unknown",
+            "v": "in-addr" if self.ip.version == 4 else "ip6",
+            "h": sender_domain,
         }
 
         def one(match: re.Match[str]) -> str:
@@ -197,9 +207,7 @@ def spf_records(texts: list[str], vocab: SpfVocabulary) -> list[str]:
     return [t for t in texts if t.lower() == prefix or t.lower().startswith(prefix + " ")]
 
 
-async def check_host(
-    address: str, domain: str, sender: str, querier: Querier, vocab: SpfVocabulary
-) -> SpfOutcome:
+async def check_host(address: str, domain: str, sender: str, querier: Querier, vocab: SpfVocabulary) -> SpfOutcome:
     """The SPF result for mail from sender (at domain) sent from address."""
     check = _Check(ipaddress.ip_address(address), sender, querier, vocab)
     try:
@@ -211,4 +219,6 @@ async def check_host(
     if result == "none":
         return SpfOutcome("none", None, None, f"{domain} publishes no SPF record", check.lookups)
     how = f"matched {decided}" if decided else "no term matched (neutral by default)"
-    return SpfOutcome(result, check.top_record, decided, f"SPF of {domain} gives {result} for {address}: {how}", check.lookups)
+    return SpfOutcome(
+        result, check.top_record, decided, f"SPF of {domain} gives {result} for {address}: {how}", check.lookups
+    )

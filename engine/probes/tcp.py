@@ -31,7 +31,7 @@ async def probe_tcp(addresses: list[str], port: int, timeout: float) -> ProbeRes
             break
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(address, port), remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             outcome, detail = "timeout", f"connect to {address}:{port}: no answer within {timeout:g} s"
             continue
         except OSError as exc:
@@ -45,7 +45,7 @@ async def probe_tcp(addresses: list[str], port: int, timeout: float) -> ProbeRes
         writer.close()
         try:
             await asyncio.wait_for(writer.wait_closed(), 1.0)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             pass  # the connection worked; how it closes says nothing about the network path
         evidence = f"TCP connected to {address}:{port} in {elapsed} ms"
         facts = [

@@ -62,8 +62,13 @@ class CertInfo:
 
 # The ssl module spells attribute names out; RFC 4514 strings (and cryptography) abbreviate.
 _SHORT = {
-    "commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C",
-    "localityName": "L", "stateOrProvinceName": "ST", "domainComponent": "DC",
+    "commonName": "CN",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "countryName": "C",
+    "localityName": "L",
+    "stateOrProvinceName": "ST",
+    "domainComponent": "DC",
 }
 
 
@@ -77,7 +82,7 @@ def from_verified(peer: dict) -> CertInfo:
         return ",".join(f"{_SHORT.get(key, key)}={value}" for rdn in reversed(name) for key, value in rdn)
 
     def when(text: str) -> dt.datetime:
-        return dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), dt.timezone.utc)
+        return dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), dt.UTC)
 
     return CertInfo(
         subject=rfc4514(peer.get("subject", ())),
@@ -136,7 +141,7 @@ def name_matches(host: str, names: list[str]) -> bool:
 
 
 def certificate_facts(info: CertInfo, host: str, now: dt.datetime | None = None) -> list[Observation]:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     shown = (
         f"certificate for {', '.join(info.names) or info.subject}, issued by {info.issuer}, "
         f"valid {info.not_before:%Y-%m-%d} to {info.not_after:%Y-%m-%d}"

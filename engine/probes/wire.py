@@ -86,13 +86,15 @@ class Wire:
             raise WireError("timeout", "no complete reply in time", self.received)
         try:
             chunk = await asyncio.wait_for(self.reader.read(4096), remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise WireError("timeout", "no complete reply in time", self.received) from None
         except (ConnectionError, ssl.SSLError, OSError) as exc:
             raise WireError("closed", f"connection lost: {exc}", self.received) from None
         if not chunk:
             if self.buffer:
-                raise WireError("truncated", "the server closed the connection in the middle of a reply line", self.received)
+                raise WireError(
+                    "truncated", "the server closed the connection in the middle of a reply line", self.received
+                )
             raise WireError("closed", "the server closed the connection", self.received)
         self.received += len(chunk)
         self.buffer += chunk
@@ -123,7 +125,11 @@ class Wire:
                 raw = await self._line(deadline)
             except WireError as exc:
                 if exc.kind == "closed" and lines:
-                    raise WireError("truncated", "the server closed the connection in the middle of a multi-line reply", self.received) from None
+                    raise WireError(
+                        "truncated",
+                        "the server closed the connection in the middle of a multi-line reply",
+                        self.received,
+                    ) from None
                 raise
             hit = _REPLY_LINE.match(raw)
             if hit is None:
@@ -159,7 +165,7 @@ class Wire:
         self.writer.close()
         try:
             await asyncio.wait_for(self.writer.wait_closed(), 0.5)
-        except (asyncio.TimeoutError, ConnectionError, OSError, ssl.SSLError):
+        except (TimeoutError, ConnectionError, OSError, ssl.SSLError):
             pass  # closing is a courtesy; the diagnosis is already made
         # A TLS close that did not finish in time must not leak the socket; on a transport that
         # is already closed, abort does nothing.

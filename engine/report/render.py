@@ -13,13 +13,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine import __version__
-from engine.facts import FactSet, FactValue, Observation
 from engine.decide.inference import Conclusion
+from engine.decide.session import SessionResult
+from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge.model import Knowledge
 from engine.probes import ProbeResult
-from engine.text.providers import steps_for
 from engine.redact import Redactor
-from engine.decide.session import SessionResult
+from engine.text.providers import steps_for
 
 if TYPE_CHECKING:  # the batch runner brings the probes; a pasted-log run should not import them
     from engine.run.batch import AccountOutcome, Group
@@ -123,7 +123,10 @@ def explain(c: Conclusion, kb: Knowledge) -> list[str]:
     for step in c.steps:
         matched = ", ".join(f"{o.name} = {o.value} ({o.source})" for o in _unique_facts(step.observations))
         built_on = "; built on " + ", ".join(f"rule {r}" for r in step.used) if step.used else ""
-        lines.append(f"rule {step.rule}: {kb.rules[step.rule].description.strip()} Matched: {matched or 'absence of facts'}{built_on}")
+        lines.append(
+            f"rule {step.rule}: {kb.rules[step.rule].description.strip()} Matched: "
+            f"{matched or 'absence of facts'}{built_on}"
+        )
     return lines
 
 
@@ -180,8 +183,10 @@ def build_report(
             )
         )
     return Report(
-        generated_at=(now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
-        target=Target(**{k: target.get(k) for k in ("host", "port", "security", "user", "to")}, **{"from": target.get("from")}),
+        generated_at=(now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+        target=Target(
+            **{k: target.get(k) for k in ("host", "port", "security", "user", "to")}, **{"from": target.get("from")}
+        ),
         findings=findings,
         facts=[FactOut(name=o.name, value=o.value, source=o.source) for o in _unique_facts(facts.items)],
         questions=[QuestionOut(id=a.question.id, text=a.question.text, answer=a.answer) for a in session.questions],
@@ -193,11 +198,16 @@ def build_report(
 def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any]:
     """What the Jinja templates see: the report plus the wording kept in knowledge."""
     data = report.model_dump(by_alias=True)
-    for finding, conclusion in zip(data["findings"], session.inference.findings):
+    for finding, conclusion in zip(data["findings"], session.inference.findings, strict=True):
         spec = kb.findings[finding["id"]]
-        finding.update(summary=render_step(spec.summary, session.facts), why=spec.why.strip(), references=spec.references,
-                       false_positives=spec.false_positives, step=spec.step,
-                       contact_assumed_by=conclusion.contact_assumed_by)
+        finding.update(
+            summary=render_step(spec.summary, session.facts),
+            why=spec.why.strip(),
+            references=spec.references,
+            false_positives=spec.false_positives,
+            step=spec.step,
+            contact_assumed_by=conclusion.contact_assumed_by,
+        )
     data["ruled_out"] = [
         {
             "id": c.finding,
@@ -228,8 +238,14 @@ def _providers_view(kb: Knowledge, facts: FactSet) -> list[dict[str, Any]]:
         shown = evidence_line(seen[0]) if seen else provider.id
         # Log lines carry file:line already and the host its "host =" label; probe lines need the stage.
         origin = seen[0].origin if seen and seen[0].source == "probe" else None
-        out.append({"kind": provider.kind, "id": provider.id, "name": provider.name,
-                    "evidence": f"{origin}: {shown}" if origin else shown})
+        out.append(
+            {
+                "kind": provider.kind,
+                "id": provider.id,
+                "name": provider.name,
+                "evidence": f"{origin}: {shown}" if origin else shown,
+            }
+        )
     return out
 
 
@@ -294,37 +310,68 @@ def scrub(value: Any, redact: Redactor, clean: bool = False) -> Any:
 ACCOUNT_TEMPLATES: dict[str, str] = {"text": "accounts.txt.j2", "md": "accounts.md.j2", "html": "accounts.html.j2"}
 
 
-def render_accounts(kb: Knowledge, items: list[AccountOutcome], groups: list[Group], reports: list[Report], fmt: Format, redact: Redactor) -> str:
+def render_accounts(
+    kb: Knowledge,
+    items: list[AccountOutcome],
+    groups: list[Group],
+    reports: list[Report],
+    fmt: Format,
+    redact: Redactor,
+) -> str:
     """The summary of a many-account run: one row per account, then the causes they share."""
     rows = []
-    for item, report in zip(items, reports):
+    for item, report in zip(items, reports, strict=True):
         first = next((f for f in report.findings if f.severity == "error"), None)
         verdict = "problem" if first else ("warning" if any(f.severity == "warning" for f in report.findings) else "ok")
-        rows.append({"name": item.name, "verdict": verdict,
-                     "first": {"id": first.id, "contact": first.contact} if first else None})
+        rows.append(
+            {
+                "name": item.name,
+                "verdict": verdict,
+                "first": {"id": first.id, "contact": first.contact} if first else None,
+            }
+        )
     grouped = [
-        {"finding": g.finding, "title": kb.findings[g.finding].title if g.finding else None, "cause": g.cause,
-         "scope": kb.findings[g.finding].scope if g.finding else None, "accounts": [a.name for a in g.accounts]}
+        {
+            "finding": g.finding,
+            "title": kb.findings[g.finding].title if g.finding else None,
+            "cause": g.cause,
+            "scope": kb.findings[g.finding].scope if g.finding else None,
+            "accounts": [a.name for a in g.accounts],
+        }
         for g in groups
     ]
     if fmt == "json":
         data = {
             "schema": ACCOUNTS_SCHEMA,
             "tool": Tool().model_dump(),
-            "accounts": [{"name": row["name"], "verdict": row["verdict"], "report": r.model_dump(by_alias=True)}
-                         for row, r in zip(rows, reports)],
+            "accounts": [
+                {"name": row["name"], "verdict": row["verdict"], "report": r.model_dump(by_alias=True)}
+                for row, r in zip(rows, reports, strict=True)
+            ],
             "groups": grouped,
         }
         return json.dumps(scrub(data, redact), indent=2, ensure_ascii=False) + "\n"
     failing = [g for g in groups if g.finding]
-    width = {"name": max([len("Account")] + [len(r["name"]) for r in rows]),
-             "finding": max([len("First finding")] + [len(r["first"]["id"]) for r in rows if r["first"]])}
+    width = {
+        "name": max([len("Account")] + [len(r["name"]) for r in rows]),
+        "finding": max([len("First finding")] + [len(r["first"]["id"]) for r in rows if r["first"]]),
+    }
     html = fmt == "html"
     template = _environment(html).get_template(ACCOUNT_TEMPLATES[fmt])
-    text = template.render(**scrub({
-        "tool": Tool().model_dump(), "accounts": rows, "groups": grouped, "width": width,
-        "failing": sum(len(g.accounts) for g in failing), "causes": len(failing),
-    }, redact, clean=True))
+    text = template.render(
+        **scrub(
+            {
+                "tool": Tool().model_dump(),
+                "accounts": rows,
+                "groups": grouped,
+                "width": width,
+                "failing": sum(len(g.accounts) for g in failing),
+                "causes": len(failing),
+            },
+            redact,
+            clean=True,
+        )
+    )
     return redact(text, "&lt;redacted&gt;" if html else "<redacted>")
 
 

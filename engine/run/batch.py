@@ -18,14 +18,14 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from engine.decide.compile import compiled_for
+from engine.decide.session import NoAsker
 from engine.facts import FactValue
+from engine.inputs.settings import AccountSettings
 from engine.knowledge.model import Knowledge
-from engine.run.pipeline import Outcome, conclude
 from engine.probes import ProbeResult
 from engine.probes.run import ProbeRun, probe_account
 from engine.redact import Redactor
-from engine.decide.session import NoAsker
-from engine.inputs.settings import AccountSettings
+from engine.run.pipeline import Outcome, conclude
 
 DEFAULT_JOBS = 8
 # Below this many accounts, starting worker processes costs more than the inference they share.
@@ -63,7 +63,9 @@ def _conclude_in_worker(settings: AccountSettings, run: ProbeRun) -> Outcome:
     return conclude(kb, settings, run, NoAsker(), answers, redact=redact)
 
 
-def _inference_executor(kb: Knowledge, answers: dict[str, FactValue] | None, redact: Redactor, accounts: int) -> Executor:
+def _inference_executor(
+    kb: Knowledge, answers: dict[str, FactValue] | None, redact: Redactor, accounts: int
+) -> Executor:
     """Worker processes when forking is safe and worth it; otherwise one thread."""
     global _worker_state
     _worker_state = (kb, answers, redact)
@@ -94,7 +96,7 @@ async def _diagnose_all(
         async with gate:
             try:
                 return await probe_account(settings, redact, ports, kb.dnschecks)
-            except Exception as exc:  # noqa: BLE001 - one account's bug must not stop the others
+            except Exception as exc:
                 run = ProbeRun()
                 run.add(ProbeResult("run", "fail", 0.0, f"internal error while probing: {type(exc).__name__}: {exc}"))
                 return run
@@ -118,7 +120,9 @@ def diagnose_accounts(
     redact = redact or Redactor()
     with _inference_executor(kb, answers, redact, len(accounts)) as inference:
         outcomes = asyncio.run(_diagnose_all(kb, accounts, redact, max(1, jobs), inference))
-    return [AccountOutcome(name, settings, outcome) for (name, settings), outcome in zip(accounts, outcomes)]
+    return [
+        AccountOutcome(name, settings, outcome) for (name, settings), outcome in zip(accounts, outcomes, strict=True)
+    ]
 
 
 def group(kb: Knowledge, outcomes: list[AccountOutcome]) -> list[Group]:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
+from engine.decide.session import Asker, SessionResult, run_session
 from engine.facts import FactSet, FactValue, Observation
+from engine.inputs.settings import AccountSettings
+from engine.inputs.textinput import Block
 from engine.knowledge.model import Knowledge
 from engine.probes import ProbeResult
 from engine.probes.postfix_queue import probe_postfix_queue
 from engine.probes.run import ProbeRun, run_probes
-from engine.text.providers import Seen, TextWatch, from_host, from_transcript, recognise
 from engine.redact import Redactor
-from engine.decide.session import Asker, SessionResult, run_session
-from engine.inputs.settings import AccountSettings
+from engine.text.providers import Seen, TextWatch, from_host, from_transcript, recognise
 from engine.text.signatures import mine, mine_snippets
-from engine.inputs.textinput import Block
 
 
 @dataclass

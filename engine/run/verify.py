@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.knowledge import schema as s
-from engine.facts import FactSet
 from engine.decide.inference import infer
+from engine.decide.session import NoAsker, check_answers
+from engine.facts import FactSet
+from engine.inputs.textinput import Block
+from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 from engine.run.pipeline import diagnose_text, given_facts
-from engine.decide.session import NoAsker, check_answers
-from engine.inputs.textinput import Block
 
 
 @dataclass

@@ -11,8 +11,9 @@ required literal (none ship today) are scanned with their regex over the whole b
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence, TypeVar
+from typing import Protocol, TypeVar
 
 from engine.text.prefilter import required_literals
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
-from engine.knowledge import schema as s
 from engine.facts import Observation, Source
+from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 from engine.text.multimatch import Wanted
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable
 
-from engine.knowledge import schema as s
 from engine.facts import FactValue, Observation
+from engine.inputs.textinput import Block
+from engine.knowledge import schema as s
 from engine.knowledge.model import GROUP_REF, Knowledge
 from engine.text.multimatch import Finder, Wanted, finder_for
 from engine.text.providers import TextWatch, patterns_for
-from engine.inputs.textinput import Block
 
 MAX_EVIDENCE = 400  # characters of a matched line kept as evidence
 # Lines kept as evidence per signature; later hits are counted, not kept, so memory stays
@@ -30,8 +30,7 @@ class Matcher:
     @classmethod
     def for_knowledge(cls, kb: Knowledge, prefer: str | None = None) -> Matcher:
         compiled = [
-            (sig, re.compile(sig.pattern, re.IGNORECASE if sig.ignore_case else 0))
-            for sig in kb.signatures.values()
+            (sig, re.compile(sig.pattern, re.IGNORECASE if sig.ignore_case else 0)) for sig in kb.signatures.values()
         ]
         wanted = [Wanted.of(regex.pattern, regex.flags) for _, regex in compiled] + patterns_for(kb).wanted
         return cls(compiled, kb, finder_for(wanted, prefer))
@@ -121,7 +120,9 @@ def mine(
             for sig, hit in hits:
                 kept[sig.id] = kept.get(sig.id, 0) + 1
                 if kept[sig.id] <= MAX_HITS_PER_SIGNATURE:
-                    observations.extend(matcher.observations(line.text, block.origin(line.index), sig, hit, redact or str))
+                    observations.extend(
+                        matcher.observations(line.text, block.origin(line.index), sig, hit, redact or str)
+                    )
     observations.append(Observation("log.lines", read, "log"))
     observations.append(Observation("log.matched", matched, "log"))
     return TextFacts(observations, read, matched)

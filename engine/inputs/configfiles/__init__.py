@@ -14,8 +14,14 @@ from engine.inputs.configfiles.model import HIDDEN, ConfigFileError, Format, Imp
 from engine.inputs.configfiles.properties import PropertiesError, parse_properties
 
 __all__ = [
-    "HIDDEN", "ConfigFileError", "Format", "Imported", "Origin",
-    "load_javamail", "load_spring", "load_settings_file",
+    "HIDDEN",
+    "ConfigFileError",
+    "Format",
+    "Imported",
+    "Origin",
+    "load_javamail",
+    "load_settings_file",
+    "load_spring",
 ]
 
 MAX_BYTES = 1_000_000  # a settings file is a few kilobytes; anything bigger is the wrong file
@@ -31,7 +37,9 @@ def _text(path: str) -> str:
     if len(data) > MAX_BYTES:
         raise ConfigFileError(path, 1, f"larger than {MAX_BYTES} bytes; is this a settings file?")
     if b"\0" in data:
-        raise ConfigFileError(path, data[: data.index(b"\0")].count(b"\n") + 1, "binary content (a NUL byte); expected a text file")
+        raise ConfigFileError(
+            path, data[: data.index(b"\0")].count(b"\n") + 1, "binary content (a NUL byte); expected a text file"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -50,8 +58,15 @@ def load_javamail(path: str) -> Imported:
     props = _entries(path, _text(path))
     if not any(key.startswith("mail.") for key in props):
         if any(key.startswith(spring.PREFIX) for key in props):
-            raise ConfigFileError(path, 1, "this is a Spring Boot file (spring.mail.* keys); give it with --spring-properties")
-        raise ConfigFileError(path, 1, "no JavaMail settings (mail.smtp.*, mail.smtps.*, mail.host) found; is this the file the application loads?")
+            raise ConfigFileError(
+                path, 1, "this is a Spring Boot file (spring.mail.* keys); give it with --spring-properties"
+            )
+        raise ConfigFileError(
+            path,
+            1,
+            "no JavaMail settings (mail.smtp.*, mail.smtps.*, mail.host) found; is this the file the application "
+            "loads?",
+        )
     return interpret(props, path, "javamail", "mail.")
 
 

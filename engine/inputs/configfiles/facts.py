@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from engine.inputs.configfiles.model import Imported, Origin
 from engine.facts import FactValue, Observation
+from engine.inputs.configfiles.model import Imported, Origin
 
 # Switches rules judge as the file wrote them (the settings they imply are facts of their own).
-_SWITCHES = ("auth", "ssl_enable", "starttls_enable", "starttls_required", "ssl_trust", "connect_timeout_ms", "read_timeout_ms")
+_SWITCHES = (
+    "auth",
+    "ssl_enable",
+    "starttls_enable",
+    "starttls_required",
+    "ssl_trust",
+    "connect_timeout_ms",
+    "read_timeout_ms",
+)
 
 _KINDS = {"javamail": "JavaMail properties", "spring": "Spring Boot spring.mail settings"}
 

@@ -92,13 +92,15 @@ def interpret(
                 out.port_text = raw.value
     _security(out, props, prefix, protocol, protocol_raw, path)
     for key, raw in props.items():
-        if key.startswith(f"mail.{other}.") and key.removeprefix(f"mail.{other}.") in _READ:
-            if prefix + key.removeprefix(f"mail.{other}.") not in props:
-                out.ignored.append(raw.origin(path, secret=key.endswith(_PASSWORD_SUFFIX)))
+        setting = key.removeprefix(f"mail.{other}.")
+        if key.startswith(f"mail.{other}.") and setting in _READ and prefix + setting not in props:
+            out.ignored.append(raw.origin(path, secret=key.endswith(_PASSWORD_SUFFIX)))
     return out
 
 
-def _security(out: Imported, props: dict[str, Raw], prefix: str, protocol: str, protocol_raw: Raw | None, path: str) -> None:
+def _security(
+    out: Imported, props: dict[str, Raw], prefix: str, protocol: str, protocol_raw: Raw | None, path: str
+) -> None:
     """Implicit TLS (smtps, ssl.enable, an SSL socket factory) wins over STARTTLS; neither is plain."""
     factory = props.get(prefix + "socketFactory.class")
     if protocol == "smtps" and out.ssl_enable is not False and protocol_raw is not None:
@@ -110,4 +112,3 @@ def _security(out: Imported, props: dict[str, Raw], prefix: str, protocol: str, 
     elif out.starttls_enable or out.starttls_required:
         out.security = "starttls"
         out.origins["security"] = out.origins["starttls_enable" if out.starttls_enable else "starttls_required"]
-

@@ -88,7 +88,9 @@ def _unescape(text: str, line: int) -> str:
         if code == "u":
             digits = text[i + 2 : i + 6]
             if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
-                raise PropertiesError(line, "malformed \\uXXXX escape: \\u needs four hex digits (write \\\\u for a backslash and u)")
+                raise PropertiesError(
+                    line, "malformed \\uXXXX escape: \\u needs four hex digits (write \\\\u for a backslash and u)"
+                )
             out.append(chr(int(digits, 16)))
             i += 6
             continue

@@ -65,13 +65,17 @@ def flatten_yaml(text: str, path: str) -> dict[str, Raw]:
             if node is None:
                 continue
             if not isinstance(node, yaml.MappingNode):
-                raise ConfigFileError(path, node.start_mark.line + 1, "a Spring configuration file must be a mapping of keys")
+                raise ConfigFileError(
+                    path, node.start_mark.line + 1, "a Spring configuration file must be a mapping of keys"
+                )
             document: dict[str, Raw] = {}
             _walk(node, "", document, path)
             if not any(k in document for k in _PROFILE_KEYS):
                 flat.update(document)
     except yaml.MarkedYAMLError as exc:
-        raise ConfigFileError(path, error_line(exc, text), f"YAML syntax: {exc.problem or exc.context or 'invalid YAML'}") from None
+        raise ConfigFileError(
+            path, error_line(exc, text), f"YAML syntax: {exc.problem or exc.context or 'invalid YAML'}"
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigFileError(path, 1, f"YAML syntax: {exc}") from None
     return flat
