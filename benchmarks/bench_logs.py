@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine.knowledge.model import load_knowledge
+from engine.knowledge.load import load_knowledge
 from engine.text.multimatch import available
 
 BURIED = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 REDACTED = "<redacted>"
 
@@ -43,3 +44,24 @@ class Redactor:
         for secret in self.secrets:
             text = text.replace(secret, marker)
         return _AUTH_LINE.sub(lambda m: m.group(1) + (f" {marker}" if m.group(2) else ""), text)
+
+
+# C0 controls (but tab and newline), DEL and C1 controls: text from servers and pasted logs must
+# not be able to move the cursor, retitle or clear the terminal of whoever reads the report.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def scrub(value: Any, redact: Redactor, clean: bool = False) -> Any:
+    """Redact (and with clean, defang control characters in) every string of a nested structure."""
+    if isinstance(value, str):
+        value = redact(value)
+        return printable(value) if clean else value
+    if isinstance(value, list):
+        return [scrub(v, redact, clean) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub(v, redact, clean) for k, v in value.items()}
+    return value

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from engine.cli.main import Environment, main
-from engine.knowledge.model import Knowledge, load_knowledge
+from engine.knowledge.cache import cached_knowledge
+from engine.knowledge.load import load_knowledge
+from engine.knowledge.model import Knowledge
 from tests.dnsserver import DnsServer, Zone
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,7 +36,7 @@ def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     previous = os.environ.get("MAILTRIAGE_CACHE_DIR")
     os.environ["MAILTRIAGE_CACHE_DIR"] = str(path)
     # Warm it, so tests that bound a diagnosis in time measure the network work, not YAML parsing.
-    load_knowledge(cached=True)
+    cached_knowledge()
     yield path
     if previous is None:
         os.environ.pop("MAILTRIAGE_CACHE_DIR", None)

@@ -279,7 +279,7 @@ def test_many_accounts_in_a_real_process_conclude_in_forked_workers_the_same_as_
 
 def test_inference_goes_to_forked_worker_processes_only_from_a_single_threaded_process(kb, tmp_path):
     script = (
-        "from engine.knowledge.model import load_knowledge; from engine.redact import Redactor; "
+        "from engine.knowledge.load import load_knowledge; from engine.redact import Redactor; "
         "from engine.run.batch import _inference_executor; "
         f"e = _inference_executor(load_knowledge(), None, Redactor(), {PROCESSES_FROM}); print(type(e).__name__); "
         "e.shutdown()"

@@ -6,7 +6,7 @@ import pytest
 
 from engine.decide.inference import infer
 from engine.facts import FactSet, Observation
-from engine.knowledge.model import load_knowledge
+from engine.knowledge.load import load_knowledge
 from tests.layers import facts_of, routed_finding, rule, write
 
 # --- layers written for these tests --------------------------------------------------------------

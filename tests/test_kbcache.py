@@ -6,15 +6,16 @@ import shutil
 from pathlib import Path
 
 from engine.knowledge import cache as kbcache
-from engine.knowledge.model import load_knowledge, shipped_root
+from engine.knowledge.cache import cached_knowledge
+from engine.knowledge.model import shipped_root
 from tests.layers import rule, write
 
 
 def test_a_second_load_comes_from_the_cache_and_equals_the_first(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
-    first = load_knowledge(cached=True)
+    first = cached_knowledge()
     assert list((tmp_path / "cache").glob("knowledge-*.pickle"))
-    second = load_knowledge(cached=True)
+    second = cached_knowledge()
     assert second is not first
     assert second.rules == first.rules
     assert second.findings == first.findings
@@ -31,7 +32,7 @@ def test_an_edited_knowledge_file_is_read_again(tmp_path: Path, monkeypatch):
         finding="network.connection_refused",
         extra="confidence: low\n",
     )
-    assert load_knowledge([extra], cached=True).rules["tcp-connection-refused"].confidence == "low"
+    assert cached_knowledge([extra]).rules["tcp-connection-refused"].confidence == "low"
     rule(
         extra,
         "tcp-connection-refused",
@@ -39,7 +40,7 @@ def test_an_edited_knowledge_file_is_read_again(tmp_path: Path, monkeypatch):
         finding="network.connection_refused",
         extra="confidence: medium\n",
     )
-    assert load_knowledge([extra], cached=True).rules["tcp-connection-refused"].confidence == "medium"
+    assert cached_knowledge([extra]).rules["tcp-connection-refused"].confidence == "medium"
 
 
 def test_an_unreadable_cache_falls_back_to_reading_the_files(tmp_path: Path, monkeypatch):
@@ -47,7 +48,7 @@ def test_an_unreadable_cache_falls_back_to_reading_the_files(tmp_path: Path, mon
     monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(cache))
     cache.mkdir()
     (cache / f"knowledge-{kbcache.fingerprint([shipped_root()])}.pickle").write_bytes(b"not a pickle")
-    kb = load_knowledge(cached=True)
+    kb = cached_knowledge()
     assert "tcp-connection-refused" in kb.rules
 
 

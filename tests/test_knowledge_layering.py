@@ -7,7 +7,7 @@ import json
 import pytest
 
 from engine.decide.inference import infer
-from engine.knowledge.model import load_knowledge
+from engine.knowledge.load import load_knowledge
 from tests.layers import facts_of, rule, write
 
 FROB_FACTS = """

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.knowledge.model import KnowledgeInvalid, load_knowledge, shipped_root
+from engine.knowledge.load import load_knowledge
+from engine.knowledge.model import KnowledgeInvalid, shipped_root
 from tests.layers import line_of, rule, write
 
 

@@ -11,7 +11,8 @@ from engine import lab
 from engine.decide.session import NoAsker
 from engine.inputs.textinput import Block
 from engine.redact import Redactor
-from engine.report.render import build_report, render
+from engine.report.build import build_report
+from engine.report.render import render
 from engine.run.pipeline import diagnose_text, given_facts
 from engine.text.providers import from_host, recognise
 

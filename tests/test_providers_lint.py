@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.knowledge.model import load_knowledge
+from engine.knowledge.load import load_knowledge
 from tests.layers import line_of, rule, write
 from tests.test_knowledge_lint import assert_problem
 

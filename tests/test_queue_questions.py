@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine.decide.session import NoAsker, ScriptedAsker, run_session
-from engine.knowledge.model import Knowledge, KnowledgeInvalid, load_knowledge
+from engine.knowledge.load import load_knowledge
+from engine.knowledge.model import Knowledge, KnowledgeInvalid
 from engine.redact import Redactor
 from tests.layers import facts_of, line_of, write
 

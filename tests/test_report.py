@@ -12,7 +12,8 @@ from engine.decide.session import NoAsker
 from engine.inputs.settings import AccountSettings
 from engine.inputs.textinput import Block
 from engine.redact import Redactor
-from engine.report.render import build_report, render
+from engine.report.build import build_report
+from engine.report.render import render
 from engine.run.pipeline import diagnose_account, diagnose_text
 
 TIMEOUT = 1.0

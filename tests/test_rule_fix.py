@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.decide.session import NoAsker, run_session
-from engine.report.render import build_report
+from engine.report.build import build_report
 from tests.layers import facts_of, line_of, rule
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from engine.cli.prompt import TerminalAsker
 from engine.decide.session import AnswerError, NoAsker, ScriptedAsker, check_answers, normalize_answer, run_session
 from engine.facts import FactSet
-from engine.knowledge.model import load_knowledge
+from engine.knowledge.load import load_knowledge
 from engine.knowledge.yamlfile import loads
 from tests.layers import facts_of, routed_finding, rule, write
 

@@ -9,7 +9,7 @@ import pytest
 from engine.decide.session import NoAsker
 from engine.facts import Observation
 from engine.inputs.textinput import Block, read_blocks
-from engine.knowledge.model import load_knowledge
+from engine.knowledge.load import load_knowledge
 from engine.run.pipeline import diagnose_text
 from engine.text.signatures import MAX_EVIDENCE, Matcher, mine
 from tests.layers import write

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import argparse
 import difflib
 from typing import Any
 
+from engine.cli import inputs
+from engine.cli.environment import BadInput, Environment, Exit
 from engine.knowledge.model import Knowledge, display
 
 
 class UnknownId(Exception):
     """`knowledge explain` was given an id that names no finding or rule."""
+
+
+def command(args: argparse.Namespace, env: Environment) -> Exit:
+    # lint and test always read every file; list and explain may use the cache.
+    kb = inputs.knowledge(args, cached=args.action in ("list", "explain"))
+    try:
+        return Exit(run(args.action, kb, env, getattr(args, "ident", None)))
+    except UnknownId as exc:
+        raise BadInput(str(exc)) from None
 
 
 def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
@@ -19,7 +31,8 @@ def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
         return 0
     if action == "lint":
         # Loading already validated everything else; timing patterns is lint's own, slower check.
-        from engine.knowledge.model import KnowledgeInvalid, check_backtracking
+        from engine.knowledge.lint import check_backtracking
+        from engine.knowledge.model import KnowledgeInvalid
 
         slow = check_backtracking(kb)
         if slow:

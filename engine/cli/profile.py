@@ -7,12 +7,21 @@ import re
 from pathlib import Path
 from typing import Any
 
-from engine.inputs.configfiles import ConfigFileError, load_settings_file
-from engine.inputs.profile import ProfileAccount, ProfileError, load_profile
-from engine.inputs.settings import FLAGS, AccountSettings, layered, read_password_file
+from engine.cli import inputs
+from engine.cli.environment import BadInput, Environment, Exit
+from engine.cli.present import present
+from engine.inputs.accounts import (
+    AccountInputError,
+    account_settings,
+    profile_fields,
+    profile_secret_places,
+    register,
+    resolve_secrets,
+)
+from engine.inputs.profile import ProfileError, load_profile
+from engine.inputs.settings import AccountSettings
 from engine.knowledge.model import Knowledge
 from engine.redact import Redactor
-from engine.run.batch import diagnose_accounts, group
 
 # Flags that describe one account; with a profile the accounts come from the file instead.
 ACCOUNT_FLAGS = (
@@ -29,95 +38,56 @@ ACCOUNT_FLAGS = (
 EXTENSIONS = {"text": "txt", "md": "md", "html": "html", "json": "json"}
 
 
-class ProfileInputError(Exception):
-    """Bad input found while reading the profile or its secrets; becomes exit code 2."""
+def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
+    from engine.run.pipeline import diagnose_account
 
-
-def _secret(account: ProfileAccount, environ: Any) -> tuple[str | None, str | None]:
-    """(password, oauth token) for an account, from the places its entry names."""
-    entry = account.entry
-    where = f"{account.origin}: account '{account.name}'"
-    token = None
-    if entry.oauth_token_env:
-        if entry.oauth_token_env not in environ:
-            raise ProfileInputError(f"{where}: oauth_token_env {entry.oauth_token_env} is not set in the environment")
-        token = environ[entry.oauth_token_env]
-    if entry.password_env:
-        if entry.password_env not in environ:
-            raise ProfileInputError(f"{where}: password_env {entry.password_env} is not set in the environment")
-        return environ[entry.password_env], token
-    if entry.password_file:
-        try:
-            return read_password_file(entry.password_file), token
-        except ValueError as exc:
-            raise ProfileInputError(f"{where}: cannot read password_file {entry.password_file}: {exc}") from None
-    return None, token
+    try:
+        accounts = settings_of(args, env.environ, redact)
+    except (ProfileError, AccountInputError) as exc:
+        raise BadInput(str(exc)) from None
+    if args.cafile or args.log or args.session or args.postfix_queue is not None:
+        raise BadInput(
+            "--profile cannot be combined with --cafile (set cafile per account in the profile), "
+            "--log, --session or --postfix-queue"
+        )
+    kb = inputs.knowledge(args)
+    answers = inputs.answers(args, kb)
+    if len(accounts) == 1 and not args.report_dir:
+        ((_, settings),) = accounts
+        outcome = diagnose_account(kb, settings, inputs.asker(args, env, False), answers, None, redact)
+        return present(args, env, kb, outcome, redact)
+    if args.output:
+        raise BadInput("with several accounts use --report-dir DIR instead of --output")
+    failed = run_many(args, env, kb, accounts, answers, redact)
+    return Exit.PROBLEM_FOUND if failed else Exit.OK
 
 
 def settings_of(args: argparse.Namespace, environ: Any, redact: Redactor) -> list[tuple[str, AccountSettings]]:
     """The profile's accounts as settings; every secret is registered with the redactor first."""
     given = [f"--{name.replace('_addr', '').replace('_', '-')}" for name in ACCOUNT_FLAGS if getattr(args, name, None)]
     if given:
-        raise ProfileInputError(f"--profile names the accounts; drop {', '.join(given)} (or put it in the profile)")
-    try:
-        accounts = load_profile(args.profile)
-    except ProfileError as exc:
-        raise ProfileInputError(str(exc)) from None
+        raise BadInput(f"--profile names the accounts; drop {', '.join(given)} (or put it in the profile)")
     out = []
-    for account in accounts:
+    for account in load_profile(args.profile):
         entry = account.entry
-        fields = _fields(account)
-        password, token = _secret(account, environ)
+        fields = profile_fields(account)
         imported = fields.get("imported")
-        file_password = imported.password if imported is not None else None
-        if password is None and token is None:
-            password = file_password  # the profile's own sources win; the file's is the fallback
-        redact.include(Redactor.for_credentials(fields.get("user"), password, token))
-        redact.include(Redactor.for_credentials(fields.get("user"), file_password))
+        secrets = resolve_secrets(profile_secret_places(account), environ, imported)
+        register(redact, fields.get("user"), secrets, imported)
         if entry.cafile and not Path(entry.cafile).is_file():
-            raise ProfileInputError(f"{account.origin}: account '{account.name}': cafile {entry.cafile}: no such file")
-        out.append(
-            (
-                account.name,
-                AccountSettings(
-                    **fields,
-                    password=password,
-                    oauth_token=token,
-                    to=entry.to_addr,
-                    timeout=entry.timeout or args.timeout,
-                    resolver=args.resolver,
-                    cafile=entry.cafile,
-                    send_message=args.send_test_message,
-                    check_dns=args.check_dns,
-                ),
-            )
+            raise BadInput(f"{account.origin}: account '{account.name}': cafile {entry.cafile}: no such file")
+        settings = account_settings(
+            fields,
+            secrets,
+            to=entry.to_addr,
+            timeout=entry.timeout or args.timeout,
+            resolver=args.resolver,
+            cafile=entry.cafile,
+            send_message=args.send_test_message,
+            check_dns=args.check_dns,
         )
+        out.append((account.name, settings))
     return out
-
-
-def _fields(account: ProfileAccount) -> dict[str, Any]:
-    """Host, port, security, user and from: the account's keys over its settings file over [defaults]."""
-    entry = account.entry
-    if not entry.settings_file:
-        return {
-            "host": entry.host,
-            "port": entry.port or 587,
-            "security": entry.security or "auto",
-            "user": entry.user,
-            "from": entry.from_addr,
-            "source": f"profile {account.origin}",
-        }
-    try:
-        imported = load_settings_file(entry.settings_file)
-    except ConfigFileError as exc:
-        raise ProfileInputError(f"{account.origin}: account '{account.name}': {exc}") from None
-    own = {setting: getattr(entry, setting) if setting in account.own else None for setting in FLAGS}
-    fields = layered(imported, own, account.origin)
-    for setting in FLAGS:  # what neither the account nor its file says comes from [defaults]
-        key = "from" if setting == "from_addr" else setting
-        if fields.get(key) is None and getattr(entry, setting) is not None:
-            fields[key] = getattr(entry, setting)
-    return fields
 
 
 def _file_name(name: str) -> str:
@@ -134,7 +104,10 @@ def run_many(
     redact: Redactor,
 ) -> bool:
     """Diagnose every account, print the summary, write or print each report; True if any failed."""
-    from engine.report.render import build_report, render, render_accounts
+    from engine.report.accounts import render_accounts
+    from engine.report.build import build_report
+    from engine.report.render import render
+    from engine.run.batch import diagnose_accounts, group
 
     outcomes = diagnose_accounts(kb, accounts, answers, redact, args.jobs)
     reports = [
@@ -155,7 +128,7 @@ def run_many(
                 path = directory / f"{stem}.{EXTENSIONS[fmt]}"
                 path.write_text(render(kb, report, item.outcome.session, fmt, redact), encoding="utf-8")
         except OSError as exc:
-            raise ProfileInputError(f"cannot write reports to {directory}: {exc.strerror or exc}") from None
+            raise BadInput(f"cannot write reports to {directory}: {exc.strerror or exc}") from None
         env.stdout.write(f"\n{len(outcomes)} reports written to {directory}/\n")
     elif fmt != "json":
         for item, report in zip(outcomes, reports, strict=True):

@@ -32,7 +32,7 @@ def load_answers(path: str) -> dict[str, Any]:
 
 
 def save(path: str, outcome: Outcome, redact: Redactor) -> None:
-    from engine.report.render import scrub
+    from engine.redact import scrub
 
     data = {
         "schema": SCHEMA,

@@ -14,6 +14,7 @@ from typing import Any
 from engine.decide.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
+from engine.knowledge.prepared import prepared
 
 
 class Obs(Fact):
@@ -30,7 +31,6 @@ class Need(Fact):
 
 @dataclass
 class Compiled:
-    knowledge: Knowledge
     engine_class: type[KnowledgeEngine]
     # Fact names some rule or question tests. Only these are declared: experta passes every
     # fact through every rule's tests, so a fact no rule reads would only cost time.
@@ -147,15 +147,9 @@ def compile_knowledge(kb: Knowledge) -> Compiled:
         ce = AND(_Builder(names).build(question.when), NOT(Obs(name=f"answer.{ident}")))
         namespace[f"ask__{ident}"] = Rule(ce)(_ask(question))
     engine_class = type("MailtriageEngine", (KnowledgeEngine,), namespace)
-    return Compiled(kb, engine_class, frozenset(names))
-
-
-_compiled: dict[int, Compiled] = {}
+    return Compiled(engine_class, frozenset(names))
 
 
 def compiled_for(kb: Knowledge) -> Compiled:
     """One compiled engine class per loaded knowledge base, built on first use."""
-    found = _compiled.get(id(kb))
-    if found is None or found.knowledge is not kb:
-        found = _compiled[id(kb)] = compile_knowledge(kb)
-    return found
+    return prepared(kb, "experta", compile_knowledge)

@@ -13,10 +13,25 @@ import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from engine import __version__
-from engine.knowledge.model import Knowledge
+from engine.knowledge.load import load_knowledge
+from engine.knowledge.model import Knowledge, shipped_root
+
+
+def cached_knowledge(extra_dirs: Iterable[Path] = (), *, base: Path | None = None) -> Knowledge:
+    """The knowledge base from the cache when its files are unchanged, else loaded and stored."""
+    roots = [base or shipped_root(), *extra_dirs]
+    if not all(root.is_dir() for root in roots):
+        return load_knowledge(roots[1:], base=roots[0])  # the loader names the missing directory
+    found = load(roots)
+    if found is not None:
+        return found
+    kb = load_knowledge(roots[1:], base=roots[0])
+    store(kb)
+    return kb
 
 
 def cache_dir() -> Path:

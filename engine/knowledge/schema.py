@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -240,6 +241,10 @@ class QuestionsFile(Strict):
 
 
 # --- signatures/*.yaml ------------------------------------------------------------------------
+
+
+# A fact value that is exactly "{group}" takes the text of that named group of the pattern.
+GROUP_REF = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 
 class Examples(Strict):

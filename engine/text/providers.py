@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from engine.facts import Observation, Source
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
+from engine.knowledge.prepared import prepared
 from engine.text.multimatch import Wanted
 
 FLAGS = re.IGNORECASE | re.MULTILINE
@@ -30,7 +31,6 @@ class Seen:
 class Patterns:
     """The compiled patterns of one knowledge base."""
 
-    kb: Knowledge
     hosts: list[tuple[str, re.Pattern[str]]]
     banners: list[tuple[str, re.Pattern[str]]]
 
@@ -38,7 +38,7 @@ class Patterns:
     def of(cls, kb: Knowledge) -> Patterns:
         hosts = [(p.id, re.compile(x, FLAGS)) for p in kb.providers.values() for x in p.hosts]
         banners = [(p.id, re.compile(x, FLAGS)) for p in kb.providers.values() for x in p.banners]
-        return cls(kb, hosts, banners)
+        return cls(hosts, banners)
 
     @property
     def wanted(self) -> list[Wanted]:
@@ -51,14 +51,8 @@ class Patterns:
         return list(dict.fromkeys(ident for ident, regex in table if regex.search(text)))
 
 
-_patterns: dict[int, Patterns] = {}
-
-
 def patterns_for(kb: Knowledge) -> Patterns:
-    found = _patterns.get(id(kb))
-    if found is None or found.kb is not kb:
-        found = _patterns[id(kb)] = Patterns.of(kb)
-    return found
+    return prepared(kb, "providers", Patterns.of)
 
 
 def recognise(kb: Knowledge, seen: Iterable[Seen]) -> list[Observation]:

@@ -9,7 +9,9 @@ from dataclasses import dataclass, replace
 from engine.facts import FactValue, Observation
 from engine.inputs.textinput import Block
 from engine.knowledge import schema as s
-from engine.knowledge.model import GROUP_REF, Knowledge
+from engine.knowledge.model import Knowledge
+from engine.knowledge.prepared import prepared
+from engine.knowledge.schema import GROUP_REF
 from engine.text.multimatch import Finder, Wanted, finder_for
 from engine.text.providers import TextWatch, patterns_for
 
@@ -22,7 +24,7 @@ MAX_HITS_PER_SIGNATURE = 20
 @dataclass
 class Matcher:
     compiled: list[tuple[s.SignatureSpec, re.Pattern[str]]]  # in file order
-    kb: Knowledge
+    fact_types: dict[str, str]  # the declared type of each fact a signature sets
     # Nominates lines for the signatures and, after them, for the providers' banner patterns,
     # so that a log is scanned once for both.
     finder: Finder
@@ -33,7 +35,9 @@ class Matcher:
             (sig, re.compile(sig.pattern, re.IGNORECASE if sig.ignore_case else 0)) for sig in kb.signatures.values()
         ]
         wanted = [Wanted.of(regex.pattern, regex.flags) for _, regex in compiled] + patterns_for(kb).wanted
-        return cls(compiled, kb, finder_for(wanted, prefer))
+        specs = {name: kb.fact_spec(name) for sig in kb.signatures.values() for name in sig.facts}
+        types = {name: spec.type for name, spec in specs.items() if spec is not None}
+        return cls(compiled, types, finder_for(wanted, prefer))
 
     def observations(
         self, text: str, origin: str, sig: s.SignatureSpec, hit: re.Match[str], redact: Callable[[str], str]
@@ -57,8 +61,7 @@ class Matcher:
         text = hit.group(ref.group(1))
         if text is None:
             return None
-        spec = self.kb.fact_spec(name)
-        kind = spec.type if spec else "str"
+        kind = self.fact_types.get(name, "str")
         try:
             return {"int": int, "float": float, "str": str}.get(kind, str)(text)
         except ValueError:
@@ -72,16 +75,9 @@ class TextFacts:
     lines_matched: int
 
 
-_matchers: dict[tuple[int, str | None], Matcher] = {}
-
-
 def matcher_for(kb: Knowledge, prefer: str | None = None) -> Matcher:
     """One matcher per loaded knowledge base: compiling and analysing the patterns is not free."""
-    key = (id(kb), prefer)
-    found = _matchers.get(key)
-    if found is None or found.kb is not kb:
-        found = _matchers[key] = Matcher.for_knowledge(kb, prefer)
-    return found
+    return prepared(kb, ("matcher", prefer), lambda kb: Matcher.for_knowledge(kb, prefer))
 
 
 def mine(

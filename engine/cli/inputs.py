@@ -1,0 +1,96 @@
+"""What the commands read besides their flags: knowledge, answers, text sources, the asker."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.cli.environment import BadInput, Environment
+from engine.decide.session import AnswerError, Asker, NoAsker, check_answers
+from engine.inputs.textinput import Block, read_blocks
+from engine.knowledge.load import load_knowledge
+from engine.knowledge.model import Knowledge
+from engine.knowledge.yamlfile import YamlError, load
+
+if TYPE_CHECKING:  # the pipeline is imported when a command needs it: start-up stays fast
+    from engine.run.pipeline import PostfixQueue
+
+
+def knowledge(args: argparse.Namespace, cached: bool = True) -> Knowledge:
+    dirs = [Path(d) for d in args.knowledge]
+    if not cached:
+        return load_knowledge(dirs)
+    from engine.knowledge.cache import cached_knowledge
+
+    return cached_knowledge(dirs)
+
+
+def read_mapping(path: str, what: str) -> dict[str, Any]:
+    try:
+        located = load(Path(path))
+    except YamlError as exc:
+        raise BadInput(f"{path}:{exc.line}: {exc.message}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if located.data is None:
+        return {}
+    if not isinstance(located.data, dict):
+        raise BadInput(f"{path}:1: {what} must be a mapping of question id to answer")
+    return located.data
+
+
+def answers(args: argparse.Namespace, kb: Knowledge, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Answers from the session file, then the answers file over them; each checked under its own name."""
+    answers: dict[str, Any] = {}
+    sources = [(getattr(args, "session", None), previous or {})]
+    if args.answers:
+        sources.append((args.answers, read_mapping(args.answers, "answers file")))
+    for name, raw in sources:
+        try:
+            answers.update(check_answers(kb, raw))
+        except AnswerError as exc:
+            raise BadInput(f"{name}: {exc}") from None
+    return answers
+
+
+def asker(args: argparse.Namespace, env: Environment, stdin_used: bool) -> Asker:
+    if args.non_interactive or stdin_used or not env.interactive():
+        return NoAsker()
+    from rich.console import Console  # only an interactive session needs it
+
+    from engine.cli.prompt import TerminalAsker
+
+    return TerminalAsker(env.stdin, Console(file=env.stderr, highlight=False))
+
+
+def blocks(sources: list[str], env: Environment) -> Iterator[Block]:
+    """The text of every source, streamed a block at a time: a gigabyte log is never held in memory."""
+    for source in sources:
+        if source != "-":
+            try:
+                Path(source).open("rb").close()  # say now, not after the probes, that it cannot be read
+            except OSError as exc:
+                raise BadInput(f"cannot read {source}: {exc.strerror or exc}") from None
+    return itertools.chain.from_iterable(
+        # Touch stdin only for '-': a terminal's stdin is for answering questions.
+        read_blocks(source, env.stdin_bytes() if source == "-" else io.BytesIO())
+        for source in sources
+    )
+
+
+def postfix_queue(args: argparse.Namespace, timeout: float) -> PostfixQueue | None:
+    """--postfix-queue [CONFIG_DIR]: None when not asked for; a directory that is not there is bad input."""
+    from engine.run.pipeline import PostfixQueue
+
+    if args.postfix_queue is None:
+        return None
+    if args.postfix_queue and not (Path(args.postfix_queue) / "main.cf").is_file():
+        raise BadInput(
+            f"--postfix-queue {args.postfix_queue}: no main.cf there; give a Postfix config directory (like "
+            "/etc/postfix-out)"
+        )
+    return PostfixQueue(args.postfix_queue or None, timeout)

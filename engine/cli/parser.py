@@ -1,0 +1,184 @@
+"""The command line, declared once: every command, its options, and how their values are checked."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+from typing import Any
+
+from engine import __version__
+from engine.cli.environment import BadInput
+
+FORMATS = ("text", "md", "html", "json")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, no usage dump
+        raise BadInput(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 300:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 300 seconds, not {text}")
+    return value
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 256:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 256, not {text!r}")
+    return int(text)
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected IP:PORT, like 127.0.0.1:53, not {text!r}")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a DNS server is named by its IP address, not {host!r}") from None
+    if not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is not a TCP/UDP port (1-65535)")
+    return host, int(port)
+
+
+def add_knowledge_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--knowledge",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="extra knowledge directory layered over the shipped one (repeatable)",
+    )
+
+
+def _add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--answers", metavar="FILE", help="YAML or JSON mapping of question id to answer")
+    p.add_argument("--non-interactive", action="store_true", help="never prompt; unanswered questions stay open")
+    add_knowledge_option(p)
+    p.add_argument("--format", choices=FORMATS, help="report format (default: text, or from --output's suffix)")
+    p.add_argument("--output", metavar="FILE", help="write the report here; the terminal still gets the summary")
+    p.add_argument(
+        "--postfix-queue",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="CONFIG_DIR",
+        help=(
+            "also read this machine's Postfix queue with postqueue -j (CONFIG_DIR: another instance's config directory)"
+        ),
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mailtriage", description="Find out why an application's emails fail to send.")
+    parser.add_argument("--version", action="version", version=f"mailtriage {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    d = sub.add_parser("diagnose", help="probe an SMTP account, ask what probes cannot see, conclude, report")
+    d.add_argument("--host", help="SMTP host name or address (or from a settings file)")
+    d.add_argument("--port", type=int, help="SMTP port (default 587, or the settings file's)")
+    d.add_argument(
+        "--security",
+        choices=("auto", "starttls", "ssl", "none"),
+        help="connection security (default auto, or the settings file's)",
+    )
+    d.add_argument("--user", help="user name for SMTP AUTH")
+    pw = d.add_mutually_exclusive_group()
+    pw.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    pw.add_argument("--password-file", metavar="FILE", help="read the password from the first line of this file")
+    d.add_argument(
+        "--oauth-token-env",
+        metavar="VAR",
+        help="authenticate with XOAUTH2 using the access token in this environment variable",
+    )
+    d.add_argument(
+        "--cafile", metavar="PEM", help="trust the certificate authorities in this PEM file instead of the system store"
+    )
+    d.add_argument(
+        "--send-test-message",
+        action="store_true",
+        help="really send one short, labelled test message (default: stop after RCPT TO)",
+    )
+    d.add_argument("--from", dest="from_addr", metavar="ADDR", help="envelope sender / From address")
+    d.add_argument("--to", dest="to_addr", metavar="ADDR", help="recipient to test with RCPT TO")
+    files = d.add_mutually_exclusive_group()
+    files.add_argument(
+        "--javamail-properties",
+        metavar="FILE",
+        help=(
+            "read host, port, security, user and From from a JavaMail / Jakarta Mail .properties file; flags "
+            "override it"
+        ),
+    )
+    files.add_argument(
+        "--spring-properties",
+        metavar="FILE",
+        help="read spring.mail.* from a Spring Boot application.properties or application.yml; flags override it",
+    )
+    d.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="bound for every network step (default 10)",
+    )
+    d.add_argument(
+        "--resolver", type=_host_port, metavar="HOST:PORT", help="ask this DNS server instead of the system resolver"
+    )
+    d.add_argument(
+        "--check-dns",
+        action="store_true",
+        help=(
+            "also check the sender domain's SPF, DMARC and MX records, the egress address as the outside sees it, "
+            "and DNS blocklists (asks outside resolvers, or --resolver)"
+        ),
+    )
+    d.add_argument(
+        "--log",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="error text or log to mine as well ('-' for stdin; repeatable)",
+    )
+    d.add_argument("--session", metavar="FILE", help="reuse answers from this session file and save the session to it")
+    d.add_argument("--profile", metavar="FILE", help="TOML profile with one or many accounts (see README)")
+    d.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=8,
+        metavar="N",
+        help="with --profile: accounts probed at the same time (default 8)",
+    )
+    d.add_argument("--report-dir", metavar="DIR", help="with --profile: write one report per account here")
+    _add_report_options(d)
+
+    a = sub.add_parser("analyze-log", help="diagnose from pasted error text or a log alone")
+    a.add_argument("files", nargs="+", metavar="FILE", help="file with error text, log or bounce ('-' for stdin)")
+    _add_report_options(a)
+
+    lab = sub.add_parser("lab", help="run a local SMTP server with a chosen fault, for demos and practice")
+    lab.add_argument("scenario", nargs="?", metavar="SCENARIO", help="the fault to reproduce (see --list)")
+    lab.add_argument("--list", action="store_true", help="list the scenarios")
+    lab.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+
+    k = sub.add_parser("knowledge", help="lint, test and list the knowledge base")
+    ksub = k.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    ksub.required = True
+    for name, text in (
+        ("lint", "validate every knowledge file"),
+        ("test", "run rule cases and scenarios"),
+        ("list", "list rules, questions, findings and signatures"),
+        ("explain", "show everything known about one finding or rule"),
+    ):
+        kp = ksub.add_parser(name, help=text)
+        if name == "explain":
+            kp.add_argument("ident", metavar="ID", help="a finding id (auth.credentials_rejected) or a rule id")
+        add_knowledge_option(kp)
+    return parser

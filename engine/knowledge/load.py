@@ -1,0 +1,262 @@
+"""Read knowledge directories into one Knowledge, layer over layer; problems as path:line: message.
+
+Every kind of file is one row of KINDS: where its files are, the model that validates them, and
+how its entries are named. The loader knows nothing of caches (engine.knowledge.cache wraps it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from engine.facts import FACT_NAME
+from engine.knowledge import schema as s
+from engine.knowledge.model import Knowledge, KnowledgeInvalid, Problem, Where, did_you_mean, shipped_root
+from engine.knowledge.yamlfile import Located, YamlError, load
+
+M = TypeVar("M", bound=BaseModel)
+TAGS = set(s.CONDITION_TAGS.values())
+Loc = tuple[str | int, ...]
+
+
+class Reader:
+    """Parses files into models, collecting problems instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        # Kinds of file that failed to parse: cross-checks against them would only echo that.
+        self.failed: set[str] = set()
+
+    def problem(self, path: Path, line: int, message: str) -> None:
+        self.problems.append(Problem(path, line, message))
+
+    def parse(self, path: Path, model: type[M], kind: str) -> tuple[M | None, Located | None]:
+        parsed, located = self._parse(path, model)
+        if parsed is None:
+            self.failed.add(kind)
+        return parsed, located
+
+    def _parse(self, path: Path, model: type[M]) -> tuple[M | None, Located | None]:
+        try:
+            located = load(path)
+        except YamlError as exc:
+            self.problem(path, exc.line, exc.message)
+            return None, None
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem(path, 1, f"cannot read: {exc}")
+            return None, None
+        for loc, line in located.duplicates:
+            self.problem(path, line, f"duplicate key '{loc[-1]}' (the later one would win silently)")
+        if located.data is None:
+            self.problem(path, 1, f"empty file (expected {_shape(model)})")
+            return None, located
+        try:
+            return model.model_validate(located.data), located
+        except ValidationError as exc:
+            for err in exc.errors():
+                self.problem(path, located.line_of(err["loc"]), _explain(err, model))
+            return None, located
+
+
+# --- the kinds of knowledge file ---------------------------------------------------------------
+
+# An entry: its id, where it stands in its file, and the value stored under that id.
+Entry = tuple[str, Loc, Any]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of knowledge file and how its entries join the Knowledge."""
+
+    name: str  # as problems and Knowledge.where name it: "rule", "rule test", ...
+    files: Callable[[Path], list[Path]]  # the files of this kind in one layer
+    model: type[BaseModel]
+    store: str  # the Knowledge attribute that holds the entries
+    # The entries of one parsed file; None for a table a later layer replaces whole.
+    entries: Callable[[Any, Path], Iterator[Entry]] | None = None
+    # Checks particular to this kind (file naming, name rules): (entry, path, line) -> problems.
+    check: Callable[[Entry, Path, Located], list[tuple[int, str]]] | None = None
+
+
+def _file(name: str) -> Callable[[Path], list[Path]]:
+    return lambda root: [root / name] if (root / name).exists() else []
+
+
+def _glob(folder: str, recursive: bool = False, tests: bool | None = None) -> Callable[[Path], list[Path]]:
+    def files(root: Path) -> list[Path]:
+        found = sorted((root / folder).rglob("*.yaml") if recursive else (root / folder).glob("*.yaml"))
+        if tests is None:
+            return found
+        return [p for p in found if p.name.endswith(".test.yaml") == tests]
+
+    return files
+
+
+def _mapping(attr: str) -> Callable[[Any, Path], Iterator[Entry]]:
+    return lambda parsed, _: ((ident, (attr, ident), value) for ident, value in getattr(parsed, attr).items())
+
+
+def _listed(attr: str) -> Callable[[Any, Path], Iterator[Entry]]:
+    return lambda parsed, _: ((item.id, (attr, i), item) for i, item in enumerate(getattr(parsed, attr)))
+
+
+def _whole_file(parsed: Any, _: Path) -> Iterator[Entry]:
+    yield parsed.rule if isinstance(parsed, s.RuleTestFile) else parsed.id, (), parsed
+
+
+def _check_fact(entry: Entry, path: Path, located: Located) -> list[tuple[int, str]]:
+    name, loc, _ = entry
+    line = located.line_of(loc)
+    problems = []
+    if not FACT_NAME.match(name):
+        problems.append((line, f"fact name '{name}' must be dotted lower case, like 'tcp.connect'"))
+    if name.startswith("answer."):
+        problems.append((line, f"'{name}': answer.* facts come from questions; declare the question instead"))
+    return problems
+
+
+def _check_rule_file(entry: Entry, path: Path, located: Located) -> list[tuple[int, str]]:
+    ident = entry[0]
+    if ident == path.stem:
+        return []
+    return [
+        (
+            located.line_of(("id",)),
+            f"rule id '{ident}' does not match its file name; "
+            f"rename the file to '{ident}.yaml' or the id to '{path.stem}'",
+        )
+    ]
+
+
+def _check_test_file(entry: Entry, path: Path, located: Located) -> list[tuple[int, str]]:
+    ident = entry[0]
+    if path.name == f"{ident}.test.yaml":
+        return []
+    return [(located.line_of(("rule",)), f"test file for rule '{ident}' must be named '{ident}.test.yaml'")]
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("fact", _file("facts.yaml"), s.FactsFile, "facts", _mapping("facts"), _check_fact),
+    Kind("ports", _file("ports.yaml"), s.PortsFile, "ports"),
+    Kind("provider", _file("providers.yaml"), s.ProvidersFile, "providers", _listed("providers")),
+    Kind("dnschecks", _file("dnschecks.yaml"), s.DnsChecksFile, "dnschecks"),
+    Kind("finding", _file("findings.yaml"), s.FindingsFile, "findings", _mapping("findings")),
+    Kind("rule", _glob("rules", recursive=True, tests=False), s.RuleSpec, "rules", _whole_file, _check_rule_file),
+    Kind(
+        "rule test",
+        _glob("rules", recursive=True, tests=True),
+        s.RuleTestFile,
+        "rule_tests",
+        _whole_file,
+        _check_test_file,
+    ),
+    Kind("question", _glob("questions"), s.QuestionsFile, "questions", _listed("questions")),
+    Kind("signature", _glob("signatures"), s.SignaturesFile, "signatures", _listed("signatures")),
+    Kind("scenario", _glob("scenarios"), s.ScenariosFile, "scenarios", _listed("scenarios")),
+)
+
+
+def load_knowledge(extra_dirs: Iterable[Path] = (), *, base: Path | None = None) -> Knowledge:
+    """Read the shipped knowledge and each extra directory over it; raise KnowledgeInvalid."""
+    from engine.knowledge.lint import lint  # lint pulls in jinja2; only loading from files needs it
+
+    reader = Reader()
+    kb = Knowledge()
+    for root in [base or shipped_root(), *extra_dirs]:
+        if not root.is_dir():
+            reader.problem(root, 1, "knowledge directory not found (check the --knowledge path)")
+            continue
+        kb.roots.append(root)
+        load_layer(root, reader, kb)
+    lint(kb, reader)
+    if reader.problems:
+        raise KnowledgeInvalid(reader.problems)
+    return kb
+
+
+def load_layer(root: Path, reader: Reader, kb: Knowledge) -> None:
+    """One directory; an id it shares with an earlier layer replaces that entry."""
+    seen_here: dict[tuple[str, str], Where] = {}
+    for kind in KINDS:
+        for path in kind.files(root):
+            parsed, located = reader.parse(path, kind.model, kind.name)
+            if parsed is None or located is None:
+                continue
+            if kind.entries is None:
+                whole = list(parsed.ports) if isinstance(parsed, s.PortsFile) else parsed
+                setattr(kb, kind.store, whole)  # a later layer's table replaces the whole file
+                continue
+            store = getattr(kb, kind.store)
+            for entry in kind.entries(parsed, path):
+                ident, loc, value = entry
+                for line, message in kind.check(entry, path, located) if kind.check else []:
+                    reader.problem(path, line, message)
+                key = (kind.name, ident)
+                here = Where(located.path, located.line_of(loc), located, loc)
+                if key in seen_here:
+                    first = seen_here[key]
+                    reader.problem(
+                        here.path, here.line, f"duplicate {kind.name} id '{ident}' (first defined at {first})"
+                    )
+                seen_here[key] = kb.where[key] = here
+                store[ident] = value
+
+
+# --- explaining validation errors ------------------------------------------------------------
+
+
+def _shape(model: type[BaseModel]) -> str:
+    keys = ", ".join(model.model_fields)
+    return f"a mapping with {keys}"
+
+
+def _explain(err: Any, model: type[BaseModel]) -> str:
+    loc = [str(p) for p in err["loc"] if p not in TAGS]
+    where = ".".join(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(model, err["loc"][:-1])
+        hint = did_you_mean(loc[-1], allowed)
+        listing = f"; allowed here: {', '.join(allowed)}" if allowed else ""
+        return f"unknown key '{loc[-1]}'{hint}{listing}"
+    if kind == "missing":
+        return f"missing key '{where}'"
+    msg = err["msg"]
+    msg = msg.removeprefix("Value error, ")
+    return f"{where}: {msg}" if where else msg
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model that the location points into, for a did-you-mean."""
+    tag_models = {
+        "<all>": s.AllOf,
+        "<any>": s.AnyOf,
+        "<not>": s.NotOf,
+        "<fact>": s.FactTest,
+        "<finding>": s.FindingTest,
+    }
+    if loc and loc[-1] in tag_models:
+        current: type[BaseModel] = tag_models[loc[-1]]
+    else:
+        current = model
+        for part in loc:
+            if isinstance(part, str) and part in current.model_fields:
+                annotation = current.model_fields[part].annotation
+                inner = _model_in(annotation)
+                if inner is not None:
+                    current = inner
+    return [f.alias or name for name, f in current.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,81 @@
+"""The summary of a many-account run: one row per account, then the causes they share."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from engine.knowledge.model import Knowledge
+from engine.redact import Redactor, scrub
+from engine.report.model import ACCOUNTS_SCHEMA, Report, Tool
+from engine.report.render import Format, environment
+
+if TYPE_CHECKING:  # the batch runner brings the probes; a pasted-log run should not import them
+    from engine.run.batch import AccountOutcome, Group
+
+
+ACCOUNT_TEMPLATES: dict[str, str] = {"text": "accounts.txt.j2", "md": "accounts.md.j2", "html": "accounts.html.j2"}
+
+
+def render_accounts(
+    kb: Knowledge,
+    items: list[AccountOutcome],
+    groups: list[Group],
+    reports: list[Report],
+    fmt: Format,
+    redact: Redactor,
+) -> str:
+    rows = []
+    for item, report in zip(items, reports, strict=True):
+        first = next((f for f in report.findings if f.severity == "error"), None)
+        verdict = "problem" if first else ("warning" if any(f.severity == "warning" for f in report.findings) else "ok")
+        rows.append(
+            {
+                "name": item.name,
+                "verdict": verdict,
+                "first": {"id": first.id, "contact": first.contact} if first else None,
+            }
+        )
+    grouped = [
+        {
+            "finding": g.finding,
+            "title": kb.findings[g.finding].title if g.finding else None,
+            "cause": g.cause,
+            "scope": kb.findings[g.finding].scope if g.finding else None,
+            "accounts": [a.name for a in g.accounts],
+        }
+        for g in groups
+    ]
+    if fmt == "json":
+        data = {
+            "schema": ACCOUNTS_SCHEMA,
+            "tool": Tool().model_dump(),
+            "accounts": [
+                {"name": row["name"], "verdict": row["verdict"], "report": r.model_dump(by_alias=True)}
+                for row, r in zip(rows, reports, strict=True)
+            ],
+            "groups": grouped,
+        }
+        return json.dumps(scrub(data, redact), indent=2, ensure_ascii=False) + "\n"
+    failing = [g for g in groups if g.finding]
+    width = {
+        "name": max([len("Account")] + [len(r["name"]) for r in rows]),
+        "finding": max([len("First finding")] + [len(r["first"]["id"]) for r in rows if r["first"]]),
+    }
+    html = fmt == "html"
+    template = environment(html).get_template(ACCOUNT_TEMPLATES[fmt])
+    text = template.render(
+        **scrub(
+            {
+                "tool": Tool().model_dump(),
+                "accounts": rows,
+                "groups": grouped,
+                "width": width,
+                "failing": sum(len(g.accounts) for g in failing),
+                "causes": len(failing),
+            },
+            redact,
+            clean=True,
+        )
+    )
+    return redact(text, "&lt;redacted&gt;" if html else "<redacted>")

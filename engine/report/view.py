@@ -1,0 +1,91 @@
+"""What the templates see: the report plus the wording kept in knowledge and where the probe stood."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.decide.session import SessionResult
+from engine.facts import FactSet
+from engine.knowledge.model import Knowledge
+from engine.report.model import Report
+from engine.report.wording import evidence_line, render_step
+
+
+def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any]:
+    """What the Jinja templates see: the report plus the wording kept in knowledge."""
+    data = report.model_dump(by_alias=True)
+    for finding, conclusion in zip(data["findings"], session.inference.findings, strict=True):
+        spec = kb.findings[finding["id"]]
+        finding.update(
+            summary=render_step(spec.summary, session.facts),
+            why=spec.why.strip(),
+            references=spec.references,
+            false_positives=spec.false_positives,
+            step=spec.step,
+            contact_assumed_by=conclusion.contact_assumed_by,
+        )
+    data["ruled_out"] = [
+        {
+            "id": c.finding,
+            "title": kb.findings[c.finding].title,
+            "rule": c.rule,
+            "message": render_step(kb.rules[c.rule].message or kb.rules[c.rule].description, session.facts),
+        }
+        for c in session.inference.ruled_out
+    ]
+    data["unanswered"] = [q for q in data["questions"] if q["answer"] is None]
+    data["stage"] = session.facts.first("smtp.stage")
+    data["providers"] = _providers_view(kb, session.facts)
+    data["unmatched_text"] = _unmatched_text(kb, session)
+    data["errors"] = [f for f in data["findings"] if f["severity"] == "error"]
+    data["location"] = _location(session.facts)
+    return data
+
+
+def _providers_view(kb: Knowledge, facts: FactSet) -> list[dict[str, Any]]:
+    """What the server was recognised as, and the first line that showed it."""
+    out = []
+    for fact in ("provider.service", "provider.software"):
+        ident = facts.first(fact)
+        provider = kb.providers.get(ident) if isinstance(ident, str) else None
+        if provider is None:
+            continue
+        seen = facts.evidence_for(fact, provider.id)
+        shown = evidence_line(seen[0]) if seen else provider.id
+        # Log lines carry file:line already and the host its "host =" label; probe lines need the stage.
+        origin = seen[0].origin if seen and seen[0].source == "probe" else None
+        out.append(
+            {
+                "kind": provider.kind,
+                "id": provider.id,
+                "name": provider.name,
+                "evidence": f"{origin}: {shown}" if origin else shown,
+            }
+        )
+    return out
+
+
+def _location(facts: FactSet) -> dict[str, Any] | None:
+    """Where the probe stood: the machine, its local address, and the egress address if checked."""
+    hostname = facts.first("probe.hostname")
+    if hostname is None:
+        return None  # pasted text only: nothing was probed from here
+    return {
+        "hostname": hostname,
+        "local_address": facts.first("probe.local_address"),
+        "local_method": facts.first("probe.local_address_method"),
+        "egress_address": facts.first("egress.address"),
+        "egress_method": facts.first("egress.method"),
+        "egress_error": facts.first("egress.error"),
+    }
+
+
+def _unmatched_text(kb: Knowledge, session: SessionResult) -> dict[str, Any] | None:
+    """When pasted text matched no signature: what was read and what was looked for."""
+    read, matched = session.facts.first("log.lines"), session.facts.first("log.matched")
+    if not read or matched:
+        return None
+    families: dict[str, list[str]] = {}
+    for ident, sig in kb.signatures.items():
+        families.setdefault(kb.where[("signature", ident)].path.stem, []).append(sig.description)
+    return {"lines": read, "signatures": len(kb.signatures), "families": sorted(families)}

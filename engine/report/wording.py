@@ -1,0 +1,66 @@
+"""Knowledge sentences with the facts in play filled in: fix steps, evidence lines, explanations."""
+
+from __future__ import annotations
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from engine.decide.inference import Conclusion
+from engine.facts import FactSet, FactValue, Observation
+from engine.knowledge.model import Knowledge
+from engine.text.providers import steps_for
+
+_steps_env = SandboxedEnvironment(undefined=jinja2.ChainableUndefined)
+
+
+def render_step(template: str, facts: FactSet) -> str:
+    """A knowledge sentence with the facts in play filled in (fact(name, default))."""
+    values = facts.as_dict()
+
+    def fact(name: str, default: object = "") -> object:
+        return values.get(name, default)
+
+    return " ".join(_steps_env.from_string(template).render(fact=fact).split())
+
+
+def evidence_line(obs: Observation) -> str:
+    text = obs.evidence if obs.evidence is not None else f"{obs.name} = {obs.value}"
+    return f"{obs.origin}: {text}" if obs.origin and obs.source == "log" else text
+
+
+def explain(c: Conclusion, kb: Knowledge) -> list[str]:
+    lines = []
+    for step in c.steps:
+        matched = ", ".join(f"{o.name} = {o.value} ({o.source})" for o in unique_facts(step.observations))
+        built_on = "; built on " + ", ".join(f"rule {r}" for r in step.used) if step.used else ""
+        lines.append(
+            f"rule {step.rule}: {kb.rules[step.rule].description.strip()} Matched: "
+            f"{matched or 'absence of facts'}{built_on}"
+        )
+    return lines
+
+
+def unique_facts(observations: list[Observation]) -> list[Observation]:
+    seen: dict[tuple[str, FactValue, str], Observation] = {}
+    for o in observations:
+        seen.setdefault((o.name, o.value, o.source), o)
+    return list(seen.values())
+
+
+def recognised_providers(facts: FactSet) -> list[str]:
+    """Provider ids in play: the mail service first, then the server software."""
+    found = (facts.first("provider.service"), facts.first("provider.software"))
+    return [v for v in found if isinstance(v, str)]
+
+
+def provider_steps(kb: Knowledge, finding: str, facts: FactSet) -> list[str]:
+    """The recognised provider's own fix steps, labelled with its name, to go before the generic ones."""
+    steps = ((p.name, render_step(t, facts)) for p, t in steps_for(kb, finding, recognised_providers(facts)))
+    return [f"{name}: {text}" for name, text in steps if text]
+
+
+def remediation(kb: Knowledge, c: Conclusion, facts: FactSet) -> list[str]:
+    """The fix steps of each rule that concluded the finding, then the finding's own, each once."""
+    templates = [t for step in c.steps for t in kb.rules[step.rule].fix] + kb.findings[c.finding].fix
+    steps = (render_step(t, facts) for t in templates)
+    return list(dict.fromkeys(r for r in steps if r))
