@@ -66,7 +66,7 @@ def test_each_contract_finding_has_a_valid_severity_and_contact(kb, fid):
 def test_each_contract_finding_has_every_section_a_report_needs(kb, fid):
     spec = kb.findings[fid]
     assert spec.title.strip() and spec.summary.strip() and spec.why.strip()
-    assert spec.fix and all(step.strip() for step in spec.fix)
+    assert spec.fix and all((step if isinstance(step, str) else step.text).strip() for step in spec.fix)
     assert 1 <= spec.step <= 6
     assert spec.status != "deprecated"
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from engine.cli import inputs
 from engine.cli.environment import BadInput, Environment, Exit
+from engine.knowledge import schema as s
+from engine.knowledge.conditions import describe
 from engine.knowledge.model import Knowledge, display
 
 
@@ -95,7 +97,7 @@ def _explain(kb: Knowledge, ident: str, out: Any) -> None:
         for item in rule.false_positives:
             out.write(f"  can mislead: {item}\n")
         for step in rule.fix:
-            out.write(f"  fix first: {step}\n")
+            out.write(f"  fix first: {_step(step)}\n")
         ident = rule.finding
         out.write("\n")
     spec = kb.findings.get(ident)
@@ -117,7 +119,7 @@ def _explain(kb: Knowledge, ident: str, out: Any) -> None:
     out.write(f"Why it matters\n  {' '.join(spec.why.split())}\n\n")
     out.write("What to do (templates; facts fill them in a report)\n")
     for i, step in enumerate(spec.fix, 1):
-        out.write(f"  {i}. {step}\n")
+        out.write(f"  {i}. {_step(step)}\n")
     if spec.false_positives:
         out.write("\nWhen it can mislead\n")
         for item in spec.false_positives:
@@ -131,6 +133,13 @@ def _explain(kb: Knowledge, ident: str, out: Any) -> None:
         out.write("\nProvider-specific steps (shown first when the server is recognised as that provider)\n")
         for name, steps in own:
             for step in steps:
-                out.write(f"  - {name}: {step}\n")
+                out.write(f"  - {name}: {_step(step)}\n")
     rules = sorted(r.id for r in kb.rules.values() if r.finding == ident)
     out.write(f"\nRules that reach it: {', '.join(rules) or 'none yet'}\n")
+
+
+def _step(step: s.FixStep) -> str:
+    """A fix step as an author wrote it; a conditional one says when it applies."""
+    if isinstance(step, str):
+        return step
+    return f"[when {describe(step.when)}] {step.text}"

@@ -6,13 +6,13 @@ so the class is made here with type() after every rule exists. Actions only decl
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from engine.decide.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
 from engine.knowledge import schema as s
+from engine.knowledge.conditions import value_test
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
 
@@ -45,38 +45,6 @@ class Compiled:
         return self._engine
 
 
-def _typed_equal(expected: Any) -> Callable[[Any], bool]:
-    # True == 1 in Python; a rule about a port must not match a boolean, nor the reverse.
-    # Numbers compare by value (30 equals 30.0), everything else only within its own type.
-    if _number(expected):
-        return lambda value: _number(value) and value == expected
-    return lambda value: type(value) is type(expected) and value == expected
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _value_test(test: s.FactTest) -> Callable[[Any], bool]:
-    op = test.operator
-    if op == "equals":
-        return _typed_equal(test.equals)
-    if op == "one_of":
-        options = [_typed_equal(v) for v in test.one_of or []]
-        return lambda value: any(option(value) for option in options)
-    if op == "matches":
-        regex = re.compile(test.matches or "")
-        return lambda value: isinstance(value, str) and regex.search(value) is not None
-    bound = getattr(test, op)
-    compare = {
-        "gt": lambda v: v > bound,
-        "ge": lambda v: v >= bound,
-        "lt": lambda v: v < bound,
-        "le": lambda v: v <= bound,
-    }[op]
-    return lambda value: _number(value) and compare(value)
-
-
 class _Builder:
     """Compiles one condition tree; names the facts it binds so the action can cite them."""
 
@@ -105,7 +73,7 @@ class _Builder:
             return NOT(Obs(name=cond.fact))
         if cond.operator == "present":
             return self.bind(Obs(name=cond.fact), negated)
-        return self.bind(Obs(name=cond.fact, value=P(_value_test(cond))), negated)
+        return self.bind(Obs(name=cond.fact, value=P(value_test(cond))), negated)
 
 
 def _conclude(rule: s.RuleSpec) -> Callable[..., None]:

@@ -41,8 +41,8 @@ class _Linter:
             where = self.at("finding", ident)
             self.check_contact(finding.contact, where.sub("contact"), f"finding '{ident}'")
             self.check_template(finding.summary, where.sub("summary"), f"finding '{ident}' summary")
-            for i, text in enumerate(finding.fix):
-                self.check_template(text, where.sub("fix", i), f"finding '{ident}' fix step")
+            for i, step in enumerate(finding.fix):
+                self.check_step(step, where.sub("fix", i), f"finding '{ident}' fix step")
         for ident, rule in self.kb.rules.items():
             where = self.at("rule", ident)
             if rule.finding not in self.kb.findings and self.complete("finding"):
@@ -56,8 +56,8 @@ class _Linter:
                 self.check_contact(rule.contact, where.sub("contact"), f"rule '{ident}'")
             if rule.message:
                 self.check_template(rule.message, where.sub("message"), f"rule '{ident}' message")
-            for i, text in enumerate(rule.fix):
-                self.check_template(text, where.sub("fix", i), f"rule '{ident}' fix step")
+            for i, step in enumerate(rule.fix):
+                self.check_step(step, where.sub("fix", i), f"rule '{ident}' fix step")
             self.check_rule_tests(ident, where)
         for ident, tests in self.kb.rule_tests.items():
             where = self.at("rule test", ident)
@@ -157,11 +157,37 @@ class _Linter:
             self.problem(where, f"bad regex {pattern!r}: {exc}")
             return None
 
+    def check_step(self, step: s.FixStep, where: Where, what: str) -> None:
+        if isinstance(step, s.ConditionalStep):
+            self.check_condition(step.when, where.sub("when"))
+            self.check_template(step.text, where.sub("text"), what)
+        else:
+            self.check_template(step, where, what)
+
     def check_template(self, text: str, where: Where, what: str) -> None:
+        """Wording fills in values only: no decisions, and every fact it names is declared."""
+        from jinja2 import nodes
+
         try:
-            self.jinja.parse(text)
+            tree = self.jinja.parse(text)
         except self.template_error as exc:
             self.problem(where, f"{what}: template error: {exc.message}")
+            return
+        statements = any(not isinstance(node, (nodes.Output, nodes.TemplateData)) for node in tree.body)
+        if statements or any(True for _ in tree.find_all(nodes.CondExpr)):
+            self.problem(
+                where,
+                f"{what}: a decision ('{{% ... %}}') does not belong in wording; write the step as "
+                "'when: <condition>' with 'text: ...', or use \"| aside\" for a value shown only when known",
+            )
+        for call in tree.find_all(nodes.Call):
+            if not (isinstance(call.node, nodes.Name) and call.node.name == "fact"):
+                continue
+            first = call.args[0] if call.args else None
+            if not isinstance(first, nodes.Const) or not isinstance(first.value, str):
+                self.problem(where, f"{what}: fact() takes a fact name in quotes, like fact('config.host')")
+                continue
+            self.check_fact_name(first.value, where)
 
     def check_rule_tests(self, ident: str, where: Where) -> None:
         tests = self.kb.rule_tests.get(ident)
@@ -274,8 +300,8 @@ class _Linter:
                     f"provider '{ident}': remediation for unknown finding "
                     f"'{fid}'{did_you_mean(fid, self.kb.findings)}; findings are declared in findings.yaml",
                 )
-            for i, text in enumerate(steps):
-                self.check_template(text, where.sub("remediation", fid, i), f"provider '{ident}' remediation step")
+            for i, step in enumerate(steps):
+                self.check_step(step, where.sub("remediation", fid, i), f"provider '{ident}' remediation step")
         ex = provider.examples
         for key in ("hosts", "banners"):
             for i, example in enumerate(getattr(ex, key)):

@@ -143,13 +143,24 @@ class Routing(Strict):
 ContactRule = Contact | Routing
 
 
+class ConditionalStep(Strict):
+    """A fix step that applies only when its condition holds over the facts of the run."""
+
+    when: Condition
+    text: str
+
+
+# A fix step: a sentence (Jinja that fills in fact values), or one that applies only `when`.
+FixStep = str | ConditionalStep
+
+
 class FindingSpec(Strict):
     title: str
     severity: Severity
     contact: ContactRule
     summary: str
     why: str
-    fix: list[str] = Field(min_length=1)
+    fix: list[FixStep] = Field(min_length=1)
     false_positives: list[str] = []
     references: list[str] = []
     step: int = Field(ge=1, le=6, description="step of the source decision tree")
@@ -177,7 +188,7 @@ class RuleSpec(Strict):
     message: str | None = None
     # Steps particular to what this rule found (the exact key to change), shown before the
     # finding's general fix steps; Jinja over facts like them.
-    fix: list[str] = []
+    fix: list[FixStep] = []
     false_positives: list[str] = []
     status: Status = "stable"
     when: Condition
@@ -398,7 +409,7 @@ class ProviderSpec(Strict):
     hosts: list[str] = []  # regexes searched in the configured host name, case-insensitive
     banners: list[str] = []  # regexes searched in the greeting, EHLO and other replies, and pasted text
     # Extra fix steps per finding id, shown first and labelled with the name (Jinja over facts).
-    remediation: dict[str, list[str]] = {}
+    remediation: dict[str, list[FixStep]] = {}
     references: list[str] = []
     examples: ProviderExamples
 

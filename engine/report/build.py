@@ -21,6 +21,7 @@ def build_report(
     now: dt.datetime | None = None,
 ) -> Report:
     facts = session.facts
+    found = {c.finding for c in session.inference.findings}
     findings = []
     for c in session.inference.findings:
         spec = kb.findings[c.finding]
@@ -33,7 +34,9 @@ def build_report(
                 confidence=c.confidence,
                 evidence=list(dict.fromkeys(evidence_line(o) for o in c.evidence)),
                 # The recognised provider's own steps first, then the rules' and the finding's, each once.
-                remediation=list(dict.fromkeys(provider_steps(kb, c.finding, facts) + remediation(kb, c, facts))),
+                remediation=list(
+                    dict.fromkeys(provider_steps(kb, c.finding, facts, found) + remediation(kb, c, facts, found))
+                ),
                 rule=c.rule,
                 explanation=explain(c, kb),
             )

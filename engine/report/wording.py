@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.decide.inference import Conclusion
 from engine.facts import FactSet, FactValue, Observation
+from engine.knowledge import schema as s
+from engine.knowledge.conditions import holds
 from engine.knowledge.model import Knowledge
 from engine.text.providers import steps_for
 
+
+def _aside(value: object) -> str:
+    """' (value)' when the value is known, nothing otherwise: "port 465{{ fact('x') | aside }}"."""
+    return f" ({value})" if value not in (None, "") else ""
+
+
 _steps_env = SandboxedEnvironment(undefined=jinja2.ChainableUndefined)
+_steps_env.filters["aside"] = _aside
 
 
 def render_step(template: str, facts: FactSet) -> str:
@@ -21,6 +32,13 @@ def render_step(template: str, facts: FactSet) -> str:
         return values.get(name, default)
 
     return " ".join(_steps_env.from_string(template).render(fact=fact).split())
+
+
+def fix_step(step: s.FixStep, facts: FactSet, found: Collection[str]) -> str:
+    """A fix step's sentence, or "" when its condition does not hold for this run."""
+    if isinstance(step, str):
+        return render_step(step, facts)
+    return render_step(step.text, facts) if holds(step.when, facts.values, found) else ""
 
 
 def evidence_line(obs: Observation) -> str:
@@ -53,14 +71,15 @@ def recognised_providers(facts: FactSet) -> list[str]:
     return [v for v in found if isinstance(v, str)]
 
 
-def provider_steps(kb: Knowledge, finding: str, facts: FactSet) -> list[str]:
+def provider_steps(kb: Knowledge, finding: str, facts: FactSet, found: Collection[str]) -> list[str]:
     """The recognised provider's own fix steps, labelled with its name, to go before the generic ones."""
-    steps = ((p.name, render_step(t, facts)) for p, t in steps_for(kb, finding, recognised_providers(facts)))
+    own = steps_for(kb, finding, recognised_providers(facts))
+    steps = ((p.name, fix_step(t, facts, found)) for p, t in own)
     return [f"{name}: {text}" for name, text in steps if text]
 
 
-def remediation(kb: Knowledge, c: Conclusion, facts: FactSet) -> list[str]:
+def remediation(kb: Knowledge, c: Conclusion, facts: FactSet, found: Collection[str]) -> list[str]:
     """The fix steps of each rule that concluded the finding, then the finding's own, each once."""
     templates = [t for step in c.steps for t in kb.rules[step.rule].fix] + kb.findings[c.finding].fix
-    steps = (render_step(t, facts) for t in templates)
+    steps = (fix_step(t, facts, found) for t in templates)
     return list(dict.fromkeys(r for r in steps if r))

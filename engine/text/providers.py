@@ -121,7 +121,7 @@ class TextWatch:
         return recognise(self.kb, self.seen)
 
 
-def steps_for(kb: Knowledge, finding: str, recognised: list[str]) -> list[tuple[s.ProviderSpec, str]]:
+def steps_for(kb: Knowledge, finding: str, recognised: list[str]) -> list[tuple[s.ProviderSpec, s.FixStep]]:
     """The recognised providers' own fix steps for a finding, service before software."""
     out = []
     for ident in recognised:
