@@ -36,8 +36,6 @@ CONTRACT_IDS = [
     "queue.failed_messages",
     "connectivity.ok",
 ]
-CONTACTS = {"network_admin", "cloud_support", "email_provider", "application_admin", "self"}
-SEVERITIES = {"error", "warning", "info"}
 
 
 def test_the_contract_lists_27_distinct_ids():
@@ -51,24 +49,13 @@ def test_every_contract_id_is_declared_in_the_shipped_findings(kb):
 
 
 @pytest.mark.parametrize("fid", CONTRACT_IDS)
-def test_each_contract_finding_has_a_valid_severity_and_contact(kb, fid):
-    spec = kb.findings[fid]
-    assert spec.severity in SEVERITIES
-    if isinstance(spec.contact, str):
-        assert spec.contact in CONTACTS
-    else:
-        assert spec.contact.otherwise in CONTACTS
-        assert set(spec.contact.cases.values()) <= CONTACTS
-        assert spec.contact.cases, f"{fid} routes by {spec.contact.by} but lists no cases"
-
-
-@pytest.mark.parametrize("fid", CONTRACT_IDS)
 def test_each_contract_finding_has_every_section_a_report_needs(kb, fid):
     spec = kb.findings[fid]
     assert spec.title.strip() and spec.summary.strip() and spec.why.strip()
     assert spec.fix and all((step if isinstance(step, str) else step.text).strip() for step in spec.fix)
-    assert 1 <= spec.step <= 6
     assert spec.status != "deprecated"
+    if isinstance(spec.contact, s.Routing):
+        assert spec.contact.cases, f"{fid} routes by {spec.contact.by} but lists no cases"
 
 
 def test_a_blocked_connection_routes_on_premises_to_the_network_admin_and_cloud_to_cloud_support(kb):
@@ -82,24 +69,3 @@ def test_a_blocked_connection_routes_on_premises_to_the_network_admin_and_cloud_
 def test_only_connectivity_ok_is_informational(kb):
     assert kb.findings["connectivity.ok"].severity == "info"
     assert [fid for fid in CONTRACT_IDS if kb.findings[fid].severity == "info"] == ["connectivity.ok"]
-
-
-def test_every_rule_has_a_test_file(kb):
-    assert sorted(set(kb.rules) - set(kb.rule_tests)) == []
-
-
-def test_every_rule_test_file_belongs_to_a_rule(kb):
-    assert sorted(set(kb.rule_tests) - set(kb.rules)) == []
-
-
-def test_every_rule_test_file_has_a_case_that_fires_and_one_that_stays_silent(kb):
-    incomplete = {}
-    for rule_id, tests in kb.rule_tests.items():
-        expects = {case.expect for case in tests.cases if case.todo is None}
-        if expects != {"fire", "silent"}:
-            incomplete[rule_id] = sorted(expects)
-    assert incomplete == {}
-
-
-def test_every_rule_concludes_a_declared_finding(kb):
-    assert {rule.id: rule.finding for rule in kb.rules.values() if rule.finding not in kb.findings} == {}

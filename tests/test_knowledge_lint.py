@@ -786,7 +786,9 @@ def test_a_rule_case_that_fails_makes_knowledge_test_exit_1_naming_the_case(cli,
     [failure] = [line for line in result.out.splitlines() if line.startswith("FAIL")]
     assert "my-rule: timeout fires too" in failure
     assert "did not fire" in failure
-    assert str(extra / "rules/custom/my-rule.test.yaml") in failure
+    test_file = extra / "rules/custom/my-rule.test.yaml"
+    case_line = next(i for i, line in enumerate(test_file.read_text().splitlines(), 1) if "timeout fires too" in line)
+    assert f"{test_file}:{case_line}]" in failure  # the failing case's own line, not the file's first
     assert re.fullmatch(r"\d+ passed, 1 failed(, \d+ todo)?", result.out.splitlines()[-1])
 
 

@@ -25,8 +25,13 @@ def reports_root() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "reports"
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """'1 line', '3 lines': a count with its noun, for the templates."""
+    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
+
+
 def environment(html: bool) -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(reports_root())),
         autoescape=html,
         trim_blocks=True,
@@ -34,6 +39,8 @@ def environment(html: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["plural"] = plural
+    return env
 
 
 def render(kb: Knowledge, report: Report, session: SessionResult, fmt: Format, redact: Redactor) -> str:
