@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from engine.inputs.textinput import Block
+from engine.inputs.textinput import MAX_LINE, Block
 from engine.text import multimatch
-from engine.text.multimatch import MAX_LINE, PythonFinder, Wanted, finder_for
+from engine.text.multimatch import PythonFinder, Wanted, finder_for
 from engine.text.signatures import mine
 
 FINDERS = multimatch.available()

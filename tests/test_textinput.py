@@ -7,8 +7,7 @@ import io
 
 import pytest
 
-from engine.inputs.textinput import BLOCK, TextInputError, read_blocks
-from engine.text.multimatch import MAX_LINE
+from engine.inputs.textinput import BLOCK, MAX_LINE, TextInputError, read_blocks
 
 # Every reading test runs with the real block size and with a tiny one, so that lines straddle
 # block boundaries and the carrying-over of a partial line is exercised too.

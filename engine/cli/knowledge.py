@@ -56,8 +56,8 @@ def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
                 out.write(f"{r.status} {r.kind} {r.name} [{r.where}]{detail}{todo}\n")
         failed = sum(r.failed for r in results)
         passed = sum(r.passed and r.todo is None for r in results)
-        todo = sum(r.todo is not None for r in results)
-        out.write(f"{passed} passed, {failed} failed" + (f", {todo} todo" if todo else "") + "\n")
+        gaps = sum(r.todo is not None for r in results)
+        out.write(f"{passed} passed, {failed} failed" + (f", {gaps} todo" if gaps else "") + "\n")
         return 1 if failed else 0
     _list(kb, out)
     return 0

@@ -8,8 +8,7 @@ from typing import Any
 
 from engine import __version__
 from engine.cli.environment import BadInput
-
-FORMATS = ("text", "md", "html", "json")
+from engine.report.formats import FORMATS
 
 
 class _Parser(argparse.ArgumentParser):

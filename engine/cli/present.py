@@ -9,8 +9,7 @@ from typing import Any
 from engine.cli.environment import BadInput, Environment, Exit
 from engine.knowledge.model import Knowledge
 from engine.redact import Redactor
-
-SUFFIX_FORMATS = {".md": "md", ".html": "html", ".htm": "html", ".json": "json", ".txt": "text"}
+from engine.report.formats import chosen
 
 
 def present(args: argparse.Namespace, env: Environment, kb: Knowledge, outcome: Any, redact: Redactor) -> Exit:
@@ -18,7 +17,7 @@ def present(args: argparse.Namespace, env: Environment, kb: Knowledge, outcome: 
     from engine.report.render import render
 
     report = build_report(kb, outcome.session, outcome.target, outcome.probes, outcome.transcript)
-    fmt = args.format or (SUFFIX_FORMATS.get(Path(args.output).suffix.lower(), "md") if args.output else "text")
+    fmt = chosen(args.format, args.output)
     if args.output:
         try:
             Path(args.output).write_text(render(kb, report, outcome.session, fmt, redact), encoding="utf-8")

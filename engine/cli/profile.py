@@ -22,6 +22,7 @@ from engine.inputs.profile import ProfileError, load_profile
 from engine.inputs.settings import AccountSettings
 from engine.knowledge.model import Knowledge
 from engine.redact import Redactor
+from engine.report.formats import EXTENSIONS, chosen
 
 # Flags that describe one account; with a profile the accounts come from the file instead.
 ACCOUNT_FLAGS = (
@@ -35,7 +36,6 @@ ACCOUNT_FLAGS = (
     "javamail_properties",
     "spring_properties",
 )
-EXTENSIONS = {"text": "txt", "md": "md", "html": "html", "json": "json"}
 
 
 def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
@@ -113,7 +113,7 @@ def run_many(
     reports = [
         build_report(kb, o.outcome.session, o.outcome.target, o.outcome.probes, o.outcome.transcript) for o in outcomes
     ]
-    fmt = args.format or "text"
+    fmt = chosen(args.format)
     env.stdout.write(render_accounts(kb, outcomes, group(kb, outcomes), reports, fmt, redact))
     if args.report_dir:
         directory = Path(args.report_dir)

@@ -63,9 +63,9 @@ def infer(kb: Knowledge, facts: FactSet) -> Inference:
     engine = compiled.engine()
     engine.reset()
     distinct = facts.distinct()
-    for key, (name, value) in enumerate(distinct):
+    for index, (name, value) in enumerate(distinct):
         if name in compiled.referenced:
-            engine.declare(Obs(name=name, value=value, key=key))
+            engine.declare(Obs(name=name, value=value, key=index))
     engine.run()
 
     fired: list[Concluded] = []

@@ -130,10 +130,10 @@ def run_session(
     """Ask one question at a time: each answer can make the next question moot."""
     preset = preset or {}
     record: dict[str, AskedQuestion] = {}
-    for qid, value in preset.items():
+    for qid, given in preset.items():
         question = kb.questions[qid]
-        facts.extend(answer_observations(kb, question, value, "answers file", redact))
-        record[qid] = AskedQuestion(question, value)
+        facts.extend(answer_observations(kb, question, given, "answers file", redact))
+        record[qid] = AskedQuestion(question, given)
     result = infer(kb, facts)
     # Each question is asked at most once, so the loop ends after len(questions) rounds at most.
     for _ in range(len(kb.questions) + 1):
@@ -142,7 +142,7 @@ def run_session(
             break
         question = open_questions[0]
         raw = asker.ask(question)
-        value = None if raw is None else normalize_answer(question, raw)
+        value: FactValue | None = None if raw is None else normalize_answer(question, raw)
         record[question.id] = AskedQuestion(question, value)
         if value is not None:
             facts.extend(answer_observations(kb, question, value, "asked", redact))

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 MAX_ACCOUNTS = 1000  # a profile is a list a person keeps; far more is a mistake in generating it
 
@@ -97,7 +98,7 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int:
     return start + 1
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     loc = error["loc"]
     key = ".".join(str(part) for part in loc if not isinstance(part, int))
     if error["type"] == "extra_forbidden":

@@ -13,9 +13,10 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
-from engine.text.multimatch import MAX_LINE
+MAX_LINE = 64 * 1024  # bytes of one line kept for matching and evidence; the rest is dropped
+
 
 BLOCK = 2 * 1024 * 1024  # bytes read at a time: large enough that the scan, not Python, does the looping
 GZIP_MAGIC = b"\x1f\x8b"
@@ -46,9 +47,10 @@ def _count_lines(data: bytes) -> int:
 
 
 def _blocks_of(stream: BinaryIO, name: str, size: int) -> Iterator[Block]:
-    buffered = io.BufferedReader(stream) if not isinstance(stream, io.BufferedReader) else stream  # type: ignore[arg-type]
+    # Any binary stream with read() serves as the raw layer of a BufferedReader (for peek).
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(cast(io.RawIOBase, stream))
     if buffered.peek(2)[:2] == GZIP_MAGIC:
-        buffered = io.BufferedReader(gzip.GzipFile(fileobj=buffered))  # type: ignore[arg-type]
+        buffered = io.BufferedReader(cast(io.RawIOBase, gzip.GzipFile(fileobj=buffered)))
     line = 1
     carry = b""
     skipping = False  # inside the dropped tail of an over-long line

@@ -88,8 +88,9 @@ class _Linter:
         return spec
 
     def check_value(self, name: str, spec: s.FactSpec, value: Any, where: Where) -> None:
-        expected = {"str": str, "int": int, "float": (int, float), "bool": bool}[spec.type]
-        if (isinstance(value, bool) and spec.type != "bool") or not isinstance(value, expected):
+        expected: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
+        types = expected[spec.type]
+        if (isinstance(value, bool) and spec.type != "bool") or not isinstance(value, types):
             self.problem(where, f"fact '{name}' is {spec.type}, but {value!r} is {type(value).__name__}")
             return
         if spec.choices is not None and isinstance(value, str) and value not in spec.choices:

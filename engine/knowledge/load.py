@@ -232,15 +232,16 @@ def _explain(err: Any, model: type[BaseModel]) -> str:
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Field names of the model that the location points into, for a did-you-mean."""
-    tag_models = {
+    tag_models: dict[str, type[BaseModel]] = {
         "<all>": s.AllOf,
         "<any>": s.AnyOf,
         "<not>": s.NotOf,
         "<fact>": s.FactTest,
         "<finding>": s.FindingTest,
     }
+    current: type[BaseModel]
     if loc and loc[-1] in tag_models:
-        current: type[BaseModel] = tag_models[loc[-1]]
+        current = tag_models[loc[-1]]
     else:
         current = model
         for part in loc:

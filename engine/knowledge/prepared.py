@@ -22,4 +22,5 @@ def prepared(kb: Knowledge, key: Any, build: Callable[[Knowledge], T]) -> T:
     artifacts = _derived.setdefault(kb, {})
     if key not in artifacts:
         artifacts[key] = build(kb)
-    return artifacts[key]  # type: ignore[no-any-return]
+    found: T = artifacts[key]
+    return found

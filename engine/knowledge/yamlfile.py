@@ -8,10 +8,8 @@ from typing import Any
 
 import yaml
 
-try:  # the C loader is several times faster; fall back where libyaml is missing
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader  # type: ignore[misc]
+# The C loader is several times faster; fall back where PyYAML was built without libyaml.
+Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Path_ = tuple[str | int, ...]
 
@@ -55,7 +53,7 @@ def load(path: Path) -> Located:
 
 
 def loads(text: str, path: Path) -> Located:
-    loader = _Loader(text)
+    loader = Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -31,7 +31,7 @@ async def probe_dns(
     except TimeoutError:
         return _failed(host, "timeout", f"no DNS answer within {timeout:g} s", watch), []
     except socket.gaierror as exc:
-        error = _GAI_ERRORS.get(exc.errno, "error")
+        error = _GAI_ERRORS.get(exc.errno, "error") if exc.errno is not None else "error"
         return _failed(host, error, f"{exc.strerror or exc}", watch), []
     except _DnsFailure as exc:
         return _failed(host, exc.kind, exc.detail, watch), []

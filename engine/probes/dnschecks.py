@@ -162,7 +162,7 @@ async def _spf(
 
 
 def _dmarc_tags(record: str) -> dict[str, str]:
-    tags = {}
+    tags: dict[str, str] = {}
     for part in record.split(";"):
         key, sep, value = part.partition("=")
         if sep:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.facts import Observation
@@ -39,7 +40,7 @@ async def _try(address: str, port: int, security: str, deadline: float) -> PortA
     return PortAnswer(port, security, reply.shown()) if reply.code == 220 else None
 
 
-async def sweep(address: str, configured: int, ports: list[tuple[int, str]], deadline: float) -> ProbeResult:
+async def sweep(address: str, configured: int, ports: Sequence[tuple[int, str]], deadline: float) -> ProbeResult:
     """All other submission ports (knowledge/ports.yaml, in order of preference) at once."""
     watch = Stopwatch()
     candidates = [(p, s) for p, s in ports if p != configured]

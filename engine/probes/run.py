@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.facts import Observation
@@ -39,7 +40,7 @@ def skipped(name: str, why: str) -> ProbeResult:
 
 
 async def _connect(
-    settings: AccountSettings, addresses: list[str], run: ProbeRun, ports: list[tuple[int, str]]
+    settings: AccountSettings, addresses: list[str], run: ProbeRun, ports: Sequence[tuple[int, str]]
 ) -> bool:
     """TCP connect; if it fails or lags, sweep the other submission ports within the same timeout."""
     loop = asyncio.get_running_loop()
@@ -59,7 +60,9 @@ async def _connect(
     return result.status == "ok"
 
 
-async def _probe_all(settings: AccountSettings, run: ProbeRun, redact: Redactor, ports: list[tuple[int, str]]) -> None:
+async def _probe_all(
+    settings: AccountSettings, run: ProbeRun, redact: Redactor, ports: Sequence[tuple[int, str]]
+) -> None:
     if not settings.host:
         for name in ("dns", "tcp", "smtp"):
             run.add(skipped(name, "no host configured"))
@@ -115,7 +118,7 @@ async def _check_dns(settings: AccountSettings, checks: DnsChecksFile, budget: f
 async def probe_account(
     settings: AccountSettings,
     redact: Redactor | None = None,
-    ports: list[tuple[int, str]] | None = None,
+    ports: Sequence[tuple[int, str]] | None = None,
     dnschecks: DnsChecksFile | None = None,
 ) -> ProbeRun:
     """Every probe for the account; a run cut off by its deadline keeps what it had found.
@@ -143,7 +146,7 @@ async def probe_account(
 def run_probes(
     settings: AccountSettings,
     redact: Redactor | None = None,
-    ports: list[tuple[int, str]] | None = None,
+    ports: Sequence[tuple[int, str]] | None = None,
     dnschecks: DnsChecksFile | None = None,
 ) -> ProbeRun:
     """probe_account in its own event loop, for one account at a time."""

@@ -97,12 +97,12 @@ def from_verified(peer: dict) -> CertInfo:
 def parse_certificate(der: bytes) -> CertInfo:
     """An unverified certificate (the second look), decoded with cryptography."""
     from cryptography import x509
-    from cryptography.x509.oid import ExtensionOID, NameOID
+    from cryptography.x509.oid import NameOID
 
     cert = x509.load_der_x509_certificate(der)
     names: list[str] = []
     try:
-        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         names += san.get_values_for_type(x509.DNSName)
         names += [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
     except x509.ExtensionNotFound:

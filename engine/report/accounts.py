@@ -3,29 +3,57 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol, TypedDict
 
 from engine.knowledge.model import Knowledge
 from engine.redact import Redactor, scrub
+from engine.report.formats import Format
 from engine.report.model import ACCOUNTS_SCHEMA, Report, Tool
-from engine.report.render import Format, environment
+from engine.report.render import environment
 
-if TYPE_CHECKING:  # the batch runner brings the probes; a pasted-log run should not import them
-    from engine.run.batch import AccountOutcome, Group
+
+class Account(Protocol):
+    """One diagnosed account, as the summary needs it."""
+
+    @property
+    def name(self) -> str: ...
+
+
+class Group(Protocol):
+    """Accounts that share one cause (engine.run.batch.Group)."""
+
+    @property
+    def finding(self) -> str | None: ...
+    @property
+    def cause(self) -> str: ...
+    @property
+    def accounts(self) -> Sequence[Account]: ...
 
 
 ACCOUNT_TEMPLATES: dict[str, str] = {"text": "accounts.txt.j2", "md": "accounts.md.j2", "html": "accounts.html.j2"}
 
 
+class _First(TypedDict):
+    id: str
+    contact: str
+
+
+class _Row(TypedDict):
+    name: str
+    verdict: str
+    first: _First | None
+
+
 def render_accounts(
     kb: Knowledge,
-    items: list[AccountOutcome],
-    groups: list[Group],
+    items: Sequence[Account],
+    groups: Sequence[Group],
     reports: list[Report],
     fmt: Format,
     redact: Redactor,
 ) -> str:
-    rows = []
+    rows: list[_Row] = []
     for item, report in zip(items, reports, strict=True):
         first = next((f for f in report.findings if f.severity == "error"), None)
         verdict = "problem" if first else ("warning" if any(f.severity == "warning" for f in report.findings) else "ok")
@@ -60,7 +88,7 @@ def render_accounts(
     failing = [g for g in groups if g.finding]
     width = {
         "name": max([len("Account")] + [len(r["name"]) for r in rows]),
-        "finding": max([len("First finding")] + [len(r["first"]["id"]) for r in rows if r["first"]]),
+        "finding": max([len("First finding")] + [len(r["first"]["id"]) for r in rows if r["first"] is not None]),
     }
     html = fmt == "html"
     template = environment(html).get_template(ACCOUNT_TEMPLATES[fmt])

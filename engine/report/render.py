@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
 
 import jinja2
 
 from engine.decide.session import SessionResult
 from engine.knowledge.model import Knowledge
 from engine.redact import Redactor, scrub
+from engine.report.formats import Format
 from engine.report.model import Report
 from engine.report.view import view
 
-Format = Literal["text", "md", "html", "json"]
 TEMPLATES: dict[str, str] = {"text": "summary.txt.j2", "md": "ticket.md.j2", "html": "report.html.j2"}
 
 

@@ -10,19 +10,26 @@ required literal (none ship today) are scanned with their regex over the whole b
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Protocol, TypeVar
 
+from engine.inputs.textinput import MAX_LINE
 from engine.text.prefilter import required_literals
 
-try:  # an optional accelerator: a wheel exists for the common platforms only
-    import hyperscan  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on the platform
-    hyperscan = None
 
-MAX_LINE = 64 * 1024  # bytes of one line kept for matching and evidence; the rest is dropped
+def _optional(name: str) -> ModuleType | None:
+    try:  # an optional accelerator: a wheel exists for the common platforms only
+        return importlib.import_module(name)
+    except ImportError:  # pragma: no cover - depends on the platform
+        return None
+
+
+hyperscan = _optional("hyperscan")
+
 
 Buffer = TypeVar("Buffer", str, bytes)
 
@@ -58,7 +65,7 @@ class Finder(Protocol):
 
 
 def _newline(buffer: Buffer) -> Buffer:
-    return b"\n" if isinstance(buffer, bytes) else "\n"  # type: ignore[return-value]
+    return b"\n" if isinstance(buffer, bytes) else "\n"
 
 
 def _group_by_line(buffer: Buffer, hits: dict[int, set[int]]) -> list[tuple[int, int, int, set[int]]]:
@@ -166,15 +173,18 @@ class HyperscanFinder:
     name: str = "hyperscan"
 
     def __post_init__(self) -> None:
+        hs = hyperscan
+        if hs is None:
+            raise RuntimeError("the hyperscan finder needs the hyperscan package")
         expressions: list[bytes] = []
         flags: list[int] = []
         self.owners: list[int] = []  # hyperscan expression id -> position in wanted
         for i, wanted in enumerate(self.wanted):
             for literal in wanted.literals or ():
                 expressions.append(_pcre_literal(literal))
-                flags.append(hyperscan.HS_FLAG_CASELESS if wanted.ignore_case else 0)
+                flags.append(hs.HS_FLAG_CASELESS if wanted.ignore_case else 0)
                 self.owners.append(i)
-        self.database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self.database = hs.Database(mode=hs.HS_MODE_BLOCK)
         if expressions:
             ids = list(range(len(expressions)))
             self.database.compile(expressions=expressions, ids=ids, elements=len(ids), flags=flags)

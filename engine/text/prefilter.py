@@ -7,14 +7,13 @@ regex only on the few lines found is what lets a large log be read at nearly gre
 
 from __future__ import annotations
 
+import importlib
 import re
+from typing import Any
 
-try:  # Python 3.11 renamed the module; the parser itself is the same
-    import re._parser as sre_parse  # type: ignore[import-not-found]
-    from re import _constants as sre_constants  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
+# The standard library's own regex parser (re._parser since Python 3.11); it has no type stubs.
+sre_parse: Any = importlib.import_module("re._parser")
+sre_constants: Any = importlib.import_module("re._constants")
 
 MIN_LITERAL = 3  # shorter literals occur everywhere and would filter nothing
 # A small character class or alternation is spelled out ("55[0-3]" -> 550, 551, 552, 553) so

@@ -123,7 +123,7 @@ class TextWatch:
 
 def steps_for(kb: Knowledge, finding: str, recognised: list[str]) -> list[tuple[s.ProviderSpec, s.FixStep]]:
     """The recognised providers' own fix steps for a finding, service before software."""
-    out = []
+    out: list[tuple[s.ProviderSpec, s.FixStep]] = []
     for ident in recognised:
         provider = kb.providers.get(ident)
         if provider is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from engine.facts import FactValue, Observation
@@ -24,7 +24,7 @@ MAX_HITS_PER_SIGNATURE = 20
 @dataclass
 class Matcher:
     compiled: list[tuple[s.SignatureSpec, re.Pattern[str]]]  # in file order
-    fact_types: dict[str, str]  # the declared type of each fact a signature sets
+    fact_types: Mapping[str, str]  # the declared type of each fact a signature sets
     # Nominates lines for the signatures and, after them, for the providers' banner patterns,
     # so that a log is scanned once for both.
     finder: Finder

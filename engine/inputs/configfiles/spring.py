@@ -8,7 +8,7 @@ import yaml
 
 from engine.inputs.configfiles.javamail import Raw, interpret
 from engine.inputs.configfiles.model import ConfigFileError, Imported
-from engine.knowledge.yamlfile import error_line
+from engine.knowledge.yamlfile import Loader, error_line
 
 PREFIX = "spring.mail."
 PROPERTIES = "spring.mail.properties."
@@ -19,11 +19,6 @@ _PLACEHOLDER = re.compile(r"^\$\{[^}:]+(?::(?P<default>[^}]*))?\}$")
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
 _PROFILE_KEYS = ("spring.config.activate.on-profile", "spring.profiles")
 
-try:
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader  # type: ignore[misc]
-
 
 def from_flat(flat: dict[str, Raw], path: str) -> Imported:
     """spring.mail.* keys (relaxed: dashes and case ignored) -> the JavaMail transport they configure."""
@@ -31,15 +26,15 @@ def from_flat(flat: dict[str, Raw], path: str) -> Imported:
     props: dict[str, Raw] = {}
     for written, raw in flat.items():
         key = _BRACKETS.sub(r".\1", written)  # spring.mail.properties[mail.smtp.auth] -> ...properties.mail.smtp.auth
-        raw = _resolved(raw)
-        if raw is None:
+        resolved = _resolved(raw)
+        if resolved is None:
             continue
         if key.startswith(PROPERTIES):
-            props[key.removeprefix(PROPERTIES)] = raw
+            props[key.removeprefix(PROPERTIES)] = resolved
             continue
         name = key.removeprefix(PREFIX).replace("-", "").lower()
         if key.startswith(PREFIX) and name in _EXPLICIT:
-            explicit[_EXPLICIT[name]] = raw
+            explicit[_EXPLICIT[name]] = resolved
     if not any(key.startswith(PREFIX) for key in flat):
         raise ConfigFileError(path, 1, "no spring.mail.* settings found; is this the file the application loads?")
     return interpret(props, path, "spring", "spring.mail.properties.mail.", explicit)
@@ -61,7 +56,7 @@ def flatten_yaml(text: str, path: str) -> dict[str, Raw]:
     """
     flat: dict[str, Raw] = {}
     try:
-        for node in yaml.compose_all(text, Loader=_Loader):
+        for node in yaml.compose_all(text, Loader=Loader):
             if node is None:
                 continue
             if not isinstance(node, yaml.MappingNode):
