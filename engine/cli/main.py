@@ -305,6 +305,10 @@ def _dispatch(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
 def _lab(args: argparse.Namespace, env: Environment) -> Exit:
     from engine import lab
 
+    try:
+        lab.require()
+    except lab.LabUnavailable as exc:
+        raise BadInput(f"lab: {exc}") from None
     if args.list or not args.scenario:
         if not args.list:
             raise BadInput("lab needs a SCENARIO or --list")
