@@ -7,7 +7,7 @@ import ssl
 from dataclasses import dataclass
 from typing import Protocol
 
-from engine.facts import Observation
+from engine.facts import FactValue, Observation
 from engine.probes import Stopwatch
 from engine.probes import tls as tlsmod
 from engine.probes.wire import Reply, Transcript, Wire, WireError
@@ -41,7 +41,7 @@ class Record(Protocol):
     transcript: Transcript
     observations: list[Observation]
 
-    def fact(self, name: str, value: object, evidence: str | None = None, origin: str = "smtp") -> None: ...
+    def fact(self, name: str, value: FactValue, evidence: str | None = None, origin: str = "smtp") -> None: ...
 
     def result(self, name: str, ok: bool, watch: Stopwatch, detail: str) -> None: ...
 

@@ -8,12 +8,12 @@ import socket
 import ssl
 from dataclasses import dataclass, field
 
-from engine.facts import Observation
+from engine.facts import FactValue, Observation
 from engine.probes import ProbeResult, Stopwatch
 from engine.probes import tls as tlsmod
 from engine.probes.opening import Stop, Target, enhanced, open_smtp, tls_established, verify_failed, wire_failure
 from engine.probes.wire import Reply, Transcript, Wire, WireError
-from engine.redact import REDACTED
+from engine.redact import REDACTED, Redactor
 
 TEST_SUBJECT = "mailtriage test message"
 
@@ -49,8 +49,8 @@ class Dialogue:
     stage: str = "connect"
     delivered: bool = False
 
-    def fact(self, name: str, value: object, evidence: str | None = None, origin: str = "smtp") -> None:
-        self.observations.append(Observation(name, value, "probe", evidence, origin))  # type: ignore[arg-type]
+    def fact(self, name: str, value: FactValue, evidence: str | None = None, origin: str = "smtp") -> None:
+        self.observations.append(Observation(name, value, "probe", evidence, origin))
 
     def result(self, name: str, ok: bool, watch: Stopwatch, detail: str) -> None:
         self.results.append(ProbeResult(name, "ok" if ok else "fail", watch.ms(), detail))
@@ -70,10 +70,10 @@ def _target(plan: Plan, address: str) -> Target:
     )
 
 
-async def probe_smtp(plan: Plan, address: str, redactor: object | None = None) -> Dialogue:
+async def probe_smtp(plan: Plan, address: str, redactor: Redactor | None = None) -> Dialogue:
     d = Dialogue()
     if redactor is not None:
-        d.transcript.redact = redactor  # type: ignore[assignment]
+        d.transcript.redact = redactor
     loop = asyncio.get_running_loop()
     wire: Wire | None = None
     try:
