@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup postfix demo test lint clean
 
+# The test extra includes the lab extra (aiosmtpd, trustme), which the demo's server needs too.
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml

@@ -8,6 +8,9 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from engine import lab
 
@@ -75,3 +78,49 @@ def test_a_running_lab_is_diagnosed_and_stops_cleanly_on_sigterm(cli, tmp_path):
         _out, err = proc.communicate(timeout=5)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+# Loaded at start-up through PYTHONPATH: the lab extra's packages cannot be found, exactly as in an
+# installation made without `mailtriage[lab]` (the import system raises the same error for them).
+WITHOUT_LAB_EXTRA = """
+import sys
+
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("aiosmtpd", "trustme"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, Absent())
+"""
+
+
+@pytest.fixture
+def without_lab_extra(tmp_path: Path) -> dict[str, str]:
+    shim = tmp_path / "without-lab-extra"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(WITHOUT_LAB_EXTRA, encoding="utf-8")
+    return {"PYTHONPATH": str(shim)}
+
+
+@pytest.mark.parametrize("argv", [("lab", "bad-password", "--port", "0"), ("lab", "--list")])
+def test_the_lab_without_its_extra_says_how_to_install_it_in_one_line(run_process, without_lab_extra, argv):
+    result = run_process(*argv, env=without_lab_extra, timeout=30)
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err == (
+        "mailtriage: lab: the lab's servers need aiosmtpd, which is not installed: pip install 'mailtriage[lab]'\n"
+    )
+
+
+def test_diagnosing_needs_nothing_from_the_lab_extra(run_process, without_lab_extra, closed_port):
+    # Any import of aiosmtpd or trustme on the way would end these runs with an internal error.
+    argv = ["--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1", "--non-interactive"]
+    probed = run_process("diagnose", *argv, "--format", "json", env=without_lab_extra)
+    assert probed.code == 1, probed.err
+    assert json.loads(probed.out)["findings"][0]["id"] == "network.connection_refused"
+    pasted = run_process(
+        "analyze-log", "-", "--format", "json", stdin="535 5.7.8 Error: authentication failed\n", env=without_lab_extra
+    )
+    assert pasted.code == 1, pasted.err
+    assert json.loads(pasted.out)["findings"][0]["id"] == "auth.credentials_rejected"

@@ -36,6 +36,22 @@ def test_the_wheel_ships_every_knowledge_file_and_template(wheel: Path):
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
+def test_the_lab_s_servers_come_only_with_the_lab_extra_which_the_test_extra_includes(wheel: Path):
+    archive = zipfile.ZipFile(wheel)
+    (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    requires = [
+        line.removeprefix("Requires-Dist: ")
+        for line in archive.read(metadata).decode().splitlines()
+        if line.startswith("Requires-Dist: ")
+    ]
+    for package in ("aiosmtpd", "trustme"):
+        markers = {r.partition(";")[2].strip() for r in requires if r.startswith(package)}
+        assert "extra == 'lab'" in markers
+        assert all(marker.startswith("extra == ") for marker in markers), markers  # never required outright
+        # The build backend may spell the test extra's "mailtriage[lab]" out package by package.
+        assert "extra == 'test'" in markers or "mailtriage[lab]; extra == 'test'" in requires
+
+
 def test_the_installed_wheel_diagnoses_from_outside_the_repository(wheel: Path, tmp_path: Path):
     target = tmp_path / "site"
     proc = subprocess.run(

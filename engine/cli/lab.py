@@ -11,6 +11,11 @@ from engine.cli.environment import BadInput, Environment, Exit
 def run(args: argparse.Namespace, env: Environment) -> Exit:
     from engine import lab
 
+    try:
+        lab.require()
+    except lab.LabUnavailable as exc:
+        raise BadInput(f"lab: {exc}") from None
+
     if args.list or not args.scenario:
         if not args.list:
             raise BadInput("lab needs a SCENARIO or --list")

@@ -1,9 +1,4 @@
-"""The SMTP dialogue as the application would have it, stopping short of delivery by default.
-
-greeting -> EHLO -> STARTTLS or implicit TLS -> EHLO -> AUTH -> MAIL FROM -> RCPT TO -> RSET/QUIT.
-Every step has a deadline; every line goes into a redacted transcript; each stage reached and
-each reply becomes facts for the rules.
-"""
+"""The SMTP dialogue as the application would have it: EHLO, STARTTLS, AUTH, MAIL, RCPT; no delivery by default."""
 
 from __future__ import annotations
 
@@ -13,14 +8,13 @@ import socket
 import ssl
 from dataclasses import dataclass, field
 
-from engine.facts import Observation
+from engine.facts import FactValue, Observation
 from engine.probes import ProbeResult, Stopwatch
 from engine.probes import tls as tlsmod
+from engine.probes.opening import Stop, Target, enhanced, open_smtp, tls_established, verify_failed, wire_failure
 from engine.probes.wire import Reply, Transcript, Wire, WireError
-from engine.redact import REDACTED
+from engine.redact import REDACTED, Redactor
 
-# How long a silent port is given before a TLS handshake is tried beside it.
-TLS_TRY_AFTER = 1.0
 TEST_SUBJECT = "mailtriage test message"
 
 
@@ -55,30 +49,37 @@ class Dialogue:
     stage: str = "connect"
     delivered: bool = False
 
-    def fact(self, name: str, value: object, evidence: str | None = None, origin: str = "smtp") -> None:
-        self.observations.append(Observation(name, value, "probe", evidence, origin))  # type: ignore[arg-type]
+    def fact(self, name: str, value: FactValue, evidence: str | None = None, origin: str = "smtp") -> None:
+        self.observations.append(Observation(name, value, "probe", evidence, origin))
 
     def result(self, name: str, ok: bool, watch: Stopwatch, detail: str) -> None:
         self.results.append(ProbeResult(name, "ok" if ok else "fail", watch.ms(), detail))
 
 
-class Stop(Exception):
-    """The dialogue ends here; the facts already say why."""
+def _target(plan: Plan, address: str) -> Target:
+    implicit = plan.security == "ssl" or (plan.security == "auto" and plan.port in plan.implicit_tls_ports)
+    return Target(
+        host=plan.host,
+        address=address,
+        port=plan.port,
+        security=plan.security,
+        implicit=implicit,
+        timeout=plan.timeout,
+        cafile=plan.cafile,
+        ehlo_name=plan.ehlo_name,
+    )
 
 
-def _implicit(plan: Plan) -> bool:
-    return plan.security == "ssl" or (plan.security == "auto" and plan.port in plan.implicit_tls_ports)
-
-
-async def probe_smtp(plan: Plan, address: str, redactor: object | None = None) -> Dialogue:
+async def probe_smtp(plan: Plan, address: str, redactor: Redactor | None = None) -> Dialogue:
     d = Dialogue()
     if redactor is not None:
-        d.transcript.redact = redactor  # type: ignore[assignment]
+        d.transcript.redact = redactor
     loop = asyncio.get_running_loop()
     wire: Wire | None = None
     try:
-        wire = await _open(plan, address, d, loop)
-        await _dialogue(plan, address, wire, d, loop)
+        target = _target(plan, address)
+        wire = await open_smtp(target, d)
+        await _dialogue(plan, target, wire, d, loop)
         d.stage = "done"
     except Stop:
         pass
@@ -87,209 +88,6 @@ async def probe_smtp(plan: Plan, address: str, redactor: object | None = None) -
             await _goodbye(wire, d, loop)
     d.fact("smtp.stage", d.stage)
     return d
-
-
-def _wire_failure(d: Dialogue, stage: str, exc: WireError) -> None:
-    d.stage = stage
-    d.fact("smtp.failure", exc.kind if exc.kind in ("timeout", "closed") else "protocol", exc.detail)
-    if exc.kind not in ("timeout", "closed"):
-        d.fact("smtp.protocol_error", exc.kind, f"{stage}: {exc.detail}")
-    d.fact("smtp.bytes_received", exc.received)
-
-
-async def _open(plan: Plan, address: str, d: Dialogue, loop: asyncio.AbstractEventLoop) -> Wire:
-    """Connect (with TLS first for implicit TLS) and read the greeting."""
-    deadline = loop.time() + plan.timeout
-    watch = Stopwatch()
-    implicit = _implicit(plan)
-    d.fact("tls.mode", "implicit" if implicit else ("starttls" if plan.security in ("auto", "starttls") else "none"))
-    if implicit and plan.security == "auto":
-        d.fact(
-            "tls.auto_choice",
-            "implicit",
-            f"security auto: port {plan.port} speaks implicit TLS (knowledge/ports.yaml)",
-            "tls",
-        )
-    if implicit:
-        wire = await _connect_tls(plan, address, d, deadline)
-    else:
-        reader, writer = await _connect(plan, address, d, deadline, ssl_ctx=None)
-        wire = Wire(reader, writer, d.transcript)
-    try:
-        await _greeting(plan, address, wire, d, deadline, loop, implicit, watch)
-    except Stop:
-        await wire.close()  # the caller never gets this wire, so it cannot close it
-        raise
-    return wire
-
-
-async def _greeting(
-    plan: Plan,
-    address: str,
-    wire: Wire,
-    d: Dialogue,
-    deadline: float,
-    loop: asyncio.AbstractEventLoop,
-    implicit: bool,
-    watch: Stopwatch,
-) -> None:
-    d.stage = "greeting"
-    greeting_watch = Stopwatch()
-    if implicit:
-        greeting = await _read(wire, d, "greeting", deadline)
-    else:
-        greeting = await _greeting_or_tls(plan, address, wire, d, deadline, loop)
-    d.fact("smtp.greeting_code", greeting.code, greeting.shown(), "greeting")
-    d.fact("smtp.greeting", greeting.text, greeting.shown(), "greeting")
-    d.fact("smtp.greeting_ms", greeting_watch.ms())
-    _enhanced(d, "smtp.greeting_enhanced", greeting, "greeting")
-    d.result("greeting", greeting.code == 220, watch, greeting.shown())
-    if greeting.code != 220:
-        raise Stop
-
-
-async def _connect(plan: Plan, address: str, d: Dialogue, deadline: float, ssl_ctx: ssl.SSLContext | None):
-    loop = asyncio.get_running_loop()
-    try:
-        return await asyncio.wait_for(
-            asyncio.open_connection(
-                address,
-                plan.port,
-                ssl=ssl_ctx,
-                server_hostname=plan.host if ssl_ctx else None,
-                ssl_handshake_timeout=max(deadline - loop.time(), 0.1) if ssl_ctx else None,
-            ),
-            max(deadline - loop.time(), 0.01),
-        )
-    except TimeoutError:
-        d.stage = "tls" if ssl_ctx else "connect"
-        d.fact("smtp.failure", "timeout", f"connect to {address}:{plan.port}: no answer within {plan.timeout:g} s")
-        if ssl_ctx:
-            d.fact(
-                "tls.handshake",
-                "timeout",
-                f"no TLS handshake from {address}:{plan.port} within {plan.timeout:g} s",
-                "tls",
-            )
-        raise Stop from None
-    except ssl.SSLCertVerificationError as exc:
-        d.stage = "tls"
-        await _verify_failed(plan, address, d, exc, deadline, implicit=True)
-        raise Stop from None
-    except ssl.SSLError as exc:
-        d.stage = "tls"
-        kind = tlsmod.handshake_kind(exc)
-        d.fact("tls.handshake", kind, f"TLS handshake with {address}:{plan.port}: {exc.reason or exc}", "tls")
-        if kind == "not_tls":
-            await _plain_look(plan, address, d, deadline)
-        raise Stop from None
-    except OSError as exc:
-        d.stage = "connect"
-        d.fact("smtp.failure", "closed", f"connect to {address}:{plan.port}: {exc.strerror or exc}")
-        if ssl_ctx and isinstance(exc, ConnectionResetError):
-            d.fact("tls.handshake", "eof", f"TLS handshake with {address}:{plan.port}: connection reset", "tls")
-        raise Stop from None
-
-
-async def _plain_look(plan: Plan, address: str, d: Dialogue, deadline: float) -> None:
-    """After a TLS hello got a non-TLS answer: is it SMTP in the clear (wrong mode) or junk?"""
-    loop = asyncio.get_running_loop()
-    try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(address, plan.port), max(deadline - loop.time(), 0.01)
-        )
-    except (TimeoutError, OSError):
-        return
-    wire = Wire(reader, writer, Transcript())
-    try:
-        reply = await wire.reply(deadline)
-    except WireError as exc:
-        # Neither TLS nor SMTP: whatever listens there answers a TLS hello with junk.
-        d.fact(
-            "smtp.protocol_error",
-            "garbage",
-            f"the port answered a TLS hello with data that is not TLS; in the clear: {exc.detail}",
-        )
-        return
-    finally:
-        await wire.close()
-    d.fact("tls.plain_smtp_detected", True, f"in the clear, {address}:{plan.port} greets: {reply.shown()}", "tls")
-
-
-async def _connect_tls(plan: Plan, address: str, d: Dialogue, deadline: float) -> Wire:
-    reader, writer = await _connect(plan, address, d, deadline, tlsmod.context(plan.cafile))
-    _tls_established(plan, d, writer.get_extra_info("ssl_object"))
-    return Wire(reader, writer, d.transcript)
-
-
-def _tls_established(plan: Plan, d: Dialogue, ssl_object: ssl.SSLObject | None) -> None:
-    d.fact("tls.handshake", "ok", None, "tls")
-    d.fact("tls.verify", "ok", f"certificate of {plan.host} verified", "tls")
-    d.observations.extend(tlsmod.session_facts(ssl_object))
-    peer = ssl_object.getpeercert() if ssl_object else None
-    if peer:
-        d.observations.extend(tlsmod.certificate_facts(tlsmod.from_verified(peer), plan.host))
-
-
-async def _read(wire: Wire, d: Dialogue, stage: str, deadline: float) -> Reply:
-    try:
-        return await wire.reply(deadline)
-    except WireError as exc:
-        _wire_failure(d, stage, exc)
-        raise Stop from None
-
-
-async def _greeting_or_tls(
-    plan: Plan, address: str, wire: Wire, d: Dialogue, deadline: float, loop: asyncio.AbstractEventLoop
-) -> Reply:
-    """Wait for the greeting; if the port stays silent, try a TLS handshake beside it, same deadline."""
-    greeting = asyncio.ensure_future(wire.reply(deadline))
-    done, _ = await asyncio.wait({greeting}, timeout=min(TLS_TRY_AFTER, plan.timeout / 2))
-    tls_try: asyncio.Future | None = None
-    if not done and wire.received == 0:
-        tls_try = asyncio.ensure_future(_tls_hello(plan, address, deadline))
-        done, _ = await asyncio.wait(
-            {greeting, tls_try}, return_when=asyncio.FIRST_COMPLETED, timeout=max(deadline - loop.time(), 0)
-        )
-        if tls_try in done and not greeting.done() and tls_try.result():
-            greeting.cancel()
-            d.stage = "greeting"
-            d.fact("smtp.failure", "timeout", f"no greeting in the clear from {address}:{plan.port}")
-            d.fact(
-                "tls.implicit_detected",
-                True,
-                f"{address}:{plan.port} completed a TLS handshake: it expects implicit TLS (SMTPS)",
-                "tls",
-            )
-            raise Stop
-    if not greeting.done():
-        await asyncio.wait({greeting})  # the reply itself honours the deadline
-    if tls_try is not None and not tls_try.done():
-        tls_try.cancel()
-    try:
-        return greeting.result()
-    except WireError as exc:
-        _wire_failure(d, "greeting", exc)
-        raise Stop from None
-
-
-async def _tls_hello(plan: Plan, address: str, deadline: float) -> bool:
-    """True when the port completes a TLS handshake (any certificate): it speaks implicit TLS."""
-    loop = asyncio.get_running_loop()
-    try:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(address, plan.port, ssl=tlsmod.context(None, verify=False)),
-            max(deadline - loop.time(), 0.01),
-        )
-    except (TimeoutError, OSError, ssl.SSLError):
-        return False
-    writer.transport.abort()  # the handshake was the question; no need to close politely
-    return True
-
-
-def _enhanced(d: Dialogue, name: str, reply: Reply, origin: str) -> None:
-    if reply.enhanced:
-        d.fact(name, reply.enhanced, reply.shown(), origin)
 
 
 def _extensions(d: Dialogue, reply: Reply, suffix: str) -> dict[str, str]:
@@ -328,19 +126,19 @@ async def _command(wire: Wire, d: Dialogue, stage: str, line: str, deadline: flo
     try:
         return await wire.command(line, deadline, shown)
     except WireError as exc:
-        _wire_failure(d, stage, exc)
+        wire_failure(d, stage, exc)
         raise Stop from None
 
 
-async def _dialogue(plan: Plan, address: str, wire: Wire, d: Dialogue, loop: asyncio.AbstractEventLoop) -> None:
+async def _dialogue(plan: Plan, target: Target, wire: Wire, d: Dialogue, loop: asyncio.AbstractEventLoop) -> None:
     def deadline() -> float:
         return loop.time() + plan.timeout
 
     extensions = await _ehlo(plan, wire, d, deadline(), "")
-    encrypted = _implicit(plan)
+    encrypted = target.implicit
     if not encrypted and plan.security in ("auto", "starttls"):
         if "STARTTLS" in extensions:
-            wire = await _starttls(plan, address, wire, d, deadline(), loop)
+            wire = await _starttls(plan, target, wire, d, deadline(), loop)
             extensions = await _ehlo(plan, wire, d, deadline(), "_tls")
             encrypted = True
             if plan.security == "auto":
@@ -370,7 +168,7 @@ async def _dialogue(plan: Plan, address: str, wire: Wire, d: Dialogue, loop: asy
 
 
 async def _starttls(
-    plan: Plan, address: str, wire: Wire, d: Dialogue, deadline: float, loop: asyncio.AbstractEventLoop
+    plan: Plan, target: Target, wire: Wire, d: Dialogue, deadline: float, loop: asyncio.AbstractEventLoop
 ) -> Wire:
     d.stage = "starttls"
     watch = Stopwatch()
@@ -396,64 +194,16 @@ async def _starttls(
         raise Stop from None
     except ssl.SSLCertVerificationError as exc:
         d.result("tls", False, watch, exc.verify_message or str(exc))
-        await _verify_failed(plan, address, d, exc, deadline, implicit=False)
+        await verify_failed(target, d, exc, deadline)
         raise Stop from None
     except (ssl.SSLError, ConnectionError, OSError) as exc:
         kind = tlsmod.handshake_kind(exc)
         d.fact("tls.handshake", kind, f"TLS handshake after STARTTLS: {getattr(exc, 'reason', None) or exc}", "tls")
         d.result("tls", False, watch, str(exc))
         raise Stop from None
-    _tls_established(plan, d, wire.writer.get_extra_info("ssl_object"))
+    tls_established(target, d, wire.writer.get_extra_info("ssl_object"))
     d.result("tls", True, watch, "STARTTLS handshake and verification passed")
     return wire
-
-
-async def _verify_failed(
-    plan: Plan, address: str, d: Dialogue, exc: ssl.SSLCertVerificationError, deadline: float, implicit: bool
-) -> None:
-    """Say what kind of verification failure it was, and take a second look at the certificate."""
-    kind = tlsmod.verify_kind(exc)
-    message = exc.verify_message or str(exc)
-    d.fact("tls.handshake", "ok", None, "tls")
-    d.fact("tls.verify", kind, f"certificate verify failed: {message}", "tls")
-    der = await _fetch_certificate(plan, address, deadline, implicit)
-    if der is not None:
-        d.observations.extend(tlsmod.certificate_facts(tlsmod.parse_certificate(der), plan.host))
-
-
-async def _fetch_certificate(plan: Plan, address: str, deadline: float, implicit: bool) -> bytes | None:
-    """The certificate as served, without trusting it; no credentials go over that connection."""
-    loop = asyncio.get_running_loop()
-    writer: asyncio.StreamWriter | None = None
-    try:
-        if implicit:
-            _, writer = await asyncio.wait_for(
-                asyncio.open_connection(
-                    address, plan.port, ssl=tlsmod.context(None, verify=False), server_hostname=plan.host
-                ),
-                max(deadline - loop.time(), 0.01),
-            )
-        else:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(address, plan.port), max(deadline - loop.time(), 0.01)
-            )
-            wire = Wire(reader, writer, Transcript())
-            await wire.reply(deadline)
-            await wire.command(f"EHLO {plan.ehlo_name}", deadline)
-            if (await wire.command("STARTTLS", deadline)).code != 220:
-                return None
-            await asyncio.wait_for(
-                writer.start_tls(tlsmod.context(None, verify=False), server_hostname=plan.host),
-                max(deadline - loop.time(), 0.01),
-            )
-        ssl_object = writer.get_extra_info("ssl_object")
-        return ssl_object.getpeercert(binary_form=True) if ssl_object else None
-    except (TimeoutError, OSError, ssl.SSLError, WireError):
-        return None
-    finally:
-        if writer is not None:
-            # A look, not a session: drop the connection at once rather than wait for TLS close.
-            writer.transport.abort()
 
 
 def _b64(text: str) -> str:
@@ -499,7 +249,7 @@ async def _auth(plan: Plan, wire: Wire, d: Dialogue, extensions: dict[str, str],
             reply = await _command(wire, d, "auth", _b64(secret), deadline, REDACTED)
     d.fact("auth.reply_code", reply.code, reply.shown(), "auth")
     d.fact("auth.reply", reply.text, reply.shown(), "auth")
-    _enhanced(d, "auth.enhanced_code", reply, "auth")
+    enhanced(d, "auth.enhanced_code", reply, "auth")
     ok = reply.code == 235
     d.fact("auth.result", "ok" if ok else "rejected", reply.shown(), "auth")
     d.result("auth", ok, watch, reply.shown())
@@ -523,7 +273,7 @@ async def _envelope_step(wire: Wire, d: Dialogue, step: str, line: str, deadline
     reply = await _command(wire, d, step, line, deadline)
     d.fact(f"envelope.{step}_code", reply.code, reply.shown(), step)
     d.fact(f"envelope.{step}_reply", reply.text, reply.shown(), step)
-    _enhanced(d, f"envelope.{step}_enhanced", reply, step)
+    enhanced(d, f"envelope.{step}_enhanced", reply, step)
     d.fact(f"envelope.{step}", "ok" if reply.positive else "rejected", reply.shown(), step)
     d.result(step, reply.positive, watch, reply.shown())
     if not reply.positive:

@@ -1,0 +1,299 @@
+"""Opening an SMTP connection: implicit TLS or a plain greeting, told apart from junk and silence."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from dataclasses import dataclass
+from typing import Protocol
+
+from engine.facts import FactValue, Observation
+from engine.probes import Stopwatch
+from engine.probes import tls as tlsmod
+from engine.probes.wire import Reply, Transcript, Wire, WireError
+
+# How long a silent port is given before a TLS handshake is tried beside it.
+TLS_TRY_AFTER = 1.0
+
+
+class Stop(Exception):
+    """The dialogue ends here; the facts already say why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to connect and how the connection is meant to be secured."""
+
+    host: str  # the name the certificate must carry
+    address: str  # the address dialled
+    port: int
+    security: str  # auto | starttls | ssl | none
+    implicit: bool  # TLS from the first byte
+    timeout: float  # seconds for the opening as a whole
+    cafile: str | None
+    ehlo_name: str  # for a second look at a certificate served after STARTTLS
+
+
+class Record(Protocol):
+    """What the probe has seen so far; the opening adds its facts, results and transcript lines."""
+
+    stage: str
+    transcript: Transcript
+    observations: list[Observation]
+
+    def fact(self, name: str, value: FactValue, evidence: str | None = None, origin: str = "smtp") -> None: ...
+
+    def result(self, name: str, ok: bool, watch: Stopwatch, detail: str) -> None: ...
+
+
+async def open_smtp(target: Target, d: Record) -> Wire:
+    """Connect (with TLS first for implicit TLS) and read the greeting; raise Stop unless it is 220."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + target.timeout
+    watch = Stopwatch()
+    implicit = target.implicit
+    d.fact("tls.mode", "implicit" if implicit else ("starttls" if target.security in ("auto", "starttls") else "none"))
+    if implicit and target.security == "auto":
+        d.fact(
+            "tls.auto_choice",
+            "implicit",
+            f"security auto: port {target.port} speaks implicit TLS (knowledge/ports.yaml)",
+            "tls",
+        )
+    if implicit:
+        wire = await _connect_tls(target, d, deadline)
+    else:
+        reader, writer = await _connect(target, d, deadline, ssl_ctx=None)
+        wire = Wire(reader, writer, d.transcript)
+    try:
+        await _greeting(target, wire, d, deadline, loop, watch)
+    except Stop:
+        await wire.close()  # the caller never gets this wire, so it cannot close it
+        raise
+    return wire
+
+
+def wire_failure(d: Record, stage: str, exc: WireError) -> None:
+    d.stage = stage
+    d.fact("smtp.failure", exc.kind if exc.kind in ("timeout", "closed") else "protocol", exc.detail)
+    if exc.kind not in ("timeout", "closed"):
+        d.fact("smtp.protocol_error", exc.kind, f"{stage}: {exc.detail}")
+    d.fact("smtp.bytes_received", exc.received)
+
+
+def enhanced(d: Record, name: str, reply: Reply, origin: str) -> None:
+    if reply.enhanced:
+        d.fact(name, reply.enhanced, reply.shown(), origin)
+
+
+def tls_established(target: Target, d: Record, ssl_object: ssl.SSLObject | None) -> None:
+    d.fact("tls.handshake", "ok", None, "tls")
+    d.fact("tls.verify", "ok", f"certificate of {target.host} verified", "tls")
+    d.observations.extend(tlsmod.session_facts(ssl_object))
+    peer = ssl_object.getpeercert() if ssl_object else None
+    if peer:
+        d.observations.extend(tlsmod.certificate_facts(tlsmod.from_verified(peer), target.host))
+
+
+async def verify_failed(target: Target, d: Record, exc: ssl.SSLCertVerificationError, deadline: float) -> None:
+    """Say what kind of verification failure it was, and take a second look at the certificate."""
+    kind = tlsmod.verify_kind(exc)
+    message = exc.verify_message or str(exc)
+    d.fact("tls.handshake", "ok", None, "tls")
+    d.fact("tls.verify", kind, f"certificate verify failed: {message}", "tls")
+    der = await _fetch_certificate(target, deadline)
+    if der is not None:
+        d.observations.extend(tlsmod.certificate_facts(tlsmod.parse_certificate(der), target.host))
+
+
+async def _greeting(
+    target: Target, wire: Wire, d: Record, deadline: float, loop: asyncio.AbstractEventLoop, watch: Stopwatch
+) -> None:
+    d.stage = "greeting"
+    greeting_watch = Stopwatch()
+    if target.implicit:
+        greeting = await _read(wire, d, "greeting", deadline)
+    else:
+        greeting = await _greeting_or_tls(target, wire, d, deadline, loop)
+    d.fact("smtp.greeting_code", greeting.code, greeting.shown(), "greeting")
+    d.fact("smtp.greeting", greeting.text, greeting.shown(), "greeting")
+    d.fact("smtp.greeting_ms", greeting_watch.ms())
+    enhanced(d, "smtp.greeting_enhanced", greeting, "greeting")
+    d.result("greeting", greeting.code == 220, watch, greeting.shown())
+    if greeting.code != 220:
+        raise Stop
+
+
+async def _connect(
+    target: Target, d: Record, deadline: float, ssl_ctx: ssl.SSLContext | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    loop = asyncio.get_running_loop()
+    address, port = target.address, target.port
+    try:
+        return await asyncio.wait_for(
+            asyncio.open_connection(
+                address,
+                port,
+                ssl=ssl_ctx,
+                server_hostname=target.host if ssl_ctx else None,
+                ssl_handshake_timeout=max(deadline - loop.time(), 0.1) if ssl_ctx else None,
+            ),
+            max(deadline - loop.time(), 0.01),
+        )
+    except TimeoutError:
+        d.stage = "tls" if ssl_ctx else "connect"
+        d.fact("smtp.failure", "timeout", f"connect to {address}:{port}: no answer within {target.timeout:g} s")
+        if ssl_ctx:
+            d.fact(
+                "tls.handshake",
+                "timeout",
+                f"no TLS handshake from {address}:{port} within {target.timeout:g} s",
+                "tls",
+            )
+        raise Stop from None
+    except ssl.SSLCertVerificationError as exc:
+        d.stage = "tls"
+        await verify_failed(target, d, exc, deadline)
+        raise Stop from None
+    except ssl.SSLError as exc:
+        d.stage = "tls"
+        kind = tlsmod.handshake_kind(exc)
+        d.fact("tls.handshake", kind, f"TLS handshake with {address}:{port}: {exc.reason or exc}", "tls")
+        if kind == "not_tls":
+            await _plain_look(target, d, deadline)
+        raise Stop from None
+    except OSError as exc:
+        d.stage = "connect"
+        d.fact("smtp.failure", "closed", f"connect to {address}:{port}: {exc.strerror or exc}")
+        if ssl_ctx and isinstance(exc, ConnectionResetError):
+            d.fact("tls.handshake", "eof", f"TLS handshake with {address}:{port}: connection reset", "tls")
+        raise Stop from None
+
+
+async def _plain_look(target: Target, d: Record, deadline: float) -> None:
+    """After a TLS hello got a non-TLS answer: is it SMTP in the clear (wrong mode) or junk?"""
+    loop = asyncio.get_running_loop()
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(target.address, target.port), max(deadline - loop.time(), 0.01)
+        )
+    except (TimeoutError, OSError):
+        return
+    wire = Wire(reader, writer, Transcript())
+    try:
+        reply = await wire.reply(deadline)
+    except WireError as exc:
+        # Neither TLS nor SMTP: whatever listens there answers a TLS hello with junk.
+        d.fact(
+            "smtp.protocol_error",
+            "garbage",
+            f"the port answered a TLS hello with data that is not TLS; in the clear: {exc.detail}",
+        )
+        return
+    finally:
+        await wire.close()
+    d.fact(
+        "tls.plain_smtp_detected",
+        True,
+        f"in the clear, {target.address}:{target.port} greets: {reply.shown()}",
+        "tls",
+    )
+
+
+async def _connect_tls(target: Target, d: Record, deadline: float) -> Wire:
+    reader, writer = await _connect(target, d, deadline, tlsmod.context(target.cafile))
+    tls_established(target, d, writer.get_extra_info("ssl_object"))
+    return Wire(reader, writer, d.transcript)
+
+
+async def _read(wire: Wire, d: Record, stage: str, deadline: float) -> Reply:
+    try:
+        return await wire.reply(deadline)
+    except WireError as exc:
+        wire_failure(d, stage, exc)
+        raise Stop from None
+
+
+async def _greeting_or_tls(
+    target: Target, wire: Wire, d: Record, deadline: float, loop: asyncio.AbstractEventLoop
+) -> Reply:
+    """Wait for the greeting; if the port stays silent, try a TLS handshake beside it, same deadline."""
+    greeting = asyncio.ensure_future(wire.reply(deadline))
+    done, _ = await asyncio.wait({greeting}, timeout=min(TLS_TRY_AFTER, target.timeout / 2))
+    tls_try: asyncio.Future | None = None
+    if not done and wire.received == 0:
+        tls_try = asyncio.ensure_future(_tls_hello(target, deadline))
+        done, _ = await asyncio.wait(
+            {greeting, tls_try}, return_when=asyncio.FIRST_COMPLETED, timeout=max(deadline - loop.time(), 0)
+        )
+        if tls_try in done and not greeting.done() and tls_try.result():
+            greeting.cancel()
+            d.stage = "greeting"
+            d.fact("smtp.failure", "timeout", f"no greeting in the clear from {target.address}:{target.port}")
+            d.fact(
+                "tls.implicit_detected",
+                True,
+                f"{target.address}:{target.port} completed a TLS handshake: it expects implicit TLS (SMTPS)",
+                "tls",
+            )
+            raise Stop
+    if not greeting.done():
+        await asyncio.wait({greeting})  # the reply itself honours the deadline
+    if tls_try is not None and not tls_try.done():
+        tls_try.cancel()
+    try:
+        return greeting.result()
+    except WireError as exc:
+        wire_failure(d, "greeting", exc)
+        raise Stop from None
+
+
+async def _tls_hello(target: Target, deadline: float) -> bool:
+    """True when the port completes a TLS handshake (any certificate): it speaks implicit TLS."""
+    loop = asyncio.get_running_loop()
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(target.address, target.port, ssl=tlsmod.context(None, verify=False)),
+            max(deadline - loop.time(), 0.01),
+        )
+    except (TimeoutError, OSError, ssl.SSLError):
+        return False
+    writer.transport.abort()  # the handshake was the question; no need to close politely
+    return True
+
+
+async def _fetch_certificate(target: Target, deadline: float) -> bytes | None:
+    """The certificate as served, without trusting it; no credentials go over that connection."""
+    loop = asyncio.get_running_loop()
+    writer: asyncio.StreamWriter | None = None
+    try:
+        if target.implicit:
+            _, opened = await asyncio.wait_for(
+                asyncio.open_connection(
+                    target.address, target.port, ssl=tlsmod.context(None, verify=False), server_hostname=target.host
+                ),
+                max(deadline - loop.time(), 0.01),
+            )
+            writer = opened
+        else:
+            reader, opened = await asyncio.wait_for(
+                asyncio.open_connection(target.address, target.port), max(deadline - loop.time(), 0.01)
+            )
+            writer = opened
+            wire = Wire(reader, opened, Transcript())
+            await wire.reply(deadline)
+            await wire.command(f"EHLO {target.ehlo_name}", deadline)
+            if (await wire.command("STARTTLS", deadline)).code != 220:
+                return None
+            await asyncio.wait_for(
+                opened.start_tls(tlsmod.context(None, verify=False), server_hostname=target.host),
+                max(deadline - loop.time(), 0.01),
+            )
+        ssl_object = opened.get_extra_info("ssl_object")
+        return ssl_object.getpeercert(binary_form=True) if ssl_object else None
+    except (TimeoutError, OSError, ssl.SSLError, WireError):
+        return None
+    finally:
+        if writer is not None:
+            # A look, not a session: drop the connection at once rather than wait for TLS close.
+            writer.transport.abort()
