@@ -52,8 +52,14 @@ postfix:
 		echo "postfix is missing and cannot be installed here (needs root and apt-get): the Postfix tests will fail; set MAILTRIAGE_NO_POSTFIX=1 to skip them on purpose"; \
 	fi
 
-test: setup postfix
+# Style, types and the knowledge base, before any test runs.
+lint: setup
+	$(BIN)/ruff check engine tests benchmarks
+	$(BIN)/ruff format --check engine tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/mailtriage knowledge lint
+
+test: setup postfix lint
 	$(BIN)/python -m pytest
 
 clean:
