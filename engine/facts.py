@@ -11,6 +11,8 @@ Source = Literal["probe", "answer", "log", "config"]
 
 # Dotted lower-case words: area first (tcp.connect, answer.deployment, auth.reply_code).
 FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+# Facts named reply.* describe one SMTP reply; those of one reply carry the same group.
+REPLY_PREFIX = "reply."
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class Observation:
     evidence: str | None = None
     # "file:line" for text, or the probe step; shown beside the evidence in reports.
     origin: str | None = None
+    # The reply.* observations of one SMTP reply share a group, so a rule tests them together.
+    group: str | None = None
 
 
 @dataclass
@@ -60,6 +64,24 @@ class FactSet:
         return [
             item for item in self.items if item.name == name and item.value == value and type(item.value) is type(value)
         ]
+
+    def replies(self) -> list[dict[str, FactValue]]:
+        """Each SMTP reply seen: its reply.* facts by name (the first value of each, per group)."""
+        out = []
+        for group in self.reply_groups():
+            fields: dict[str, FactValue] = {}
+            for item in group:
+                fields.setdefault(item.name, item.value)
+            out.append(fields)
+        return out
+
+    def reply_groups(self) -> list[list[Observation]]:
+        """The observations of each reply, in arrival order (for evidence)."""
+        groups: dict[str | None, list[Observation]] = {}
+        for item in self.items:
+            if item.name.startswith(REPLY_PREFIX):
+                groups.setdefault(item.group, []).append(item)
+        return list(groups.values())
 
     def as_dict(self) -> dict[str, FactValue]:
         """First value of each name, for templates."""

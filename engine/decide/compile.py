@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.decide.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
 from engine.knowledge import schema as s
-from engine.knowledge.conditions import value_test
+from engine.knowledge.conditions import reply_holds, value_test
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
 
@@ -27,6 +27,10 @@ class Concluded(Fact):
 
 class Need(Fact):
     """A question is worth asking now."""
+
+
+class Reply(Fact):
+    """One SMTP reply: its reply.* facts as (name, value) pairs, and the keys of their evidence."""
 
 
 @dataclass
@@ -67,6 +71,9 @@ class _Builder:
             return NOT(self.build(cond.not_, True))
         if isinstance(cond, s.FindingTest):
             return self.bind(Concluded(finding=cond.finding, verdict="found"), negated)
+        if isinstance(cond, s.ReplyTest):
+            inner = cond.reply
+            return self.bind(Reply(fields=P(lambda fields: reply_holds(inner, dict(fields)))), negated)
         assert isinstance(cond, s.FactTest)
         self.names.add(cond.fact)
         if cond.operator == "absent":
@@ -76,16 +83,19 @@ class _Builder:
         return self.bind(Obs(name=cond.fact, value=P(value_test(cond))), negated)
 
 
-def _conclude(rule: s.RuleSpec) -> Callable[..., None]:
+def _conclude(rule: s.RuleSpec, severity: str) -> Callable[..., None]:
     def action(engine: KnowledgeEngine, **bound: Any) -> None:
-        keys = sorted(f["key"] for f in bound.values() if isinstance(f, Obs))
+        keys = {f["key"] for f in bound.values() if isinstance(f, Obs)}
+        keys |= {key for f in bound.values() if isinstance(f, Reply) for key in f["keys"]}
         used = sorted(f["rule"] for f in bound.values() if isinstance(f, Concluded))
         engine.declare(
             Concluded(
                 finding=rule.finding,
                 verdict=rule.verdict,
                 rule=rule.id,
-                keys=tuple(keys),
+                severity=severity,
+                tier=rule.tier,
+                keys=tuple(sorted(keys)),
                 used=tuple(used),
             )
         )
@@ -102,6 +112,16 @@ def _ask(question: s.QuestionSpec) -> Callable[..., None]:
     return action
 
 
+def _outranking(tier: str) -> Any:
+    """The conclusion that makes a lower tier's rule moot: an error found by a higher tier.
+
+    Lower tiers also run last (salience), so whatever outranks them is known when they fire.
+    """
+    if tier == "backbone":
+        return Concluded(verdict="found", severity="error", tier="specific")
+    return Concluded(verdict="found", severity="error")
+
+
 def compile_knowledge(kb: Knowledge) -> Compiled:
     namespace: dict[str, Any] = {}
     names: set[str] = set()
@@ -109,7 +129,10 @@ def compile_knowledge(kb: Knowledge) -> Compiled:
         if rule.status == "deprecated":
             continue
         ce = _Builder(names).build(rule.when)
-        namespace[f"rule__{ident}"] = Rule(ce)(_conclude(rule))
+        if rule.tier != "specific":
+            ce = AND(ce, NOT(_outranking(rule.tier)))
+        severity = kb.findings[rule.finding].severity if rule.finding in kb.findings else "error"
+        namespace[f"rule__{ident}"] = Rule(ce, salience=s.TIER_SALIENCE[rule.tier])(_conclude(rule, severity))
     for ident, question in kb.questions.items():
         names.add(f"answer.{ident}")
         ce = AND(_Builder(names).build(question.when), NOT(Obs(name=f"answer.{ident}")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.decide.compile import Concluded, Need, Obs, compiled_for
+from engine.decide.compile import Concluded, Need, Obs, Reply, compiled_for
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
@@ -66,6 +66,13 @@ def infer(kb: Knowledge, facts: FactSet) -> Inference:
     for index, (name, value) in enumerate(distinct):
         if name in compiled.referenced:
             engine.declare(Obs(name=name, value=value, key=index))
+    index_of = {(name, value, type(value)): i for i, (name, value) in enumerate(distinct)}
+    for group in facts.reply_groups():
+        fields: dict[str, FactValue] = {}
+        for obs in group:
+            fields.setdefault(obs.name, obs.value)
+        keys = tuple(sorted({index_of[(o.name, o.value, type(o.value))] for o in group}))
+        engine.declare(Reply(fields=tuple(sorted(fields.items())), keys=keys))
     engine.run()
 
     fired: list[Concluded] = []

@@ -7,12 +7,13 @@ condition directly over known values, for fix steps that apply only when a condi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from engine.knowledge import schema as s
 
 Values = Callable[[str], Sequence[Any]]  # every value known for a fact name, in arrival order
+Reply = Mapping[str, Any]  # one SMTP reply's reply.* facts by name
 
 
 def _typed_equal(expected: Any) -> Callable[[Any], bool]:
@@ -50,22 +51,30 @@ def value_test(test: s.FactTest) -> Callable[[Any], bool]:
     return lambda value: is_number(value) and compare(value)
 
 
-def holds(cond: Any, values: Values, found: Collection[str] = ()) -> bool:
-    """A condition over known facts: a fact test holds when any value of that fact passes it."""
+def holds(cond: Any, values: Values, found: Collection[str] = (), replies: Sequence[Reply] = ()) -> bool:
+    """A condition over known facts: a fact test holds when any value of that fact passes it;
+    a reply test when one reply passes its inner condition."""
     if isinstance(cond, s.AllOf):
-        return all(holds(c, values, found) for c in cond.all)
+        return all(holds(c, values, found, replies) for c in cond.all)
     if isinstance(cond, s.AnyOf):
-        return any(holds(c, values, found) for c in cond.any)
+        return any(holds(c, values, found, replies) for c in cond.any)
     if isinstance(cond, s.NotOf):
-        return not holds(cond.not_, values, found)
+        return not holds(cond.not_, values, found, replies)
     if isinstance(cond, s.FindingTest):
         return cond.finding in found
+    if isinstance(cond, s.ReplyTest):
+        return any(reply_holds(cond.reply, reply) for reply in replies)
     assert isinstance(cond, s.FactTest)
     known = values(cond.fact)
     if cond.operator == "absent":
         return not known
     test = value_test(cond)
     return any(test(v) for v in known)
+
+
+def reply_holds(cond: Any, reply: Reply) -> bool:
+    """The inner condition of a reply test, over one reply's facts."""
+    return holds(cond, lambda name: [reply[name]] if name in reply else [])
 
 
 def describe(cond: Any) -> str:
@@ -78,6 +87,8 @@ def describe(cond: Any) -> str:
         return f"not {_grouped(cond.not_)}"
     if isinstance(cond, s.FindingTest):
         return f"finding {cond.finding}"
+    if isinstance(cond, s.ReplyTest):
+        return f"a reply with {_grouped(cond.reply)}"
     assert isinstance(cond, s.FactTest)
     op = cond.operator
     if op in ("present", "absent"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from engine.facts import REPLY_PREFIX
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge, Problem, Where, did_you_mean
 
@@ -104,15 +105,26 @@ class _Linter:
                 self.check_value(name, spec, value, where.sub(name))
                 self.check_provider_value(name, value, where.sub(name))
 
-    def check_condition(self, cond: Any, where: Where) -> None:
+    def check_condition(self, cond: Any, where: Where, in_reply: bool = False) -> None:
         if isinstance(cond, s.AllOf):
             for i, c in enumerate(cond.all):
-                self.check_condition(c, where.sub("all", i))
+                self.check_condition(c, where.sub("all", i), in_reply)
         elif isinstance(cond, s.AnyOf):
             for i, c in enumerate(cond.any):
-                self.check_condition(c, where.sub("any", i))
+                self.check_condition(c, where.sub("any", i), in_reply)
         elif isinstance(cond, s.NotOf):
-            self.check_condition(cond.not_, where.sub("not"))
+            self.check_condition(cond.not_, where.sub("not"), in_reply)
+        elif isinstance(cond, s.ReplyTest):
+            if in_reply:
+                self.problem(where.sub("reply"), "a reply test cannot hold another reply test")
+            self.check_condition(cond.reply, where.sub("reply"), in_reply=True)
+        elif in_reply and not isinstance(cond, s.FactTest):
+            self.problem(where, "inside a reply test only reply.* facts can be tested")
+        elif in_reply and isinstance(cond, s.FactTest) and not cond.fact.startswith(REPLY_PREFIX):
+            self.problem(
+                where.sub("fact"),
+                f"inside a reply test only reply.* facts can be tested; move '{cond.fact}' outside the reply test",
+            )
         elif isinstance(cond, s.FindingTest):
             if cond.finding not in self.kb.findings and self.complete("finding"):
                 self.problem(

@@ -238,6 +238,7 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         "<not>": s.NotOf,
         "<fact>": s.FactTest,
         "<finding>": s.FindingTest,
+        "<reply>": s.ReplyTest,
     }
     current: type[BaseModel]
     if loc and loc[-1] in tag_models:

@@ -64,6 +64,16 @@ class FindingTest(Strict):
     finding: str
 
 
+class ReplyTest(Strict):
+    """True when one SMTP reply satisfies the inner condition, which tests only reply.* facts.
+
+    A reply's code, enhanced code, text and stage are tested together: two replies of one run
+    (a 250 to MAIL FROM, a 553 to RCPT TO) never mix.
+    """
+
+    reply: Condition
+
+
 class AllOf(Strict):
     all: list[Condition] = Field(min_length=1)
 
@@ -93,8 +103,16 @@ CONDITION_TAGS = {
     "NotOf": "<not>",
     "FactTest": "<fact>",
     "FindingTest": "<finding>",
+    "ReplyTest": "<reply>",
 }
-KEY_TAGS = {"all": "<all>", "any": "<any>", "not": "<not>", "fact": "<fact>", "finding": "<finding>"}
+KEY_TAGS = {
+    "all": "<all>",
+    "any": "<any>",
+    "not": "<not>",
+    "fact": "<fact>",
+    "finding": "<finding>",
+    "reply": "<reply>",
+}
 
 
 Condition = Annotated[
@@ -102,14 +120,16 @@ Condition = Annotated[
     | Annotated[AnyOf, Tag("<any>")]
     | Annotated[NotOf, Tag("<not>")]
     | Annotated[FactTest, Tag("<fact>")]
-    | Annotated[FindingTest, Tag("<finding>")],
+    | Annotated[FindingTest, Tag("<finding>")]
+    | Annotated[ReplyTest, Tag("<reply>")],
     Discriminator(
         _condition_kind,
         custom_error_type="condition",
-        custom_error_message="a condition is a mapping with one of: all, any, not, fact, finding",
+        custom_error_message="a condition is a mapping with one of: all, any, not, fact, finding, reply",
     ),
 ]
 
+ReplyTest.model_rebuild()
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
 NotOf.model_rebuild()
@@ -177,12 +197,20 @@ class FindingsFile(Strict):
 # --- rules/<area>/<id>.yaml and <id>.test.yaml ------------------------------------------------
 
 
+# specific: knowledge of a cause (a provider's code, a server's wording). backbone: what a reply
+# code alone means (RFC 3463/5248, RFC 5321), concluded only when no specific rule found an
+# error. last_resort: a failure nothing explains, concluded only when no other rule found one.
+Tier = Literal["specific", "backbone", "last_resort"]
+TIER_SALIENCE = {"specific": 0, "backbone": -10, "last_resort": -20}
+
+
 class RuleSpec(Strict):
     id: str
     description: str
     finding: str
     verdict: Literal["found", "ruled_out"] = "found"
     confidence: Confidence = "high"
+    tier: Tier = "specific"
     contact: ContactRule | None = None
     # Shown for "ruled out" verdicts: what was checked and found fine (Jinja over facts).
     message: str | None = None

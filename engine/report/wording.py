@@ -38,7 +38,7 @@ def fix_step(step: s.FixStep, facts: FactSet, found: Collection[str]) -> str:
     """A fix step's sentence, or "" when its condition does not hold for this run."""
     if isinstance(step, str):
         return render_step(step, facts)
-    return render_step(step.text, facts) if holds(step.when, facts.values, found) else ""
+    return render_step(step.text, facts) if holds(step.when, facts.values, found, facts.replies()) else ""
 
 
 def evidence_line(obs: Observation) -> str:
