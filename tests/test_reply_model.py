@@ -86,7 +86,7 @@ def test_the_backbone_speaks_only_when_no_specific_rule_found_an_error(kb):
 
 
 def test_the_last_resort_speaks_only_when_nothing_else_found_an_error(kb):
-    assert found(kb, facts(reply("a", code=451, enhanced="4.3.0", text="Try again"))) == ["failure.unclassified"]
+    assert found(kb, facts(reply("a", code=580, text="Something nobody has a row for"))) == ["failure.unclassified"]
     assert "failure.unclassified" not in found(kb, facts(reply("a", code=554, enhanced="5.7.1", text="Access denied")))
 
 

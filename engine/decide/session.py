@@ -11,6 +11,7 @@ from engine.decide.inference import Inference, infer
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
+from engine.text.replies import meanings
 from engine.text.signatures import mine_snippets
 
 UNKNOWN = "unknown"
@@ -134,7 +135,7 @@ def run_session(
         question = kb.questions[qid]
         facts.extend(answer_observations(kb, question, given, "answers file", redact))
         record[qid] = AskedQuestion(question, given)
-    result = infer(kb, facts)
+    result = _infer(kb, facts)
     # Each question is asked at most once, so the loop ends after len(questions) rounds at most.
     for _ in range(len(kb.questions) + 1):
         open_questions = [q for q in result.pending if q.id not in record]
@@ -146,8 +147,14 @@ def run_session(
         record[question.id] = AskedQuestion(question, value)
         if value is not None:
             facts.extend(answer_observations(kb, question, value, "asked", redact))
-            result = infer(kb, facts)
+            result = _infer(kb, facts)
     # Questions still pending at the end stay in the report, unanswered.
     for question in result.pending:
         record.setdefault(question.id, AskedQuestion(question, None))
     return SessionResult(result, facts, list(record.values()))
+
+
+def _infer(kb: Knowledge, facts: FactSet) -> Inference:
+    """Infer after giving every reply seen its standard meaning (the reports show it)."""
+    facts.extend(meanings(kb, facts))
+    return infer(kb, facts)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from engine.facts import FACT_NAME
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge, KnowledgeInvalid, Problem, Where, did_you_mean, shipped_root
+from engine.knowledge.statuscodes import backbone_rules
 from engine.knowledge.yamlfile import Located, YamlError, load
 
 M = TypeVar("M", bound=BaseModel)
@@ -144,6 +145,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("ports", _file("ports.yaml"), s.PortsFile, "ports"),
     Kind("provider", _file("providers.yaml"), s.ProvidersFile, "providers", _listed("providers")),
     Kind("dnschecks", _file("dnschecks.yaml"), s.DnsChecksFile, "dnschecks"),
+    Kind("status codes", _file("status-codes.yaml"), s.StatusCodesFile, "status_codes"),
     Kind("finding", _file("findings.yaml"), s.FindingsFile, "findings", _mapping("findings")),
     Kind("rule", _glob("rules", recursive=True, tests=False), s.RuleSpec, "rules", _whole_file, _check_rule_file),
     Kind(
@@ -172,6 +174,7 @@ def load_knowledge(extra_dirs: Iterable[Path] = (), *, base: Path | None = None)
             continue
         kb.roots.append(root)
         load_layer(root, reader, kb)
+    add_backbone(kb)
     lint(kb, reader)
     if reader.problems:
         raise KnowledgeInvalid(reader.problems)
@@ -189,6 +192,7 @@ def load_layer(root: Path, reader: Reader, kb: Knowledge) -> None:
             if kind.entries is None:
                 whole = list(parsed.ports) if isinstance(parsed, s.PortsFile) else parsed
                 setattr(kb, kind.store, whole)  # a later layer's table replaces the whole file
+                kb.where[(kind.name, "")] = Where(located.path, 1, located, ())
                 continue
             store = getattr(kb, kind.store)
             for entry in kind.entries(parsed, path):
@@ -204,6 +208,17 @@ def load_layer(root: Path, reader: Reader, kb: Knowledge) -> None:
                     )
                 seen_here[key] = kb.where[key] = here
                 store[ident] = value
+
+
+def add_backbone(kb: Knowledge) -> None:
+    """Rules from the status-code table; a rule file with the same id wins over a generated one."""
+    if kb.status_codes is None:
+        return
+    for rule, where in backbone_rules(kb.status_codes, kb.where[("status codes", "")]):
+        if rule.id not in kb.rules:
+            kb.rules[rule.id] = rule
+            kb.where[("rule", rule.id)] = where
+            kb.generated.add(rule.id)
 
 
 # --- explaining validation errors ------------------------------------------------------------

@@ -65,7 +65,10 @@ class Knowledge:
     ports: list[s.PortSpec] = field(default_factory=list)
     providers: dict[str, s.ProviderSpec] = field(default_factory=dict)
     dnschecks: s.DnsChecksFile | None = None
+    status_codes: s.StatusCodesFile | None = None
     where: dict[tuple[str, str], Where] = field(default_factory=dict)
+    # Rules made from knowledge tables (the status-code backbone) rather than written one per file.
+    generated: set[str] = field(default_factory=set)
 
     def fact_spec(self, name: str) -> s.FactSpec | None:
         """Declared facts plus answer.<id> for every question."""

@@ -305,6 +305,37 @@ class SignaturesFile(Strict):
     signatures: list[SignatureSpec]
 
 
+# --- status-codes.yaml -----------------------------------------------------------------------
+
+Stage = Literal["greeting", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "end_of_data", "quit", "unknown"]
+ENHANCED_KEY = r"^(X|[245])\.\d{1,3}\.\d{1,3}$"
+BASIC_KEY = r"^[245]\d\d$"
+
+
+class StatusRow(Strict):
+    """What one status code means, and the finding it supports when nothing more specific is known."""
+
+    meaning: str
+    finding: str | None = None
+    contact: Contact | None = None
+    # Where the stage changes what the code means: stage -> finding (basic codes only).
+    stages: dict[Stage, str] = {}
+
+
+class StatusCodesFile(Strict):
+    classes: dict[Annotated[str, Field(pattern=r"^[245]$")], str]
+    subjects: dict[Annotated[str, Field(pattern=r"^[0-7]$")], str]
+    enhanced: dict[Annotated[str, Field(pattern=ENHANCED_KEY)], StatusRow]
+    basic: dict[Annotated[str, Field(pattern=BASIC_KEY)], StatusRow]
+
+    @model_validator(mode="after")
+    def _stages_only_for_basic_codes(self) -> StatusCodesFile:
+        staged = [key for key, row in self.enhanced.items() if row.stages]
+        if staged:
+            raise ValueError(f"stages are for basic codes; enhanced codes name one finding ({', '.join(staged)})")
+        return self
+
+
 # --- ports.yaml -------------------------------------------------------------------------------
 
 

@@ -45,6 +45,8 @@ class Record(Protocol):
 
     def result(self, name: str, ok: bool, watch: Stopwatch, detail: str) -> None: ...
 
+    def reply(self, stage: str, reply: Reply) -> None: ...
+
 
 async def open_smtp(target: Target, d: Record) -> Wire:
     """Connect (with TLS first for implicit TLS) and read the greeting; raise Stop unless it is 220."""
@@ -119,6 +121,7 @@ async def _greeting(
     d.fact("smtp.greeting", greeting.text, greeting.shown(), "greeting")
     d.fact("smtp.greeting_ms", greeting_watch.ms())
     enhanced(d, "smtp.greeting_enhanced", greeting, "greeting")
+    d.reply("greeting", greeting)
     d.result("greeting", greeting.code == 220, watch, greeting.shown())
     if greeting.code != 220:
         raise Stop

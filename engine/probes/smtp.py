@@ -55,6 +55,18 @@ class Dialogue:
     def result(self, name: str, ok: bool, watch: Stopwatch, detail: str) -> None:
         self.results.append(ProbeResult(name, "ok" if ok else "fail", watch.ms(), detail))
 
+    def reply(self, stage: str, reply: Reply) -> None:
+        """A refusal (4xx or 5xx) as the reply.* facts every source gives, so rules read it whole."""
+        if reply.code < 400:
+            return
+        group = f"probe {stage} {len(self.observations)}"
+        shown = reply.shown()
+        fields: list[tuple[str, FactValue]] = [("reply.code", reply.code), ("reply.text", reply.wording)]
+        if reply.enhanced:
+            fields.append(("reply.enhanced", reply.enhanced))
+        fields.append(("reply.stage", stage))
+        self.observations += [Observation(name, value, "probe", shown, stage, group) for name, value in fields]
+
 
 def _target(plan: Plan, address: str) -> Target:
     implicit = plan.security == "ssl" or (plan.security == "auto" and plan.port in plan.implicit_tls_ports)
@@ -124,10 +136,12 @@ async def _ehlo(plan: Plan, wire: Wire, d: Dialogue, deadline: float, suffix: st
 
 async def _command(wire: Wire, d: Dialogue, stage: str, line: str, deadline: float, shown: str | None = None) -> Reply:
     try:
-        return await wire.command(line, deadline, shown)
+        reply = await wire.command(line, deadline, shown)
     except WireError as exc:
         wire_failure(d, stage, exc)
         raise Stop from None
+    d.reply(stage, reply)
+    return reply
 
 
 async def _dialogue(plan: Plan, target: Target, wire: Wire, d: Dialogue, loop: asyncio.AbstractEventLoop) -> None:
@@ -299,7 +313,7 @@ async def _data(plan: Plan, wire: Wire, d: Dialogue, deadline: float) -> None:
     ]
     for line in body:
         await wire.send(line)
-    reply = await _command(wire, d, "data", ".", deadline)
+    reply = await _command(wire, d, "end_of_data", ".", deadline)
     ok = reply.code == 250
     d.fact("envelope.data", "ok" if ok else "rejected", reply.shown(), "data")
     d.delivered = ok

@@ -50,6 +50,12 @@ class Reply:
         return f"{self.code} {self.text}".strip()
 
     @property
+    def wording(self) -> str:
+        """The text after the enhanced status code, if any: what the server says in words."""
+        enhanced = self.enhanced
+        return self.text[len(enhanced) :].strip() if enhanced and self.text.startswith(enhanced) else self.text
+
+    @property
     def positive(self) -> bool:
         return 200 <= self.code < 400
 
