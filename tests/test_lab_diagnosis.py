@@ -174,12 +174,12 @@ def test_xoauth2_with_an_access_token_authenticates_and_the_token_stays_secret(c
         assert lab.LAB_TOKEN not in text and payload not in text
 
 
-def test_a_wrong_access_token_is_a_rejected_login(cli):
+def test_a_wrong_access_token_is_a_refused_oauth_token_not_a_wrong_password(cli):
     with lab.start("healthy") as server:
         args = diagnose_args(server, "auth-required")
         result = cli(*args, "--user", lab.LAB_USER, "--oauth-token-env", "TOKEN", environ={"TOKEN": "expired-token"})
     report = json.loads(result.out)
-    assert report["findings"][0]["id"] == "auth.credentials_rejected"
+    assert report["findings"][0]["id"] == "auth.oauth_token_invalid"
     assert result.code == 1
 
 

@@ -33,7 +33,7 @@ def kb(tmp_path_factory):
         reply:
           all:
             - {fact: reply.code, equals: 553}
-            - {fact: reply.text, matches: 'Sender address rejected'}
+            - {fact: reply.text, matches: 'Sender zork refused'}
         """,
         finding="sender.not_registered",
     )
@@ -62,26 +62,24 @@ def found(kb, fs: FactSet) -> list[str]:
 
 
 def test_a_reply_test_holds_when_one_reply_has_every_part(kb):
-    fs = facts(reply("a", code=553, enhanced="5.7.1", text="<x@y>: Sender address rejected: not owned by user"))
+    fs = facts(reply("a", code=553, enhanced="5.7.1", text="<x@y>: Sender zork refused: not owned by user"))
     assert found(kb, fs) == ["sender.not_registered"]
 
 
 def test_parts_from_two_different_replies_never_combine(kb):
-    fs = facts(
-        reply("a", code=553, text="Mailbox name not allowed"), reply("b", code=250, text="Sender address rejected?")
-    )
+    fs = facts(reply("a", code=553, text="Mailbox name not allowed"), reply("b", code=250, text="Sender zork refused?"))
     assert "sender.not_registered" not in found(kb, fs)
 
 
 def test_the_evidence_of_a_reply_rule_is_the_whole_reply(kb):
-    fs = facts(reply("a", code=553, enhanced="5.7.1", text="Sender address rejected: not owned", stage="rcpt"))
+    fs = facts(reply("a", code=553, enhanced="5.7.1", text="Sender zork refused: not owned", stage="rcpt"))
     [conclusion] = [c for c in infer(kb, fs).findings if c.finding == "sender.not_registered"]
     assert {o.name for o in conclusion.evidence} == {"reply.code", "reply.enhanced", "reply.text", "reply.stage"}
 
 
 def test_the_backbone_speaks_only_when_no_specific_rule_found_an_error(kb):
     assert found(kb, facts(reply("a", code=554, enhanced="5.7.1", text="Access denied"))) == ["relay.denied"]
-    specific = facts(reply("a", code=553, enhanced="5.7.1", text="Sender address rejected"))
+    specific = facts(reply("a", code=553, enhanced="5.7.1", text="Sender zork refused"))
     assert found(kb, specific) == ["sender.not_registered"]
 
 
@@ -92,7 +90,7 @@ def test_the_last_resort_speaks_only_when_nothing_else_found_an_error(kb):
 
 def test_given_facts_without_a_group_form_one_reply(kb):
     fs = FactSet()
-    fs.extend([Observation("reply.code", 553, "log"), Observation("reply.text", "Sender address rejected", "log")])
+    fs.extend([Observation("reply.code", 553, "log"), Observation("reply.text", "Sender zork refused", "log")])
     assert found(kb, fs) == ["sender.not_registered"]
 
 

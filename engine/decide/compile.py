@@ -112,6 +112,15 @@ def _ask(question: s.QuestionSpec) -> Callable[..., None]:
     return action
 
 
+def _waits_for_findings(cond: Any, negated: bool = False) -> bool:
+    """A rule that needs another finding to be absent must run after the rules that could find it."""
+    if isinstance(cond, (s.AllOf, s.AnyOf)):
+        return any(_waits_for_findings(c, negated) for c in (cond.all if isinstance(cond, s.AllOf) else cond.any))
+    if isinstance(cond, s.NotOf):
+        return _waits_for_findings(cond.not_, not negated)
+    return negated and isinstance(cond, s.FindingTest)
+
+
 def _outranking(tier: str) -> Any:
     """The conclusion that makes a lower tier's rule moot: an error found by a higher tier.
 
@@ -132,7 +141,8 @@ def compile_knowledge(kb: Knowledge) -> Compiled:
         if rule.tier != "specific":
             ce = AND(ce, NOT(_outranking(rule.tier)))
         severity = kb.findings[rule.finding].severity if rule.finding in kb.findings else "error"
-        namespace[f"rule__{ident}"] = Rule(ce, salience=s.TIER_SALIENCE[rule.tier])(_conclude(rule, severity))
+        salience = s.TIER_SALIENCE[rule.tier] - (1 if _waits_for_findings(rule.when) else 0)
+        namespace[f"rule__{ident}"] = Rule(ce, salience=salience)(_conclude(rule, severity))
     for ident, question in kb.questions.items():
         names.add(f"answer.{ident}")
         ce = AND(_Builder(names).build(question.when), NOT(Obs(name=f"answer.{ident}")))

@@ -269,6 +269,14 @@ class _Linter:
                     here, f"scenario '{ident}': '{answer}' is not an answer to '{qid}'; answers: {', '.join(allowed)}"
                 )
         expect = sc.expect
+        for key, fid in (
+            ("relabelled", sc.relabelled.was if sc.relabelled else ""),
+            ("first_seen", sc.first_seen.finding if sc.first_seen else ""),
+        ):
+            if fid and fid not in self.kb.findings and self.complete("finding"):
+                self.problem(
+                    where.sub(key), f"scenario '{ident}': unknown finding '{fid}'{did_you_mean(fid, self.kb.findings)}"
+                )
         named = [("first", expect.first or "")]
         named += [(key, fid) for key in ("findings", "absent", "contacts") for fid in getattr(expect, key)]
         for key, fid in named:

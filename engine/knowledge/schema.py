@@ -425,10 +425,28 @@ class Expectation(Strict):
     asks: list[str] = []
 
 
+class Relabelled(Strict):
+    """A corpus label changed because the finding catalogue changed, never to make a text pass."""
+
+    was: str  # the label as first written
+    why: str  # the contract change (findings.md) that moved it
+
+
+class FirstSeen(Strict):
+    """What mailtriage concluded first for a corpus text before any knowledge changed for it."""
+
+    finding: str | None
+    knowledge: str  # the commit of the knowledge that was measured
+
+
 class Scenario(Strict):
     id: str
     description: str
     source: str | None = None
+    # Corpus entries: the client ecosystem the text comes from, the first-seen result, relabels.
+    ecosystem: str | None = None
+    first_seen: FirstSeen | None = None
+    relabelled: Relabelled | None = None
     facts: dict[str, FactValue] = {}
     answers: dict[str, FactValue] = {}
     text: str | None = None

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from engine.facts import FactValue, Observation
+from engine.facts import REPLY_PREFIX, FactValue, Observation
 from engine.inputs.textinput import Block
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
@@ -61,6 +61,7 @@ class Matcher:
         text = hit.group(ref.group(1))
         if text is None:
             return None
+        text = text.strip()
         kind = self.fact_types.get(name, "str")
         try:
             return {"int": int, "float": float, "str": str}.get(kind, str)(text)
@@ -113,18 +114,56 @@ def mine(
             if not hits:
                 continue
             matched += 1
+            origin = block.origin(line.index)
+            per_hit = []
             for sig, hit in hits:
                 kept[sig.id] = kept.get(sig.id, 0) + 1
                 if kept[sig.id] <= MAX_HITS_PER_SIGNATURE:
-                    observations.extend(
-                        matcher.observations(line.text, block.origin(line.index), sig, hit, redact or str)
-                    )
+                    per_hit.append(matcher.observations(line.text, origin, sig, hit, redact or str))
+            observations.extend(group_replies(per_hit, origin))
     observations.append(Observation("log.lines", read, "log"))
     observations.append(Observation("log.matched", matched, "log"))
     return TextFacts(observations, read, matched)
 
 
 COUNTS = ("log.lines", "log.matched")
+
+
+def group_replies(per_hit: list[list[Observation]], origin: str) -> list[Observation]:
+    """One line's facts, its replies grouped: several signatures reading the same reply (a
+    wrapper that knows the stage, a generic reader that knows only the codes) make one reply."""
+    out: list[Observation] = []
+    replies: list[dict[str, Observation]] = []
+    for found in per_hit:
+        fields = {o.name: o for o in found if o.name.startswith(REPLY_PREFIX)}
+        out.extend(o for o in found if not o.name.startswith(REPLY_PREFIX))
+        if not fields:
+            continue
+        same = next((merged for merged in replies if _same_reply(merged, fields)), None)
+        if same is None:
+            replies.append(fields)
+            continue
+        for name, obs in fields.items():
+            if name not in same or (name == STAGE and same[name].value == UNKNOWN_STAGE):
+                same[name] = obs
+    for number, fields in enumerate(replies):
+        if STAGE not in fields:
+            fields[STAGE] = replace(next(iter(fields.values())), name=STAGE, value=UNKNOWN_STAGE)
+        out.extend(replace(o, group=f"{origin} reply {number}") for o in fields.values())
+    return out
+
+
+STAGE = "reply.stage"
+UNKNOWN_STAGE = "unknown"
+
+
+def _same_reply(a: dict[str, Observation], b: dict[str, Observation]) -> bool:
+    """Two readings of one line are one reply unless their codes or known stages differ."""
+    for name in ("reply.code", "reply.enhanced"):
+        if name in a and name in b and a[name].value != b[name].value:
+            return False
+    stages = {x[STAGE].value for x in (a, b) if STAGE in x} - {UNKNOWN_STAGE}
+    return len(stages) <= 1
 
 
 def mine_snippets(
