@@ -20,6 +20,8 @@ class UnknownId(Exception):
 def command(args: argparse.Namespace, env: Environment) -> Exit:
     # lint and test always read every file; list and explain may use the cache.
     kb = inputs.knowledge(args, cached=args.action in ("list", "explain"))
+    if args.action == "coverage":
+        return _coverage(kb, env, args.output)
     try:
         return Exit(run(args.action, kb, env, getattr(args, "ident", None)))
     except UnknownId as exc:
@@ -143,3 +145,20 @@ def _step(step: s.FixStep) -> str:
     if isinstance(step, str):
         return step
     return f"[when {describe(step.when)}] {step.text}"
+
+
+def _coverage(kb: Knowledge, env: Environment, output: str | None) -> Exit:
+    from pathlib import Path
+
+    from engine.run.coverage import coverage, markdown
+
+    text = markdown(kb, coverage(kb))
+    if output is None:
+        env.stdout.write(text)
+        return Exit.OK
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write {output}: {exc.strerror or exc}") from None
+    env.stdout.write(f"coverage written to {output}\n")
+    return Exit.OK

@@ -175,9 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
         ("test", "run rule cases and scenarios"),
         ("list", "list rules, questions, findings and signatures"),
         ("explain", "show everything known about one finding or rule"),
+        ("coverage", "which error findings each client ecosystem's signatures lead to (Markdown)"),
     ):
         kp = ksub.add_parser(name, help=text)
         if name == "explain":
             kp.add_argument("ident", metavar="ID", help="a finding id (auth.credentials_rejected) or a rule id")
+        if name == "coverage":
+            kp.add_argument(
+                "--output", metavar="FILE", help="write the table here (knowledge/coverage.md in the repository)"
+            )
         add_knowledge_option(kp)
     return parser

@@ -105,6 +105,14 @@ def _listed(attr: str) -> Callable[[Any, Path], Iterator[Entry]]:
     return lambda parsed, _: ((item.id, (attr, i), item) for i, item in enumerate(getattr(parsed, attr)))
 
 
+def _signatures(parsed: Any, _: Path) -> Iterator[Entry]:
+    """Each signature, with the file's ecosystem unless it names its own."""
+    for i, sig in enumerate(parsed.signatures):
+        if sig.ecosystem is None:
+            sig = sig.model_copy(update={"ecosystem": parsed.ecosystem})
+        yield sig.id, ("signatures", i), sig
+
+
 def _whole_file(parsed: Any, _: Path) -> Iterator[Entry]:
     yield parsed.rule if isinstance(parsed, s.RuleTestFile) else parsed.id, (), parsed
 
@@ -157,7 +165,7 @@ KINDS: tuple[Kind, ...] = (
         _check_test_file,
     ),
     Kind("question", _glob("questions"), s.QuestionsFile, "questions", _listed("questions")),
-    Kind("signature", _glob("signatures"), s.SignaturesFile, "signatures", _listed("signatures")),
+    Kind("signature", _glob("signatures"), s.SignaturesFile, "signatures", _signatures),
     Kind("scenario", _glob("scenarios"), s.ScenariosFile, "scenarios", _listed("scenarios")),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -188,6 +188,9 @@ class FindingSpec(Strict):
     # "account": about one account's own settings or standing (its password, its sender), so
     # accounts with it are not grouped as one cause when many accounts are diagnosed together.
     scope: Literal["server", "account"] = "server"
+    # False for findings error text alone cannot show (they need the probe, answers or settings):
+    # knowledge coverage and its lint warning leave them out.
+    text_evidence: bool = True
 
 
 class FindingsFile(Strict):
@@ -291,9 +294,16 @@ class Examples(Strict):
     no_match: list[str] = Field(min_length=1)
 
 
+# The client ecosystems signatures are written for; "any" for text every client shows alike (a
+# bare SMTP reply, a DSN). knowledge/coverage.md counts findings per ecosystem.
+Ecosystem = Literal["java", "python", "node", "dotnet", "php", "go", "ruby", "rust", "cli", "mta", "any"]
+ECOSYSTEMS: tuple[str, ...] = get_args(Ecosystem)
+
+
 class SignatureSpec(Strict):
     id: str
     description: str
+    ecosystem: Ecosystem | None = None  # overrides the file's
     pattern: str
     ignore_case: bool = False
     # Values may name a pattern group, "{host}", to carry text from the line into the fact.
@@ -302,6 +312,7 @@ class SignatureSpec(Strict):
 
 
 class SignaturesFile(Strict):
+    ecosystem: Ecosystem = "any"  # of every signature in the file that names none of its own
     signatures: list[SignatureSpec]
 
 

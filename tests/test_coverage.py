@@ -1,0 +1,31 @@
+"""knowledge coverage: the finding x ecosystem table is generated, current, and honest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.run.coverage import coverage, markdown
+
+COVERAGE_MD = Path(__file__).resolve().parent.parent / "knowledge" / "coverage.md"
+
+
+def test_knowledge_coverage_md_is_what_the_command_writes_now(kb):
+    assert COVERAGE_MD.read_text(encoding="utf-8") == markdown(kb, coverage(kb)), (
+        "knowledge/coverage.md is stale: run mailtriage knowledge coverage --output knowledge/coverage.md"
+    )
+
+
+def test_a_cell_is_covered_only_by_a_signature_of_that_ecosystem_whose_example_concludes_the_finding(kb):
+    table = coverage(kb)
+    for (_finding, ecosystem), signatures in table.cells.items():
+        for ident in signatures:
+            assert kb.signatures[ident].ecosystem == ecosystem
+    assert "auth.credentials_rejected" in {f for f, _ in table.cells}
+
+
+def test_the_command_prints_the_table_and_writes_it_where_asked(cli, tmp_path):
+    printed = cli("knowledge", "coverage")
+    assert printed.code == 0 and printed.out.startswith("# Coverage")
+    target = tmp_path / "coverage.md"
+    written = cli("knowledge", "coverage", "--output", str(target))
+    assert written.code == 0 and target.read_text(encoding="utf-8") == printed.out
