@@ -35,21 +35,27 @@ demo: setup
 		--to someone@example.com --answers $(VENV)/demo-answers.yaml --non-interactive --timeout 5; \
 	rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 1 ]
 
-# The Postfix queue tests start a private Postfix instance on loopback, so they need Debian's
-# postfix package. It is preseeded as "No configuration": the system's own instance gets no
-# main.cf and is never started. Without root or apt-get nothing is installed and those tests
-# fail saying why; MAILTRIAGE_NO_POSTFIX=1 declares a machine that cannot have Postfix (they skip).
+# The Postfix tests start private Postfix instances on loopback, so they need Debian's postfix
+# package, and for SASL logins Cyrus SASL's saslpasswd2 (sasl2-bin) and its PLAIN/LOGIN modules
+# (libsasl2-modules). Postfix is preseeded as "No configuration": the system's own instance gets
+# no main.cf and is never started; sasl2-bin installs its saslauthd disabled, and it stays so.
+# Without root or apt-get nothing is installed and those tests fail saying why;
+# MAILTRIAGE_NO_POSTFIX=1 declares a machine that cannot have Postfix (they skip).
 POSTQUEUE_PATH := $(PATH):/usr/sbin:/usr/local/sbin:/sbin
+POSTFIX_PACKAGES := postfix sasl2-bin libsasl2-modules
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 
 postfix:
-	@if PATH="$(POSTQUEUE_PATH)" command -v postqueue >/dev/null 2>&1; then :; \
+	@if PATH="$(POSTQUEUE_PATH)" command -v postqueue >/dev/null 2>&1 \
+		&& PATH="$(POSTQUEUE_PATH)" command -v saslpasswd2 >/dev/null 2>&1 \
+		&& ls /usr/lib/*/sasl2/libplain.so >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian's postfix for the queue tests (no configuration; it is not started)"; \
+		echo "installing Debian's $(POSTFIX_PACKAGES) for the Postfix tests (no configuration; nothing is started)"; \
 		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix >/dev/null \
-		|| { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix >/dev/null; }; \
+		$(APT_GET) install -y -q $(POSTFIX_PACKAGES) >/dev/null \
+		|| { $(APT_GET) update -q >/dev/null && $(APT_GET) install -y -q $(POSTFIX_PACKAGES) >/dev/null; }; \
 	else \
-		echo "postfix is missing and cannot be installed here (needs root and apt-get): the Postfix tests will fail; set MAILTRIAGE_NO_POSTFIX=1 to skip them on purpose"; \
+		echo "postfix or sasl2-bin is missing and cannot be installed here (needs root and apt-get): the Postfix tests will fail; set MAILTRIAGE_NO_POSTFIX=1 to skip them on purpose"; \
 	fi
 
 # Style, types and the knowledge base, before any test runs.

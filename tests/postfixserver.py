@@ -17,7 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,8 +88,12 @@ def require_postfix() -> None:
         problem = "Postfix is not installed; `make test` installs it as root (apt-get install postfix)"
     elif os.geteuid() != 0:
         problem = "a private Postfix instance can only be started as root; run the tests as root"
-    if problem is None:
-        return
+    if problem is not None:
+        unavailable(problem)
+
+
+def unavailable(problem: str) -> None:
+    """Fail saying what is missing, or skip where the machine declared it cannot have Postfix."""
     if os.environ.get(OPT_OUT) == "1":
         pytest.skip(f"{problem} ({OPT_OUT}=1 says this machine cannot have it)")
     pytest.fail(f"{problem}; or set {OPT_OUT}=1 to skip the Postfix tests deliberately", pytrace=False)
@@ -147,6 +151,19 @@ class PostfixInstance:
         return path.read_text(errors="replace") if path.exists() else "(no mail log)"
 
 
+def render_main_cf(values: Mapping[str, object], settings: Mapping[str, str]) -> str:
+    """MAIN_CF filled in, each of `settings` replacing the parameter of that name or added after.
+
+    Setting values are filled in too, so they may name files under the instance as {root}/...
+    """
+    lines = MAIN_CF.format(**values).splitlines()
+    names = [line.split("=", 1)[0].strip() for line in lines]
+    chosen = dict(zip(names, lines))
+    for name, value in settings.items():
+        chosen[name] = f"{name} = {value.format(**values)}".rstrip()
+    return "\n".join(chosen.values()) + "\n"
+
+
 def _wait_listening(port: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -157,8 +174,16 @@ def _wait_listening(port: int, timeout: float) -> bool:
 
 
 @contextlib.contextmanager
-def postfix_instance() -> Iterator[PostfixInstance]:
-    """Start a private instance; stop it and remove its directories afterwards, even on failure."""
+def postfix_instance(
+    settings: Mapping[str, str] | None = None,
+    services: str = "",
+    prepare: Callable[[PostfixInstance], None] | None = None,
+) -> Iterator[PostfixInstance]:
+    """Start a private instance; stop it and remove its directories afterwards, even on failure.
+
+    `settings` replace or add main.cf parameters, `services` adds master.cf lines, and `prepare`
+    writes what those name (maps, certificates) into the instance's directories before it starts.
+    """
     require_postfix()
     # Postfix's daemons run as the postfix user and must reach their queue directory, which
     # pytest's tmp_path (under a 0700 directory) does not allow; a 0755 directory of its own does.
@@ -170,8 +195,10 @@ def postfix_instance() -> Iterator[PostfixInstance]:
             (root / name).mkdir()
         shutil.chown(root / "data", "postfix")
         values = {"root": root, "port": instance.port, "dead_port": instance.dead_port}
-        (root / "conf" / "main.cf").write_text(MAIN_CF.format(**values))
-        (root / "conf" / "master.cf").write_text(MASTER_CF.format(**values))
+        (root / "conf" / "main.cf").write_text(render_main_cf(values, settings or {}))
+        (root / "conf" / "master.cf").write_text(MASTER_CF.format(**values) + services)
+        if prepare is not None:
+            prepare(instance)
         started = instance.postfix("start", check=False)
         if started.returncode != 0 or not _wait_listening(instance.port, START_TIMEOUT):
             pytest.fail(
