@@ -158,7 +158,7 @@ def render_main_cf(values: Mapping[str, object], settings: Mapping[str, str]) ->
     """
     lines = MAIN_CF.format(**values).splitlines()
     names = [line.split("=", 1)[0].strip() for line in lines]
-    chosen = dict(zip(names, lines))
+    chosen = dict(zip(names, lines, strict=True))
     for name, value in settings.items():
         chosen[name] = f"{name} = {value.format(**values)}".rstrip()
     return "\n".join(chosen.values()) + "\n"

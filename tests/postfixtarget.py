@@ -23,9 +23,9 @@ import contextlib
 import glob
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import trustme
 
@@ -78,7 +78,9 @@ def require_sasl() -> None:
     """saslpasswd2 to write the user database, and Cyrus SASL's PLAIN module for smtpd to offer."""
     require_postfix()
     if shutil.which("saslpasswd2", path=SBIN) is None or not glob.glob("/usr/lib/*/sasl2/libplain.so*"):
-        unavailable("Cyrus SASL's saslpasswd2 or PLAIN module is missing; `make test` installs sasl2-bin and libsasl2-modules")
+        unavailable(
+            "Cyrus SASL's saslpasswd2 or PLAIN module is missing; `make test` installs sasl2-bin and libsasl2-modules"
+        )
 
 
 def _settings(target: Target) -> dict[str, str]:
@@ -93,21 +95,25 @@ def _settings(target: Target) -> dict[str, str]:
         "smtpd_delay_reject": "yes" if target.delay_reject else "no",
     }
     if target.tls:
-        settings.update({
-            "smtpd_tls_security_level": "may",
-            "smtpd_tls_cert_file": "{root}/tls/server.pem",
-            "smtpd_tls_key_file": "{root}/tls/server.key",
-            "smtpd_tls_auth_only": "yes",
-        })
+        settings.update(
+            {
+                "smtpd_tls_security_level": "may",
+                "smtpd_tls_cert_file": "{root}/tls/server.pem",
+                "smtpd_tls_key_file": "{root}/tls/server.key",
+                "smtpd_tls_auth_only": "yes",
+            }
+        )
     if target.users:
-        settings.update({
-            "smtpd_sasl_auth_enable": "yes",
-            "smtpd_sasl_type": "cyrus",
-            "smtpd_sasl_path": "smtpd",
-            # Debian's Postfix reads smtpd.conf from $config_directory/sasl whatever this says.
-            "cyrus_sasl_config_path": "{root}/conf/sasl",
-            "smtpd_sasl_security_options": "noanonymous",
-        })
+        settings.update(
+            {
+                "smtpd_sasl_auth_enable": "yes",
+                "smtpd_sasl_type": "cyrus",
+                "smtpd_sasl_path": "smtpd",
+                # Debian's Postfix reads smtpd.conf from $config_directory/sasl whatever this says.
+                "cyrus_sasl_config_path": "{root}/conf/sasl",
+                "smtpd_sasl_security_options": "noanonymous",
+            }
+        )
     if target.sender_owners is not None:
         settings["smtpd_sender_login_maps"] = "texthash:{root}/conf/sender_logins"
         settings["smtpd_sender_restrictions"] = "reject_sender_login_mismatch"
@@ -174,4 +180,3 @@ def postfix_target(target: Target = Target()) -> Iterator[PostfixTarget]:
 
     with postfix_instance(_settings(target), TLS_SERVICES if target.tls else "", prepare) as instance:
         yield PostfixTarget(instance, target, made.get("cafile"))
-

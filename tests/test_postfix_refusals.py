@@ -17,12 +17,13 @@ import json
 import smtplib
 import socket
 import ssl
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
-from engine.knowledge import Knowledge
+from engine.knowledge.model import Knowledge
 from tests.postfixtarget import DOMAIN, PostfixTarget, Target, postfix_target
 
 USER = f"app@{DOMAIN}"
@@ -48,8 +49,14 @@ class Client(smtplib.SMTP):
 
 
 def converse(
-    pf: PostfixTarget, *, source: str = "127.0.0.1", helo: str = GOOD_HELO, login: bool = True,
-    password: str = PASSWORD, sender: str = USER, recipient: str = INSIDE,
+    pf: PostfixTarget,
+    *,
+    source: str = "127.0.0.1",
+    helo: str = GOOD_HELO,
+    login: bool = True,
+    password: str = PASSWORD,
+    sender: str = USER,
+    recipient: str = INSIDE,
 ) -> dict[str, tuple[int, str]]:
     """greeting, EHLO, STARTTLS, EHLO, AUTH PLAIN, MAIL FROM, RCPT TO: each stage's reply up to
     the first refusal; then RSET and QUIT. Nothing is delivered."""
@@ -125,7 +132,7 @@ class Diagnosis:
         if "Checked and fine:" not in lines:
             return []
         titles = []
-        for line in lines[lines.index("Checked and fine:") + 1:]:
+        for line in lines[lines.index("Checked and fine:") + 1 :]:
             if not line.startswith("  - "):
                 break
             titles.append(line[4:].split(": ruled out.")[0])
@@ -149,7 +156,13 @@ class Diagnosis:
 
 
 def diagnose(
-    cli, pf: PostfixTarget, *, login: bool = True, password: str = PASSWORD, sender: str = USER, recipient: str = INSIDE,
+    cli,
+    pf: PostfixTarget,
+    *,
+    login: bool = True,
+    password: str = PASSWORD,
+    sender: str = USER,
+    recipient: str = INSIDE,
 ) -> Diagnosis:
     """mailtriage diagnose against the instance, as a user would run it, in JSON and in text."""
     argv = ["diagnose", "--host", pf.host, "--port", str(pf.port), "--security", "starttls", "--cafile", str(pf.cafile)]
@@ -247,7 +260,9 @@ def test_postfix_refuses_a_sender_the_login_does_not_own_at_rcpt(owned_senders: 
     assert refused_at(converse(owned_senders)) is None  # its own address goes through
 
 
-def test_diagnose_calls_a_sender_the_login_does_not_own_not_registered(cli, owned_senders: PostfixTarget, kb: Knowledge) -> None:
+def test_diagnose_calls_a_sender_the_login_does_not_own_not_registered(
+    cli, owned_senders: PostfixTarget, kb: Knowledge
+) -> None:
     diagnosis = diagnose(cli, owned_senders, sender=OTHER_SENDER)
     problems = [first_error_problem(diagnosis, "sender.not_registered", f"RCPT TO with {shown(NOT_OWNED)!r}")]
     sender_title = kb.findings["sender.not_registered"].title
@@ -287,7 +302,9 @@ def test_postfix_with_delay_refuses_the_client_at_rcpt(refusing_127_0_0_2_at_rcp
     assert refused_at(converse(pf)) is None, pf.maillog()
 
 
-def test_diagnose_calls_a_client_refused_at_connect_not_safelisted(cli, refusing_127_0_0_1_at_connect: PostfixTarget) -> None:
+def test_diagnose_calls_a_client_refused_at_connect_not_safelisted(
+    cli, refusing_127_0_0_1_at_connect: PostfixTarget
+) -> None:
     diagnosis = diagnose(cli, refusing_127_0_0_1_at_connect)
     said = f"the greeting with {shown(client_rejected('127.0.0.1'))!r} (smtpd_delay_reject = no)"
     expect_first_error(diagnosis, "ip.not_safelisted", said)
@@ -347,7 +364,9 @@ def test_postfix_refuses_ehlo_localhost_at_rcpt(strict_helo: PostfixTarget) -> N
     assert refused_at(converse(strict_helo)) is None  # a fully qualified name goes through
 
 
-def test_diagnose_calls_ehlo_localhost_rejected(cli, strict_helo: PostfixTarget, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_diagnose_calls_ehlo_localhost_rejected(
+    cli, strict_helo: PostfixTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The probe says EHLO with the machine's host name: make it the name applications often send.
     monkeypatch.setattr(socket, "gethostname", lambda: "localhost")
     diagnosis = diagnose(cli, strict_helo)
