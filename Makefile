@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup postfix demo test lint clean
+.PHONY: setup postfix java demo test lint clean
 
 setup: $(STAMP)
 
@@ -51,7 +51,29 @@ postfix:
 		echo "postfix is missing and cannot be installed here (needs root and apt-get): the Postfix tests will fail; set MAILTRIAGE_NO_POSTFIX=1 to skip them on purpose"; \
 	fi
 
-test: setup postfix
+# The Jakarta Mail tests compile a small Java client (tests/clients/JakartaSend.java) and run it
+# against the lab, so they need a JDK and Debian's Jakarta Mail: libjakarta-mail-java puts
+# jakarta-mail.jar in /usr/share/java and pulls in libjakarta-activation-java beside it. Without
+# root or apt-get nothing is installed and those tests fail saying why; MAILTRIAGE_NO_JAVA=1
+# declares a machine that cannot have them (they skip, and nothing is installed).
+JAVA_PACKAGES := default-jdk-headless libjakarta-mail-java
+JAKARTA_JARS := /usr/share/java/jakarta-mail.jar /usr/share/java/jakarta-activation.jar
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -y -q
+
+java:
+	@if command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1 \
+		&& ls $(JAKARTA_JARS) >/dev/null 2>&1; then :; \
+	elif [ "$${MAILTRIAGE_NO_JAVA:-}" = 1 ]; then \
+		echo "MAILTRIAGE_NO_JAVA=1: no JDK or Jakarta Mail installed; the Jakarta Mail tests skip"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's $(JAVA_PACKAGES) for the Jakarta Mail tests"; \
+		$(APT_GET) install $(JAVA_PACKAGES) >/dev/null \
+		|| { $(APT_GET) update >/dev/null && $(APT_GET) install $(JAVA_PACKAGES) >/dev/null; }; \
+	else \
+		echo "a JDK or Jakarta Mail is missing and cannot be installed here (needs root and apt-get): the Jakarta Mail tests will fail; set MAILTRIAGE_NO_JAVA=1 to skip them on purpose"; \
+	fi
+
+test: setup postfix java
 	$(BIN)/mailtriage knowledge lint
 	$(BIN)/python -m pytest
 
