@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup postfix demo test lint clean
+.PHONY: setup postfix java demo test lint clean
 
 # The test extra includes the lab extra (aiosmtpd, trustme), which the demo's server needs too.
 setup: $(STAMP)
@@ -58,6 +58,28 @@ postfix:
 		echo "postfix or sasl2-bin is missing and cannot be installed here (needs root and apt-get): the Postfix tests will fail; set MAILTRIAGE_NO_POSTFIX=1 to skip them on purpose"; \
 	fi
 
+# The Jakarta Mail tests compile a small Java client (tests/clients/JakartaSend.java) and run it
+# against the lab, so they need a JDK and Debian's Jakarta Mail: libjakarta-mail-java puts
+# jakarta-mail.jar in /usr/share/java and pulls in libjakarta-activation-java beside it. Without
+# root or apt-get nothing is installed and those tests fail saying why; MAILTRIAGE_NO_JAVA=1
+# declares a machine that cannot have them (they skip, and nothing is installed).
+JAVA_PACKAGES := default-jdk-headless libjakarta-mail-java
+JAKARTA_JARS := /usr/share/java/jakarta-mail.jar /usr/share/java/jakarta-activation.jar
+
+java:
+	@if command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1 \
+		&& ls $(JAKARTA_JARS) >/dev/null 2>&1; then :; \
+	elif [ "$${MAILTRIAGE_NO_JAVA:-}" = 1 ]; then \
+		echo "MAILTRIAGE_NO_JAVA=1: no JDK or Jakarta Mail installed; the Jakarta Mail tests skip"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's $(JAVA_PACKAGES) for the Jakarta Mail tests"; \
+		$(APT_GET) install -y -q $(JAVA_PACKAGES) >/dev/null \
+		|| { $(APT_GET) update -q >/dev/null && $(APT_GET) install -y -q $(JAVA_PACKAGES) >/dev/null; }; \
+	else \
+		echo "a JDK or Jakarta Mail is missing and cannot be installed here (needs root and apt-get): the Jakarta Mail tests will fail; set MAILTRIAGE_NO_JAVA=1 to skip them on purpose"; \
+	fi
+
+
 # Style, types and the knowledge base, before any test runs.
 lint: setup
 	$(BIN)/ruff check engine tests benchmarks
@@ -65,7 +87,7 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/mailtriage knowledge lint
 
-test: setup postfix lint
+test: setup postfix java lint
 	$(BIN)/python -m pytest
 
 clean:
