@@ -18,6 +18,7 @@ from engine.knowledge.cache import cached_knowledge
 from engine.knowledge.load import load_knowledge
 from engine.knowledge.model import Knowledge
 from tests.dnsserver import DnsServer, Zone
+from tests.jakartamail import jakarta_mail  # noqa: F401 (a session fixture: compiles the Java client once)
 
 REPO = Path(__file__).resolve().parent.parent
 

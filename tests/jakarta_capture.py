@@ -101,7 +101,9 @@ def capture_postfix(client: JakartaMail, outdir: Path) -> list[Row]:
                 "user": user,
                 "password": lab.LAB_PASSWORD if user else None,
             }
-            outcomes, seconds, analyzed = send_both(client, outdir, stem, lambda debug: client.send(debug, **settings))
+            outcomes, seconds, analyzed = send_both(
+                client, outdir, stem, lambda debug, settings=settings: client.send(debug, **settings)
+            )
             argv = [
                 "diagnose",
                 "--host",
@@ -142,7 +144,8 @@ def summary(rows: list[Row]) -> str:
         "*debug* adds mail.debug output before it. A successful send prints nothing without debug.",
         "Each conclusion is the report's first error finding, else its first finding; `-` is none.",
         "",
-        "| scenario | lab reproduces | diagnose | analyze-log plain | analyze-log debug | match plain/debug | client plain | client debug |",
+        "| scenario | lab reproduces | diagnose | analyze-log plain | analyze-log debug | match plain/debug "
+        "| client plain | client debug |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:

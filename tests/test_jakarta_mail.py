@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from engine import lab
-from tests.jakartamail import RUN_LIMIT, JakartaMail, Outcome, conclusion, jakarta_mail  # noqa: F401 (a fixture)
+from tests.jakartamail import RUN_LIMIT, JakartaMail, Outcome, conclusion
 from tests.test_lab_diagnosis import NO_CREDENTIALS, diagnose_args
 
 MODES = ("plain", "debug")

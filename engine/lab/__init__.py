@@ -5,7 +5,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from engine.lab.scenarios import HOST, LAB_PASSWORD, LAB_RECIPIENT, LAB_SENDER, LAB_TOKEN, LAB_USER, SCENARIOS
+from engine.lab.scenarios import (
+    HOST,
+    LAB_PASSWORD,
+    LAB_RECIPIENT,
+    LAB_SENDER,
+    LAB_TOKEN,
+    LAB_USER,
+    SCENARIOS,
+    SERVER_NAME,
+)
 
 if TYPE_CHECKING:
     from engine.lab.server import LabServer, start
@@ -50,6 +59,7 @@ __all__ = [
     "LAB_TOKEN",
     "LAB_USER",
     "SCENARIOS",
+    "SERVER_NAME",
     "LabServer",
     "LabUnavailable",
     "require",
