@@ -72,7 +72,7 @@ def routed_finding(root: Path, severity: str) -> Path:
             severity: {severity}
             contact:
               by: answer.deployment
-              cases: {{on_premises: network_admin, cloud: cloud_support}}
+              cases: {{on_premises: network_admin, own_cloud: network_admin, vendor_cloud: cloud_support}}
               otherwise: self
             summary: s
             why: w

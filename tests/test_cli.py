@@ -550,14 +550,14 @@ def test_answers_route_the_finding_to_the_right_contact(cli, tmp_path, closed_po
 
 def test_questions_are_asked_at_a_terminal_and_the_answer_routes_the_finding(cli, tmp_path):
     log = write(tmp_path / "error.txt", UNKNOWN_HOST)
-    # Choice 2 of the deployment question is "cloud".
-    result = cli("analyze-log", log, "--format", "json", stdin="2\n", tty=True)
+    # Choice 3 of the deployment question is "vendor_cloud".
+    result = cli("analyze-log", log, "--format", "json", stdin="3\n", tty=True)
 
     assert "Where does the application that sends the email run?" in result.err
     assert "Answer (Enter to skip)" in result.err
     report = json.loads(result.out)
     assert report["findings"][0]["contact"] == "cloud_support"
-    assert {q["id"]: q["answer"] for q in report["questions"]} == {"deployment": "cloud"}
+    assert {q["id"]: q["answer"] for q in report["questions"]} == {"deployment": "vendor_cloud"}
 
 
 def test_reading_the_log_from_stdin_never_prompts(cli):
@@ -589,7 +589,7 @@ def test_session_file_is_written_and_its_answers_are_reused_by_the_next_run(cli,
 
     assert first.code == Exit.PROBLEM_FOUND
     saved = json.loads(session.read_text(encoding="utf-8"))
-    assert saved["answers"]["deployment"] == "cloud"
+    assert saved["answers"]["deployment"] == "vendor_cloud"  # "cloud" in the answers file is kept as what it means
     assert saved["answers"]["works_elsewhere"] == "no"
     assert "network.connection_refused" in saved["findings"]
     assert json.loads(first.out)["findings"][0]["contact"] == "cloud_support"
@@ -600,7 +600,10 @@ def test_session_file_is_written_and_its_answers_are_reused_by_the_next_run(cli,
     report = json.loads(second.out)
     assert report["findings"][0]["id"] == "network.connection_refused"
     assert report["findings"][0]["contact"] == "cloud_support"
-    assert {q["id"]: q["answer"] for q in report["questions"]} == {"deployment": "cloud", "works_elsewhere": "no"}
+    assert {q["id"]: q["answer"] for q in report["questions"]} == {
+        "deployment": "vendor_cloud",
+        "works_elsewhere": "no",
+    }
 
 
 def test_answers_given_on_a_later_run_override_the_session(cli, tmp_path, closed_port):

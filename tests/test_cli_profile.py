@@ -125,7 +125,7 @@ def test_report_dir_gets_one_report_per_account_in_the_chosen_format(cli, server
     assert sorted(p.name for p in out.iterdir()) == ["billing_eu.md", "hr.md"]  # a name is made safe as a file name
     assert "auth.credentials_rejected" in (out / "hr.md").read_text()
     assert "2 reports written to" in result.out
-    assert "| hr | problem | auth.credentials_rejected | email provider |" in result.out  # readable contact
+    assert "| hr | problem | auth.credentials_rejected | application admin |" in result.out  # readable contact
 
 
 def test_no_account_password_appears_in_the_summary_or_any_report(cli, servers, tmp_path):

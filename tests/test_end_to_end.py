@@ -39,9 +39,17 @@ def test_a_pasted_java_unknown_host_error_concludes_the_host_name_does_not_resol
     assert any("smtp.example.invalid" in step for step in finding["remediation"])
 
 
-@pytest.mark.parametrize("deployment, contact", [("on_premises", "network_admin"), ("cloud", "cloud_support")])
+@pytest.mark.parametrize(
+    "deployment, recorded, contact",
+    [
+        ("on_premises", "on_premises", "network_admin"),
+        ("own_cloud", "own_cloud", "network_admin"),
+        ("vendor_cloud", "vendor_cloud", "cloud_support"),
+        ("cloud", "vendor_cloud", "cloud_support"),  # the older answer, still accepted
+    ],
+)
 def test_a_closed_loopback_port_concludes_connection_refused_routed_by_deployment(
-    run_process, tmp_path: Path, closed_port, deployment, contact
+    run_process, tmp_path: Path, closed_port, deployment, recorded, contact
 ):
     answers = tmp_path / "answers.yaml"
     answers.write_text(f"deployment: {deployment}\n", encoding="utf-8")
@@ -54,7 +62,7 @@ def test_a_closed_loopback_port_concludes_connection_refused_routed_by_deploymen
     assert finding["id"] == "network.connection_refused"
     assert finding["contact"] == contact
     assert finding["confidence"] == "high"
-    assert {"id": "deployment", "answer": deployment} in [
+    assert {"id": "deployment", "answer": recorded} in [
         {"id": q["id"], "answer": q["answer"]} for q in report["questions"]
     ]
     assert {"name": "tcp.connect", "value": "refused", "source": "probe"} in report["facts"]

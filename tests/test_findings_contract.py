@@ -58,12 +58,16 @@ def test_each_contract_finding_has_every_section_a_report_needs(kb, fid):
         assert spec.contact.cases, f"{fid} routes by {spec.contact.by} but lists no cases"
 
 
-def test_a_blocked_connection_routes_on_premises_to_the_network_admin_and_cloud_to_cloud_support(kb):
+def test_a_blocked_connection_routes_on_premises_and_own_cloud_to_the_network_admin_and_vendor_cloud_to_its_support(kb):
     for fid in ("network.connection_refused", "network.connection_timeout", "network.outbound_port_blocked"):
         contact = kb.findings[fid].contact
         assert isinstance(contact, s.Routing), fid
         assert contact.by == "answer.deployment"
-        assert contact.cases == {"on_premises": "network_admin", "cloud": "cloud_support"}
+        assert contact.cases == {
+            "on_premises": "network_admin",
+            "own_cloud": "network_admin",
+            "vendor_cloud": "cloud_support",
+        }
 
 
 def test_only_connectivity_ok_is_informational(kb):

@@ -136,7 +136,8 @@ def test_when_two_rules_conclude_one_finding_the_most_confident_one_speaks_for_i
     ("answer", "contact"),
     [
         ("on_premises", "network_admin"),
-        ("cloud", "cloud_support"),
+        ("own_cloud", "network_admin"),
+        ("vendor_cloud", "cloud_support"),
         ("unknown", "network_admin"),
         (None, "network_admin"),
     ],
@@ -151,7 +152,7 @@ def test_a_refused_connection_is_routed_by_the_deployment_answer(kb, answer, con
 
 @pytest.mark.parametrize(
     ("answer", "contact"),
-    [("on_premises", "network_admin"), ("cloud", "cloud_support"), ("unknown", "self"), (None, "self")],
+    [("on_premises", "network_admin"), ("vendor_cloud", "cloud_support"), ("unknown", "self"), (None, "self")],
 )
 def test_an_unknown_or_absent_answer_routes_to_otherwise(lab, answer, contact):
     values = {"lab.word": "route"}
@@ -162,13 +163,13 @@ def test_an_unknown_or_absent_answer_routes_to_otherwise(lab, answer, contact):
 
 
 def test_a_rules_own_contact_overrides_the_findings_routing(lab):
-    values = {"lab.word": "provider", "answer.deployment": "cloud"}
+    values = {"lab.word": "provider", "answer.deployment": "vendor_cloud"}
     [conclusion] = [c for c in infer(lab, facts_of(values)).findings if c.finding == "custom.routed"]
     assert conclusion.contact == "email_provider"
 
 
 def test_a_fixed_contact_ignores_the_deployment_answer(kb):
-    values = {"config.security": "ssl", "config.port": 587, "answer.deployment": "cloud"}
+    values = {"config.security": "ssl", "config.port": 587, "answer.deployment": "vendor_cloud"}
     [conclusion] = infer(kb, facts_of(values)).findings
     assert conclusion.finding == "config.invalid"
     assert conclusion.contact == "application_admin"

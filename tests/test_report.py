@@ -156,7 +156,8 @@ def test_the_json_report_of_pasted_text_meets_the_contract(kb, validator):
     assert data["findings"][0]["evidence"] == [f"pasted:1: {UNKNOWN_HOST}"]
     assert data["probes"] == []
     assert data["target"]["host"] is None
-    assert {"name": "dns.error", "value": "nxdomain", "source": "log"} in data["facts"]
+    # Java throws UnknownHostException for SERVFAIL and timeouts too, so the cause stays open.
+    assert {"name": "dns.error", "value": "error", "source": "log"} in data["facts"]
     assert [q["id"] for q in data["questions"]] == ["deployment"]
     assert data["questions"][0]["answer"] is None
 

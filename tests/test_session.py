@@ -60,22 +60,25 @@ def layered(tmp_path_factory):
 
 
 def test_the_scripted_asker_is_asked_one_question_at_a_time_in_priority_order(kb):
-    asker = ScriptedAsker({"deployment": "cloud", "works_elsewhere": "no"})
+    asker = ScriptedAsker({"deployment": "vendor_cloud", "works_elsewhere": "no"})
     result = run_session(kb, facts_of(REFUSED), asker)
     assert asker.asked == ["deployment", "works_elsewhere"]
-    assert [(q.question.id, q.answer) for q in result.questions] == [("deployment", "cloud"), ("works_elsewhere", "no")]
+    assert [(q.question.id, q.answer) for q in result.questions] == [
+        ("deployment", "vendor_cloud"),
+        ("works_elsewhere", "no"),
+    ]
 
 
 def test_each_answer_becomes_an_answer_fact_with_its_question_as_evidence(kb):
-    result = run_session(kb, facts_of(REFUSED), ScriptedAsker({"deployment": "cloud"}))
+    result = run_session(kb, facts_of(REFUSED), ScriptedAsker({"deployment": "vendor_cloud"}))
     [answer] = [o for o in result.facts.items if o.name == "answer.deployment"]
-    assert answer.value == "cloud"
+    assert answer.value == "vendor_cloud"
     assert answer.source == "answer"
-    assert answer.evidence == "Where does the application that sends the email run? -> cloud"
+    assert answer.evidence == "Where does the application that sends the email run? -> vendor_cloud"
 
 
 def test_the_final_inference_uses_the_answers(kb):
-    result = run_session(kb, facts_of(REFUSED), ScriptedAsker({"deployment": "cloud", "works_elsewhere": "yes"}))
+    result = run_session(kb, facts_of(REFUSED), ScriptedAsker({"deployment": "vendor_cloud", "works_elsewhere": "yes"}))
     findings = {c.finding: c.contact for c in result.inference.findings}
     assert findings == {"network.connection_refused": "cloud_support", "network.server_specific": "cloud_support"}
     assert result.inference.pending == []
@@ -150,7 +153,7 @@ def test_an_unknown_answer_routes_to_otherwise_and_is_not_asked_again(layered):
 
 
 def test_a_known_answer_routes_to_its_case(layered):
-    result = run_session(layered, facts_of(REFUSED), ScriptedAsker({"deployment": "cloud"}))
+    result = run_session(layered, facts_of(REFUSED), ScriptedAsker({"deployment": "vendor_cloud"}))
     [routed] = [c for c in result.inference.findings if c.finding == "custom.routed"]
     assert routed.contact == "cloud_support"
 
@@ -165,10 +168,15 @@ def test_a_preset_unknown_is_not_asked(kb):
 
 
 def test_check_answers_accepts_valid_answers_and_lowers_their_case(kb):
-    assert check_answers(kb, {"deployment": "Cloud", "works_elsewhere": "NO"}) == {
-        "deployment": "cloud",
+    assert check_answers(kb, {"deployment": "Own_Cloud", "works_elsewhere": "NO"}) == {
+        "deployment": "own_cloud",
         "works_elsewhere": "no",
     }
+
+
+def test_an_older_answer_kept_as_an_alias_means_its_choice(kb):
+    # findings.md: "cloud" stays accepted in answers files as a synonym of vendor_cloud.
+    assert check_answers(kb, {"deployment": "Cloud"}) == {"deployment": "vendor_cloud"}
 
 
 def test_check_answers_rejects_an_unknown_question_with_a_did_you_mean(kb):
@@ -183,7 +191,7 @@ def test_check_answers_rejects_a_value_that_is_not_a_choice(kb):
     message = str(caught.value)
     assert "'clowd' is not an answer to 'deployment'" in message
     assert "(did you mean 'cloud'?)" in message
-    assert "on_premises, cloud, unknown" in message
+    assert "on_premises, own_cloud, vendor_cloud, unknown" in message
 
 
 def test_check_answers_reports_every_problem_at_once(kb):
@@ -254,12 +262,13 @@ def test_the_terminal_shows_the_question_why_and_numbered_choices(kb, terminal):
     shown = screen.getvalue()
     assert "Where does the application that sends the email run?" in shown
     assert "Why: A blocked or refused connection" in shown
-    assert "1. On premises" in shown and "2. In the cloud" in shown and "3. I don't know" in shown
+    assert "1. On premises" in shown and "2. In our own cloud account" in shown
+    assert "3. In a cloud the vendor runs for us" in shown and "4. I don't know" in shown
 
 
 def test_a_number_picks_the_choice(kb, terminal):
-    asker, _ = terminal("2\n")
-    assert asker.ask(kb.questions["deployment"]) == "cloud"
+    asker, _ = terminal("3\n")
+    assert asker.ask(kb.questions["deployment"]) == "vendor_cloud"
 
 
 def test_a_number_picks_a_yes_no_answer(kb, terminal):

@@ -69,7 +69,11 @@ def normalize_answer(question: s.QuestionSpec, raw: object) -> FactValue:
     lowered = text.lower()
     if lowered in allowed:
         return lowered
-    close = difflib.get_close_matches(lowered, allowed, n=1)
+    alias = question.alias_of(lowered)
+    if alias is not None:
+        return alias
+    aliases = [alias for choice in question.choices for alias in choice.aliases]
+    close = difflib.get_close_matches(lowered, allowed + aliases, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise AnswerError(f"'{text}' is not an answer to '{question.id}'{hint}; answers: {', '.join(allowed)}")
 

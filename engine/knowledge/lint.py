@@ -264,7 +264,7 @@ class _Linter:
                     )
                 continue
             allowed = question.allowed_answers()
-            if allowed is not None and str(answer) not in allowed:
+            if allowed is not None and str(answer) not in allowed and question.alias_of(str(answer)) is None:
                 self.problem(
                     here, f"scenario '{ident}': '{answer}' is not an answer to '{qid}'; answers: {', '.join(allowed)}"
                 )

@@ -244,6 +244,8 @@ class RuleTestFile(Strict):
 class Choice(Strict):
     value: str
     label: str
+    # Older or shorter answers that mean this choice (an answers file may still say them).
+    aliases: list[str] = []
 
 
 class QuestionSpec(Strict):
@@ -267,6 +269,10 @@ class QuestionSpec(Strict):
         if self.kind != "choice" and self.choices:
             raise ValueError(f"only 'choice' questions take choices (this one is '{self.kind}')")
         return self
+
+    def alias_of(self, answer: str) -> str | None:
+        """The choice an alias stands for, if the answer is one."""
+        return next((c.value for c in self.choices if answer in c.aliases), None)
 
     def allowed_answers(self) -> list[str] | None:
         """Answer values a person may give; None for free text. 'unknown' is always allowed."""
