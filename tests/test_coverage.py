@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.run.coverage import coverage, markdown
+from tests.layers import rule, write
 
 COVERAGE_MD = Path(__file__).resolve().parent.parent / "knowledge" / "coverage.md"
 
@@ -29,3 +30,27 @@ def test_the_command_prints_the_table_and_writes_it_where_asked(cli, tmp_path):
     target = tmp_path / "coverage.md"
     written = cli("knowledge", "coverage", "--output", str(target))
     assert written.code == 0 and target.read_text(encoding="utf-8") == printed.out
+
+
+def test_lint_warns_about_an_error_finding_no_major_ecosystem_reaches_and_still_passes(cli, tmp_path):
+    write(
+        tmp_path,
+        "findings.yaml",
+        """
+        findings:
+          custom.unreachable:
+            title: A finding no text reaches
+            severity: error
+            contact: self
+            summary: s
+            why: w
+            fix: [f]
+            step: 1
+        """,
+    )
+    rule(tmp_path, "custom-unreachable", "fact: answer.works_elsewhere\nequals: unknown", finding="custom.unreachable")
+    result = cli("knowledge", "lint", "--knowledge", str(tmp_path))
+    assert result.code == 0
+    [warning] = [line for line in result.err.splitlines() if "'custom.unreachable'" in line]
+    assert ": warning: no signature of java, python, node, dotnet, php has an example" in warning
+    assert warning.startswith(f"{tmp_path / 'findings.yaml'}:2:")

@@ -41,6 +41,8 @@ def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
         slow = check_backtracking(kb)
         if slow:
             raise KnowledgeInvalid(slow)
+        for warning in _coverage_warnings(kb):
+            env.stderr.write(f"{warning}\n")
         roots = ", ".join(display(r) for r in kb.roots)
         out.write(
             f"knowledge OK: {len(kb.rules)} rules, {len(kb.findings)} findings, {len(kb.questions)} questions, "
@@ -162,3 +164,17 @@ def _coverage(kb: Knowledge, env: Environment, output: str | None) -> Exit:
         raise BadInput(f"cannot write {output}: {exc.strerror or exc}") from None
     env.stdout.write(f"coverage written to {output}\n")
     return Exit.OK
+
+
+def _coverage_warnings(kb: Knowledge) -> list[str]:
+    """Error findings a major ecosystem's own words never reach: a warning each, not a failure."""
+    from engine.run.coverage import coverage
+
+    missing: dict[str, list[str]] = {}
+    for finding, ecosystem in coverage(kb).gaps(kb):
+        missing.setdefault(finding, []).append(ecosystem)
+    return [
+        f"{kb.where[('finding', fid)]}: warning: no signature of {', '.join(ecos)} has an example that reaches "
+        f"error finding '{fid}' (see knowledge/coverage.md)"
+        for fid, ecos in missing.items()
+    ]
