@@ -50,7 +50,7 @@ def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
         )
         return 0
     if action == "test":
-        from engine.run.verify import check_all
+        from engine.run.verify import check_all, corpus_score
 
         results = check_all(kb)
         for r in results:
@@ -61,6 +61,9 @@ def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
         failed = sum(r.failed for r in results)
         passed = sum(r.passed and r.todo is None for r in results)
         gaps = sum(r.todo is not None for r in results)
+        score = corpus_score(kb, results)
+        if score.total:
+            out.write(score.line() + "\n")
         out.write(f"{passed} passed, {failed} failed" + (f", {gaps} todo" if gaps else "") + "\n")
         return 1 if failed else 0
     _list(kb, out)

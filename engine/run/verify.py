@@ -93,3 +93,42 @@ def check_scenario(kb: Knowledge, ident: str) -> CaseResult:
 
 def check_all(kb: Knowledge) -> list[CaseResult]:
     return check_rule_cases(kb) + check_scenarios(kb)
+
+
+CORPUS_PREFIX = "corpus-"
+
+
+@dataclass
+class CorpusScore:
+    """How the labelled corpus of real error texts fares now, and how its texts fared when first seen."""
+
+    total: int
+    passed: int
+    first_seen_total: int  # texts whose first-seen result was recorded before any knowledge change
+    first_seen_passed: int
+    relabelled: int
+
+    @staticmethod
+    def percent(part: int, whole: int) -> str:
+        return f"{100 * part / whole:.1f}%" if whole else "n/a"
+
+    def line(self) -> str:
+        return (
+            f"corpus: {self.passed} of {self.total} real texts conclude their label first "
+            f"({self.percent(self.passed, self.total)}); first seen: {self.first_seen_passed} of "
+            f"{self.first_seen_total} ({self.percent(self.first_seen_passed, self.first_seen_total)}), measured "
+            f"before any knowledge changed for them; {self.relabelled} relabelled by a contract change"
+        )
+
+
+def corpus_score(kb: Knowledge, results: list[CaseResult]) -> CorpusScore:
+    entries = {ident: sc for ident, sc in kb.scenarios.items() if ident.startswith(CORPUS_PREFIX)}
+    passed = {r.name for r in results if r.kind == "scenario" and r.passed and r.name in entries}
+    seen = [sc for sc in entries.values() if sc.first_seen is not None]
+    return CorpusScore(
+        total=len(entries),
+        passed=len(passed),
+        first_seen_total=len(seen),
+        first_seen_passed=sum(sc.first_seen is not None and sc.first_seen.finding == sc.expect.first for sc in seen),
+        relabelled=sum(sc.relabelled is not None for sc in entries.values()),
+    )
