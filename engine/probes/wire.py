@@ -12,6 +12,7 @@ import ssl
 from dataclasses import dataclass, field
 
 from engine.redact import Redactor
+from engine.reply_text import reply_words
 
 MAX_LINE = 4096  # RFC 5321 allows 512 octets per reply line; this leaves room for odd servers
 MAX_REPLY_LINES = 100
@@ -51,9 +52,8 @@ class Reply:
 
     @property
     def wording(self) -> str:
-        """The text after the enhanced status code, if any: what the server says in words."""
-        enhanced = self.enhanced
-        return self.text[len(enhanced) :].strip() if enhanced and self.text.startswith(enhanced) else self.text
+        """What the server says in words: the text without the codes its lines repeat."""
+        return reply_words(self.text, self.code, self.enhanced)
 
     @property
     def positive(self) -> bool:

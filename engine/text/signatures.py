@@ -12,6 +12,7 @@ from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
 from engine.knowledge.schema import GROUP_REF
+from engine.reply_text import reply_words
 from engine.text.multimatch import Finder, Wanted, finder_for
 from engine.text.providers import TextWatch, patterns_for
 
@@ -101,6 +102,7 @@ def mine(
     read = matched = 0
     for block in blocks:
         read += block.lines
+        folded = _Folded(block)
         for line in matcher.finder.nominate(block.data):
             hits = []
             for i in sorted(line.wanted):  # file order, so a line's facts come out as written
@@ -120,7 +122,8 @@ def mine(
                 kept[sig.id] = kept.get(sig.id, 0) + 1
                 if kept[sig.id] <= MAX_HITS_PER_SIGNATURE:
                     per_hit.append(matcher.observations(line.text, origin, sig, hit, redact or str))
-            observations.extend(group_replies(per_hit, origin))
+            more = folded.after(line.index) if any(_has_reply(found) for found in per_hit) else ""
+            observations.extend(group_replies(per_hit, origin, (redact or str)(more)))
     observations.append(Observation("log.lines", read, "log"))
     observations.append(Observation("log.matched", matched, "log"))
     return TextFacts(observations, read, matched)
@@ -129,9 +132,39 @@ def mine(
 COUNTS = ("log.lines", "log.matched")
 
 
-def group_replies(per_hit: list[list[Observation]], origin: str) -> list[Observation]:
+MAX_FOLDED_LINES = 6  # continuation lines read after a reply, as bounces wrap long replies
+MAX_FOLDED_CHARS = 600
+# Indented lines that continue a stack trace, not a reply.
+_NOT_FOLDED = re.compile(r"^\s*(?:at |\.\.\. \d+ more|Caused by|File \"|Traceback|nested exception)")
+
+
+class _Folded:
+    """The indented lines after a line, which bounces and MTA logs use to wrap a long reply."""
+
+    def __init__(self, block: Block) -> None:
+        self.block = block
+        self.lines: list[bytes] | None = None
+
+    def after(self, index: int) -> str:
+        if self.lines is None:  # split only blocks that hold a reply
+            self.lines = self.block.data.split(b"\n")
+        taken: list[str] = []
+        for raw in self.lines[index + 1 : index + 1 + MAX_FOLDED_LINES]:
+            text = raw.decode("utf-8", errors="replace").rstrip("\r")
+            if not text[:1].isspace() or not text.strip() or _NOT_FOLDED.match(text):
+                break
+            taken.append(text.strip())
+        return " ".join(taken)[:MAX_FOLDED_CHARS]
+
+
+def _has_reply(found: list[Observation]) -> bool:
+    return any(o.name in ("reply.code", "reply.enhanced") for o in found)
+
+
+def group_replies(per_hit: list[list[Observation]], origin: str, folded: str = "") -> list[Observation]:
     """One line's facts, its replies grouped: several signatures reading the same reply (a
-    wrapper that knows the stage, a generic reader that knows only the codes) make one reply."""
+    wrapper that knows the stage, a generic reader that knows only the codes) make one reply.
+    A reply's text gets the folded lines that continue it, and loses the codes its lines repeat."""
     out: list[Observation] = []
     replies: list[dict[str, Observation]] = []
     for found in per_hit:
@@ -149,12 +182,28 @@ def group_replies(per_hit: list[list[Observation]], origin: str) -> list[Observa
     for number, fields in enumerate(replies):
         if STAGE not in fields:
             fields[STAGE] = replace(next(iter(fields.values())), name=STAGE, value=UNKNOWN_STAGE)
+        _reword(fields, folded)
         out.extend(replace(o, group=f"{origin} reply {number}") for o in fields.values())
     return out
 
 
 STAGE = "reply.stage"
 UNKNOWN_STAGE = "unknown"
+
+
+def _reword(fields: dict[str, Observation], folded: str) -> None:
+    code, enhanced = fields.get("reply.code"), fields.get("reply.enhanced")
+    text = fields.get("reply.text")
+    if text is None and not folded:
+        return
+    words = reply_words(
+        f"{text.value if text else ''} {folded}",
+        code.value if code is not None and isinstance(code.value, int) else None,
+        enhanced.value if enhanced is not None and isinstance(enhanced.value, str) else None,
+    )
+    template = text or next(iter(fields.values()))
+    if words:
+        fields["reply.text"] = replace(template, name="reply.text", value=words)
 
 
 def _same_reply(a: dict[str, Observation], b: dict[str, Observation]) -> bool:
