@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -58,19 +59,64 @@ def excerpt(output: str) -> str:
     return "\n".join("    | " + line for line in lines) or "    (no output)"
 
 
+# Ports, message ids and times differ from run to run; what is left is what a person reads.
+_VARYING = re.compile(r"\b\d{4,5}\b|<[^>\s]{6,}>|\b\d{1,2}:\d{2}:\d{2}\b|\b\d+ ms\b|@[0-9a-f]{6,}\b")
+
+
+def shape(output: str) -> str:
+    return _VARYING.sub("#", output).strip()
+
+
+def readings(cli, client: JakartaMail, name: str, mode: str) -> set[str | None]:
+    """What diagnose finds on every lab server whose client output reads exactly like this one's:
+    text that is the same word for word cannot tell those servers apart, so any of them is right."""
+    mine = shape(scenario_run(cli, client, name).outcomes[mode].output)
+    same = [
+        other
+        for other in sorted(lab.SCENARIOS)
+        if shape(scenario_run(cli, client, other).outcomes[mode].output) == mine
+    ]
+    return {scenario_run(cli, client, other).diagnosed for other in same}
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", sorted(lab.SCENARIOS))
 def test_jakarta_mails_output_leads_analyze_log_to_what_diagnose_finds(cli, jakarta_mail, name, mode):
     run = scenario_run(cli, jakarta_mail, name)
     outcome = run.outcomes[mode]
-    found = conclusion(json.loads(analyze(cli, outcome.output, "--format", "json").out))
+    report = json.loads(analyze(cli, outcome.output, "--format", "json").out)
+    found = conclusion(report)
+    errors = [f["id"] for f in report["findings"] if f["severity"] == "error"]
     ended = f"exit {outcome.code}" if outcome.code is not None else f"still running after {RUN_LIMIT:g} s, stopped"
-    assert found == run.diagnosed, (
+    context = (
         f"lab scenario {name}, Jakarta Mail {mode} output ({ended}):\n"
         f"  diagnose concludes    {run.diagnosed}\n"
         f"  analyze-log concludes {found}\n"
         f"  client output:\n{excerpt(outcome.output)}"
     )
+    if outcome.code == 0:
+        # The client sent: it printed no failure, so there is nothing for analyze-log to explain.
+        assert errors == [], context
+        return
+    if outcome.code is None:
+        # Jakarta Mail reads an endless reply for ever: it never prints an error to paste.
+        assert name == "endless-reply", context
+        return
+    assert found in readings(cli, jakarta_mail, name, mode), context
+
+
+def test_servers_that_look_alike_to_jakarta_mail_are_few_and_named(cli, jakarta_mail):
+    """Where text cannot tell servers apart, the test above accepts either finding; keep that rare."""
+    alike = {
+        (name, mode)
+        for name in sorted(lab.SCENARIOS)
+        for mode in MODES
+        if scenario_run(cli, jakarta_mail, name).outcomes[mode].code == 1
+        and len(readings(cli, jakarta_mail, name, mode)) > 1
+    }
+    # A plain-text read timeout reads the same whether the port is silent, drips, floods its
+    # greeting or wants implicit TLS; with mail.debug on, the port and isSSL tell them apart.
+    assert {name for name, _ in alike} <= {"silent", "drip", "huge-greeting", "implicit-tls"}, sorted(alike)
 
 
 PASSWORD = "Jakarta-S3cret!"
