@@ -139,7 +139,7 @@ _NOT_FOLDED = re.compile(r"^\s*(?:at |\.\.\. \d+ more|Caused by|File \"|Tracebac
 
 
 class _Folded:
-    """The indented lines after a line, which bounces and MTA logs use to wrap a long reply."""
+    """The lines that continue a reply: indented, as bounces and MTA logs wrap it, or cut mid-sentence."""
 
     def __init__(self, block: Block) -> None:
         self.block = block
@@ -149,12 +149,22 @@ class _Folded:
         if self.lines is None:  # split only blocks that hold a reply
             self.lines = self.block.data.split(b"\n")
         taken: list[str] = []
+        previous = self.lines[index].decode("utf-8", errors="replace").rstrip()
         for raw in self.lines[index + 1 : index + 1 + MAX_FOLDED_LINES]:
             text = raw.decode("utf-8", errors="replace").rstrip("\r")
-            if not text[:1].isspace() or not text.strip() or _NOT_FOLDED.match(text):
+            if not text.strip() or _NOT_FOLDED.match(text):
+                break
+            if not text[:1].isspace() and not _cut_sentence(previous, text):
                 break
             taken.append(text.strip())
+            previous = text
         return " ".join(taken)[:MAX_FOLDED_CHARS]
+
+
+def _cut_sentence(previous: str, text: str) -> bool:
+    """A line broken mid-sentence by a terminal or a forum post: it ends on a word and the
+    next begins in lower case, which no log line, code or exception name does."""
+    return previous[-1:].isalpha() and text[:1].islower() and not text.startswith(("at ", "in "))
 
 
 def _has_reply(found: list[Observation]) -> bool:
