@@ -82,7 +82,9 @@ def test_every_rendering_names_the_service_and_shows_its_steps(cli, fmt):
         "Mail service: Microsoft 365 (Exchange Online) (recognised from greeting: 220 "
         "AM0PR02CA0001.outlook.office365.com" in out
     )
-    assert M365 + "Microsoft 365 admin center" in out
+    # Exchange Online's advice leads with OAuth, then says how to switch password SMTP back on.
+    assert M365 + "Exchange Online leads with OAuth 2.0" in out
+    assert "Microsoft 365 admin center" in out
     assert "Set-CASMailbox" in out
 
 
