@@ -55,4 +55,4 @@ def test_explain_a_finding_shows_the_providers_own_steps_labelled(cli):
     result = cli("knowledge", "explain", "auth.account_verification_required")
     assert result.code == 0
     assert "Provider-specific steps" in result.out
-    assert "  - Microsoft 365 (Exchange Online): Microsoft 365 admin center" in result.out
+    assert "  - Microsoft 365 (Exchange Online): Exchange Online leads with OAuth 2.0" in result.out
