@@ -523,6 +523,7 @@ def test_the_brief_s_scenarios_are_all_there():
         "expired",
         "wrong-host",
         "implicit-tls",
+        "ssl-to-starttls-port",  # the mix-up the other way round: SSL on a STARTTLS port
         "silent",
         "greeting-421",
         "greeting-554",

@@ -191,6 +191,14 @@ _TABLE = [
         "starttls",
         Smtp(tls="implicit"),
     ),
+    # The commonest port mix-up the other way round: SSL switched on for a STARTTLS port (587).
+    Scenario(
+        "ssl-to-starttls-port",
+        "a plain STARTTLS port; the client starts TLS at once (SMTPS)",
+        "tls.mode_mismatch",
+        "ssl",
+        Smtp(),
+    ),
     Scenario("silent", "accepts the connection and never sends a byte", "smtp.no_greeting", "starttls", Raw("silent")),
     Scenario(
         "greeting-421",
