@@ -52,6 +52,11 @@ def test_knowledge_test_reports_both_the_current_and_the_first_seen_accuracy(cli
     assert seen_total == sum(sc.first_seen is not None for sc in entries)
     assert seen == sum(sc.first_seen is not None and sc.first_seen.finding == sc.expect.first for sc in entries)
     assert 0 <= now <= total
+    # Each batch's own first-seen figure, named by the knowledge it was measured with.
+    for commit in {sc.first_seen.knowledge for sc in entries if sc.first_seen is not None}:
+        texts = [sc for sc in entries if sc.first_seen is not None and sc.first_seen.knowledge == commit]
+        right = sum(sc.first_seen.finding == sc.expect.first for sc in texts)
+        assert f"{right} of {len(texts)} with the knowledge of {commit}" in line
 
 
 def test_every_corpus_entry_left_todo_says_why_in_its_own_words(kb):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.decide.inference import infer
 from engine.decide.session import NoAsker, check_answers
@@ -107,17 +107,23 @@ class CorpusScore:
     first_seen_total: int  # texts whose first-seen result was recorded before any knowledge change
     first_seen_passed: int
     relabelled: int
+    # Per batch, in the order batches were added: (knowledge commit measured, texts, right first).
+    batches: list[tuple[str, int, int]] = field(default_factory=list)
 
     @staticmethod
     def percent(part: int, whole: int) -> str:
         return f"{100 * part / whole:.1f}%" if whole else "n/a"
 
     def line(self) -> str:
+        per_batch = "".join(
+            f"{'; ' if i else ' ('}{right} of {texts} with the knowledge of {commit}"
+            for i, (commit, texts, right) in enumerate(self.batches)
+        ) + (")" if self.batches else "")
         return (
             f"corpus: {self.passed} of {self.total} real texts conclude their label first "
             f"({self.percent(self.passed, self.total)}); first seen: {self.first_seen_passed} of "
-            f"{self.first_seen_total} ({self.percent(self.first_seen_passed, self.first_seen_total)}), measured "
-            f"before any knowledge changed for them; {self.relabelled} relabelled by a contract change"
+            f"{self.first_seen_total} ({self.percent(self.first_seen_passed, self.first_seen_total)}){per_batch}, "
+            f"measured before any knowledge changed for them; {self.relabelled} relabelled by a contract change"
         )
 
 
@@ -131,4 +137,16 @@ def corpus_score(kb: Knowledge, results: list[CaseResult]) -> CorpusScore:
         first_seen_total=len(seen),
         first_seen_passed=sum(sc.first_seen is not None and sc.first_seen.finding == sc.expect.first for sc in seen),
         relabelled=sum(sc.relabelled is not None for sc in entries.values()),
+        batches=_batches(seen),
     )
+
+
+def _batches(seen: list[s.Scenario]) -> list[tuple[str, int, int]]:
+    """First-seen results per knowledge commit: each batch says how the knowledge of its day generalised."""
+    order: dict[str, list[int]] = {}
+    for sc in seen:
+        assert sc.first_seen is not None
+        tally = order.setdefault(sc.first_seen.knowledge, [0, 0])
+        tally[0] += 1
+        tally[1] += sc.first_seen.finding == sc.expect.first
+    return [(commit, texts, right) for commit, (texts, right) in order.items()]
