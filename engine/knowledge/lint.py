@@ -225,15 +225,14 @@ class _Linter:
         compiled = self.check_regex(sig.pattern, where.sub("pattern"))
         for name, value in sig.facts.items():
             spec = self.check_fact_name(name, where.sub("facts", name))
-            ref = s.GROUP_REF.match(value) if isinstance(value, str) else None
-            if ref:
-                if compiled is not None and ref.group(1) not in compiled.groupindex:
+            refs = s.GROUP_REF_IN.findall(value) if isinstance(value, str) else []
+            for group in refs:
+                if compiled is not None and group not in compiled.groupindex:
                     self.problem(
                         where,
-                        f"signature '{ident}': fact '{name}' takes group '{ref.group(1)}', which the pattern does not "
-                        "define",
+                        f"signature '{ident}': fact '{name}' takes group '{group}', which the pattern does not define",
                     )
-            elif spec is not None:
+            if not refs and spec is not None:
                 self.check_value(name, spec, value, where.sub("facts", name))
         if compiled is None:
             return

@@ -293,6 +293,8 @@ class QuestionsFile(Strict):
 
 # A fact value that is exactly "{group}" takes the text of that named group of the pattern.
 GROUP_REF = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+# A group named inside a longer value ("nodemailer {code}"): the value stays a string.
+GROUP_REF_IN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class Examples(Strict):
@@ -337,6 +339,9 @@ class StatusRow(Strict):
     contact: Contact | None = None
     # Where the stage changes what the code means: stage -> finding (basic codes only).
     stages: dict[Stage, str] = {}
+    # Basic codes only: the row's guess does not stand when the enhanced code is a security or
+    # policy one (X.7.*), as in 552 5.7.0 "blocked because of its content".
+    yields_to_policy: bool = False
 
 
 class StatusCodesFile(Strict):

@@ -2,8 +2,9 @@
 
 Each row with a finding becomes a rule of tier "backbone" that tests one reply: an enhanced
 code row matches reply.enhanced; a basic code row matches reply.code (per stage where the row
-says the stage matters) when the reply's enhanced code has no row of its own, since the
-enhanced code is the more precise of the two.
+says the stage matters) when the reply's enhanced code has no row of its own (and, for a row
+that yields to policy, is no security or policy code X.7.*), since the enhanced code is the
+more precise of the two.
 """
 
 from __future__ import annotations
@@ -44,13 +45,18 @@ def backbone_rules(table: s.StatusCodesFile, where: Where) -> Iterator[tuple[s.R
     for key, row in table.basic.items():
         code = _fact("reply.code", equals=int(key))
         no_enhanced_row = s.NotOf.model_validate({"not": _fact("reply.enhanced", one_of=explained)})
+        not_policy = [s.NotOf.model_validate({"not": _fact("reply.enhanced", matches=r"^[45]\.7\.")})]
+        if not row.yields_to_policy:
+            not_policy = []
         for stage, finding in row.stages.items():
             at_stage = _fact("reply.stage", equals=stage)
-            rule = _rule(f"{key}-{stage}", row, finding, _reply(code, at_stage, no_enhanced_row), f"{key} at {stage}")
+            rule = _rule(
+                f"{key}-{stage}", row, finding, _reply(code, at_stage, no_enhanced_row, *not_policy), f"{key} at {stage}"
+            )
             yield rule, where.sub("basic", key, "stages", stage)
         if row.finding:
             elsewhere = s.NotOf.model_validate({"not": _fact("reply.stage", one_of=list(row.stages))})
-            parts = [code, no_enhanced_row, *([elsewhere] if row.stages else [])]
+            parts = [code, no_enhanced_row, *not_policy, *([elsewhere] if row.stages else [])]
             yield _rule(key, row, row.finding, _reply(*parts), f"reply code {key}"), where.sub("basic", key)
 
 

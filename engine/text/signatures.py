@@ -11,7 +11,7 @@ from engine.inputs.textinput import Block
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
-from engine.knowledge.schema import GROUP_REF
+from engine.knowledge.schema import GROUP_REF, GROUP_REF_IN
 from engine.reply_text import reply_words
 from engine.text.multimatch import Finder, Wanted, finder_for
 from engine.text.providers import TextWatch, patterns_for
@@ -58,6 +58,11 @@ class Matcher:
     def _value(self, name: str, raw: FactValue, hit: re.Match[str]) -> FactValue | None:
         ref = GROUP_REF.match(raw) if isinstance(raw, str) else None
         if ref is None:
+            if isinstance(raw, str) and "{" in raw:
+                parts = [hit.group(m.group(1)) for m in GROUP_REF_IN.finditer(raw)]
+                if any(part is None for part in parts):
+                    return None
+                return GROUP_REF_IN.sub(lambda m: (hit.group(m.group(1)) or "").strip(), raw)
             return raw
         text = hit.group(ref.group(1))
         if text is None:
@@ -173,13 +178,20 @@ def _has_reply(found: list[Observation]) -> bool:
 
 def group_replies(per_hit: list[list[Observation]], origin: str, folded: str = "") -> list[Observation]:
     """One line's facts, its replies grouped: several signatures reading the same reply (a
-    wrapper that knows the stage, a generic reader that knows only the codes) make one reply.
+    wrapper that knows the stage, a generic reader that knows only the codes) make one reply,
+    and the same fact read twice is kept once.
     A reply's text gets the folded lines that continue it, and loses the codes its lines repeat."""
     out: list[Observation] = []
+    seen: set[tuple[str, object]] = set()
     replies: list[dict[str, Observation]] = []
     for found in per_hit:
         fields = {o.name: o for o in found if o.name.startswith(REPLY_PREFIX)}
-        out.extend(o for o in found if not o.name.startswith(REPLY_PREFIX))
+        for o in found:
+            # Two signatures that read the same fact from one line (a runtime's own words and
+            # a generic reader) make one fact, as they make one reply.
+            if not o.name.startswith(REPLY_PREFIX) and (o.name, o.value) not in seen:
+                seen.add((o.name, o.value))
+                out.append(o)
         if not fields:
             continue
         same = next((merged for merged in replies if _same_reply(merged, fields)), None)
