@@ -54,3 +54,54 @@ def test_lint_warns_about_an_error_finding_no_major_ecosystem_reaches_and_still_
     [warning] = [line for line in result.err.splitlines() if "'custom.unreachable'" in line]
     assert ": warning: no signature of java, python, node, dotnet, php has an example" in warning
     assert warning.startswith(f"{tmp_path / 'findings.yaml'}:2:")
+
+
+def test_an_ecosystem_a_finding_names_as_text_silent_is_no_gap_and_shows_its_reason(cli, tmp_path):
+    write(
+        tmp_path,
+        "findings.yaml",
+        """
+        findings:
+          custom.unreachable:
+            title: A finding no text reaches
+            severity: error
+            contact: self
+            summary: s
+            why: w
+            fix: [f]
+            step: 1
+            text_silent:
+              go: "Go never prints it"
+              java: "Java names the address, not the host"
+        """,
+    )
+    rule(tmp_path, "custom-unreachable", "fact: answer.works_elsewhere\nequals: unknown", finding="custom.unreachable")
+    result = cli("knowledge", "lint", "--knowledge", str(tmp_path))
+    [warning] = [line for line in result.err.splitlines() if "'custom.unreachable'" in line]
+    assert "no signature of python, node, dotnet, php has" in warning
+    table = cli("knowledge", "coverage", "--knowledge", str(tmp_path)).out
+    assert "- custom.unreachable: java: Java names the address, not the host" in table
+
+
+def test_lint_refuses_a_text_silent_ecosystem_it_does_not_know(cli, tmp_path):
+    write(
+        tmp_path,
+        "findings.yaml",
+        """
+        findings:
+          custom.unreachable:
+            title: A finding no text reaches
+            severity: error
+            contact: self
+            summary: s
+            why: w
+            fix: [f]
+            step: 1
+            text_silent:
+              jaav: "typo"
+        """,
+    )
+    rule(tmp_path, "custom-unreachable", "fact: answer.works_elsewhere\nequals: unknown", finding="custom.unreachable")
+    result = cli("knowledge", "lint", "--knowledge", str(tmp_path))
+    assert result.code == 2
+    assert "unknown ecosystem 'jaav' (did you mean 'java'?)" in result.err

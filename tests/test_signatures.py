@@ -10,6 +10,7 @@ from engine.decide.session import NoAsker
 from engine.facts import Observation
 from engine.inputs.textinput import Block, read_blocks
 from engine.knowledge.load import load_knowledge
+from engine.knowledge.model import KnowledgeInvalid
 from engine.run.pipeline import diagnose_text
 from engine.text.signatures import MAX_EVIDENCE, Matcher, mine
 from tests.layers import write
@@ -171,6 +172,70 @@ def loose(tmp_path_factory):
     """,
     )
     return load_knowledge([root])
+
+
+@pytest.fixture(scope="module")
+def worded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("worded")
+    write(
+        root,
+        "signatures/worded.yaml",
+        """
+        signatures:
+          - id: worded-class
+            description: a class name kept inside a longer value
+            pattern: 'code: (?P<code>E[A-Z]{2,10})(?: at (?P<where>\\S+))?'
+            facts:
+              failure.exception: "mailer {code}"
+              config.host: "{where} host"
+            examples:
+              match: ["code: EAUTH at smtp.example.com"]
+              no_match: ["code: 42"]
+          - id: worded-twin
+            description: a second reader of the same words
+            pattern: 'code: EAUTH'
+            facts:
+              failure.exception: "mailer EAUTH"
+            examples:
+              match: ["code: EAUTH"]
+              no_match: ["code: 42"]
+    """,
+    )
+    return load_knowledge([root])
+
+
+def test_a_group_named_inside_a_longer_value_is_filled_in(worded):
+    observations = facts_from(worded, "code: EAUTH at smtp.example.com")
+    assert named(observations, "failure.exception")[0].value == "mailer EAUTH"
+    assert named(observations, "config.host")[0].value == "smtp.example.com host"
+
+
+def test_a_value_naming_a_group_that_did_not_take_part_gives_no_fact(worded):
+    assert named(facts_from(worded, "code: ESOCKET"), "config.host") == []
+
+
+def test_two_signatures_reading_the_same_fact_on_one_line_give_it_once(worded):
+    assert len(named(facts_from(worded, "code: EAUTH"), "failure.exception")) == 1
+
+
+def test_lint_names_a_group_a_longer_value_refers_to_that_the_pattern_lacks(tmp_path):
+    write(
+        tmp_path,
+        "signatures/bad.yaml",
+        """
+        signatures:
+          - id: bad-ref
+            description: refers to a group it does not define
+            pattern: 'code: E[A-Z]+'
+            facts:
+              failure.exception: "mailer {code}"
+            examples:
+              match: ["code: EAUTH"]
+              no_match: ["code: 42"]
+    """,
+    )
+    with pytest.raises(KnowledgeInvalid, match="takes group 'code', which the pattern does not define"):
+        load_knowledge([tmp_path])
 
 
 def test_a_group_that_is_not_a_number_gives_no_int_fact_and_no_crash(loose):

@@ -98,3 +98,13 @@ def test_every_generated_rule_points_at_its_row_in_the_table():
 def test_a_row_speaks_at_low_confidence_when_no_specific_rule_knows_the_code():
     assert first(reply(code=550, enhanced="5.1.1", text=PLAIN_TEXT, stage="rcpt")) == ("recipient.rejected", "low")
     assert "status-X.1.1" in infer(KB, reply(code=550, enhanced="5.1.1", text=PLAIN_TEXT, stage="rcpt")).fired
+
+
+def test_a_row_that_yields_to_policy_gives_way_to_a_security_enhanced_code():
+    # 552 alone guesses "too large"; 552 5.7.0 says a policy blocked the message.
+    assert first_id(reply(code=552, text=PLAIN_TEXT, stage="unknown")) == "message.too_large"
+    assert first_id(reply(code=552, enhanced="5.7.0", text=PLAIN_TEXT, stage="unknown")) != "message.too_large"
+
+
+def test_a_row_that_does_not_yield_keeps_its_guess_beside_a_security_enhanced_code():
+    assert first_id(reply(code=530, enhanced="5.7.0", text=PLAIN_TEXT, stage="mail")) == "auth.required"

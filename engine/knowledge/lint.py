@@ -44,6 +44,13 @@ class _Linter:
             self.check_template(finding.summary, where.sub("summary"), f"finding '{ident}' summary")
             for i, step in enumerate(finding.fix):
                 self.check_step(step, where.sub("fix", i), f"finding '{ident}' fix step")
+            for eco in finding.text_silent:
+                if eco not in s.ECOSYSTEMS:
+                    hint = did_you_mean(eco, s.ECOSYSTEMS)
+                    self.problem(
+                        where.sub("text_silent", eco),
+                        f"finding '{ident}': unknown ecosystem '{eco}'{hint}; one of {', '.join(s.ECOSYSTEMS)}",
+                    )
         for ident, rule in self.kb.rules.items():
             where = self.at("rule", ident)
             if rule.finding not in self.kb.findings and self.complete("finding"):

@@ -191,6 +191,10 @@ class FindingSpec(Strict):
     # False for findings error text alone cannot show (they need the probe, answers or settings):
     # knowledge coverage and its lint warning leave them out.
     text_evidence: bool = True
+    # Client ecosystems whose own error texts cannot show this finding, each with the reason
+    # (the runtime names an address where the finding needs the host): coverage shows the
+    # reason in place of a gap.
+    text_silent: dict[str, str] = {}
 
 
 class FindingsFile(Strict):

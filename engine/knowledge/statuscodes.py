@@ -50,9 +50,8 @@ def backbone_rules(table: s.StatusCodesFile, where: Where) -> Iterator[tuple[s.R
             not_policy = []
         for stage, finding in row.stages.items():
             at_stage = _fact("reply.stage", equals=stage)
-            rule = _rule(
-                f"{key}-{stage}", row, finding, _reply(code, at_stage, no_enhanced_row, *not_policy), f"{key} at {stage}"
-            )
+            when = _reply(code, at_stage, no_enhanced_row, *not_policy)
+            rule = _rule(f"{key}-{stage}", row, finding, when, f"{key} at {stage}")
             yield rule, where.sub("basic", key, "stages", stage)
         if row.finding:
             elsewhere = s.NotOf.model_validate({"not": _fact("reply.stage", one_of=list(row.stages))})
