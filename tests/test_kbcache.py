@@ -76,3 +76,21 @@ def test_lint_reports_a_file_broken_after_a_cached_run(tmp_path: Path, monkeypat
     result = cli("knowledge", "lint", "--knowledge", str(extra))
     assert result.code == 2
     assert "network.yaml" in result.err
+
+
+def test_a_cached_base_carries_every_signatures_literal_set_so_a_warm_run_derives_none(tmp_path: Path, monkeypatch):
+    from engine.text import multimatch
+    from engine.text.signatures import Matcher, flags_of
+
+    monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    cached_knowledge()
+    warm = cached_knowledge()
+    known = warm.derived[multimatch.WANTED]
+    assert all((sig.pattern, flags_of(sig)) in known for sig in warm.signatures.values())
+
+    def derive_again(*args: object) -> None:
+        raise AssertionError("a warm run worked out a literal set again")
+
+    monkeypatch.setattr(multimatch.Wanted, "of", derive_again)
+    matcher = Matcher.for_knowledge(warm)
+    assert matcher._regexes == {}  # nothing compiled before a line asks for it

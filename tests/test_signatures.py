@@ -145,7 +145,7 @@ def test_every_match_example_of_a_shipped_signature_yields_its_facts(kb, sig_id)
 
 
 def test_the_matcher_lists_every_shipped_signature(kb):
-    assert {sig.id for sig, _ in Matcher.for_knowledge(kb).compiled} == set(kb.signatures)
+    assert {sig.id for sig in Matcher.for_knowledge(kb).signatures} == set(kb.signatures)
 
 
 # --- group values that cannot become the fact's type ---------------------------------------------

@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING, Any
 from engine.cli.environment import BadInput, Environment
 from engine.decide.session import AnswerError, Asker, NoAsker, check_answers
 from engine.inputs.textinput import Block, read_blocks
-from engine.knowledge.load import load_knowledge
 from engine.knowledge.model import Knowledge
-from engine.knowledge.yamlfile import YamlError, load
 
 if TYPE_CHECKING:  # the pipeline is imported when a command needs it: start-up stays fast
     from engine.run.pipeline import PostfixQueue
@@ -23,6 +21,8 @@ if TYPE_CHECKING:  # the pipeline is imported when a command needs it: start-up 
 def knowledge(args: argparse.Namespace, cached: bool = True) -> Knowledge:
     dirs = [Path(d) for d in args.knowledge]
     if not cached:
+        from engine.knowledge.load import load_knowledge
+
         return load_knowledge(dirs)
     from engine.knowledge.cache import cached_knowledge
 
@@ -30,6 +30,8 @@ def knowledge(args: argparse.Namespace, cached: bool = True) -> Knowledge:
 
 
 def read_mapping(path: str, what: str) -> dict[str, Any]:
+    from engine.knowledge.yamlfile import YamlError, load  # the YAML parser only when a file is given
+
     try:
         located = load(Path(path))
     except YamlError as exc:

@@ -17,21 +17,32 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from engine import __version__
-from engine.knowledge.load import load_knowledge
 from engine.knowledge.model import Knowledge, shipped_root
 
 
 def cached_knowledge(extra_dirs: Iterable[Path] = (), *, base: Path | None = None) -> Knowledge:
     """The knowledge base from the cache when its files are unchanged, else loaded and stored."""
     roots = [base or shipped_root(), *extra_dirs]
-    if not all(root.is_dir() for root in roots):
-        return load_knowledge(roots[1:], base=roots[0])  # the loader names the missing directory
-    found = load(roots)
-    if found is not None:
-        return found
+    if all(root.is_dir() for root in roots):
+        found = load(roots)
+        if found is not None:
+            return found
+    # The loader (and the YAML parser and lint under it) only when the cache cannot serve; it
+    # also names a directory that is missing.
+    from engine.knowledge.load import load_knowledge
+
     kb = load_knowledge(roots[1:], base=roots[0])
+    derive(kb)
     store(kb)
     return kb
+
+
+def derive(kb: Knowledge) -> None:
+    """Work out once what every run would otherwise derive again from the same knowledge."""
+    from engine.text.multimatch import WANTED
+    from engine.text.signatures import literal_sets
+
+    kb.derived[WANTED] = literal_sets(kb)
 
 
 def cache_dir() -> Path:
@@ -42,8 +53,12 @@ def cache_dir() -> Path:
     return Path(base) / "mailtriage"
 
 
+# Raised whenever what is stored changes shape, so an older pickle is never read as a newer one.
+CACHE_FORMAT = 2
+
+
 def fingerprint(roots: list[Path]) -> str:
-    digest = hashlib.sha256(f"{__version__} {sys.version_info[:2]}".encode())
+    digest = hashlib.sha256(f"{__version__} {sys.version_info[:2]} format {CACHE_FORMAT}".encode())
     for root in roots:
         digest.update(f"\0root {root.resolve()}".encode())
         for path in sorted(root.rglob("*.yaml")):

@@ -6,9 +6,12 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.knowledge import schema as s
-from engine.knowledge.yamlfile import Located
+
+if TYPE_CHECKING:  # parsed YAML is kept only while loading; a cached base never needs the parser
+    from engine.knowledge.yamlfile import Located
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class Knowledge:
     where: dict[tuple[str, str], Where] = field(default_factory=dict)
     # Rules made from knowledge tables (the status-code backbone) rather than written one per file.
     generated: set[str] = field(default_factory=set)
+    # What the cache adds so a warm run need not work it out again (pattern analysis): plain
+    # data keyed by what it was derived from, filled by engine.knowledge.cache.
+    derived: dict[str, dict[object, object]] = field(default_factory=dict)
 
     def fact_spec(self, name: str) -> s.FactSpec | None:
         """Declared facts plus answer.<id> for every question."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from engine.decide.session import Asker, SessionResult, run_session
 from engine.facts import FactSet, FactValue, Observation
@@ -12,10 +13,12 @@ from engine.inputs.textinput import Block
 from engine.knowledge.model import Knowledge
 from engine.probes import ProbeResult
 from engine.probes.postfix_queue import probe_postfix_queue
-from engine.probes.run import ProbeRun, run_probes
 from engine.redact import Redactor
 from engine.text.providers import Seen, TextWatch, from_host, from_transcript, recognise
 from engine.text.signatures import mine, mine_snippets
+
+if TYPE_CHECKING:  # the probes pull in asyncio and ssl, which reading pasted text never needs
+    from engine.probes.run import ProbeRun
 
 
 @dataclass
@@ -79,6 +82,8 @@ def diagnose_account(
     redact: Redactor | None = None,
     queue: PostfixQueue | None = None,
 ) -> Outcome:
+    from engine.probes.run import run_probes
+
     probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports], kb.dnschecks)
     if queue is not None:
         probes.add(postfix_queue_probe(kb, queue, redact))

@@ -51,6 +51,15 @@ class Wanted:
         return cls(pattern, flags, tuple(found[0]), found[1])
 
 
+WANTED = "wanted"  # Knowledge.derived key: (pattern, flags) -> Wanted
+
+
+def wanted_from(known: dict[object, object], pattern: str, flags: int) -> Wanted:
+    """The Wanted of a pattern, from the literal sets the knowledge cache keeps when it has them."""
+    found = known.get((pattern, flags))
+    return found if isinstance(found, Wanted) else Wanted.of(pattern, flags)
+
+
 @dataclass(frozen=True)
 class Nominated:
     index: int  # the line's place in the block, counted from 0

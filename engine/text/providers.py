@@ -10,7 +10,7 @@ from engine.facts import Observation, Source
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
-from engine.text.multimatch import Wanted
+from engine.text.multimatch import WANTED, Wanted, wanted_from
 
 FLAGS = re.IGNORECASE | re.MULTILINE
 MAX_EVIDENCE = 300  # characters of a line kept as evidence
@@ -33,17 +33,18 @@ class Patterns:
 
     hosts: list[tuple[str, re.Pattern[str]]]
     banners: list[tuple[str, re.Pattern[str]]]
+    known: dict[object, object]  # precomputed literal sets (Knowledge.derived)
 
     @classmethod
     def of(cls, kb: Knowledge) -> Patterns:
         hosts = [(p.id, re.compile(x, FLAGS)) for p in kb.providers.values() for x in p.hosts]
         banners = [(p.id, re.compile(x, FLAGS)) for p in kb.providers.values() for x in p.banners]
-        return cls(hosts, banners)
+        return cls(hosts, banners, kb.derived.get(WANTED, {}))
 
     @property
     def wanted(self) -> list[Wanted]:
         """The banner patterns for the signatures' own scan of pasted text (one pass over a log)."""
-        return [Wanted.of(regex.pattern, re.IGNORECASE) for _, regex in self.banners]
+        return [wanted_from(self.known, regex.pattern, re.IGNORECASE) for _, regex in self.banners]
 
     def matches(self, seen: Seen) -> list[str]:
         table = self.hosts if seen.kind == "host" else self.banners

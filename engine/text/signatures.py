@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from engine.facts import REPLY_PREFIX, FactValue, Observation
 from engine.inputs.textinput import Block
@@ -13,7 +13,7 @@ from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
 from engine.knowledge.schema import GROUP_REF, GROUP_REF_IN
 from engine.reply_text import reply_words
-from engine.text.multimatch import Finder, Wanted, finder_for
+from engine.text.multimatch import WANTED, Finder, Wanted, finder_for, wanted_from
 from engine.text.providers import TextWatch, patterns_for
 
 MAX_EVIDENCE = 400  # characters of a matched line kept as evidence
@@ -22,23 +22,43 @@ MAX_EVIDENCE = 400  # characters of a matched line kept as evidence
 MAX_HITS_PER_SIGNATURE = 20
 
 
+def flags_of(sig: s.SignatureSpec) -> int:
+    return re.IGNORECASE if sig.ignore_case else 0
+
+
+def literal_sets(kb: Knowledge) -> dict[object, object]:
+    """What the finder needs of every signature's pattern: worked out once, kept by the cache."""
+    patterns = [(sig.pattern, flags_of(sig)) for sig in kb.signatures.values()]
+    patterns += [(x, re.IGNORECASE) for p in kb.providers.values() for x in p.banners]
+    return {key: Wanted.of(*key) for key in patterns}
+
+
 @dataclass
 class Matcher:
-    compiled: list[tuple[s.SignatureSpec, re.Pattern[str]]]  # in file order
+    signatures: list[s.SignatureSpec]  # in file order
     fact_types: Mapping[str, str]  # the declared type of each fact a signature sets
     # Nominates lines for the signatures and, after them, for the providers' banner patterns,
     # so that a log is scanned once for both.
     finder: Finder
+    # A signature's regex is compiled the first time a line is nominated for it: most runs read
+    # a few lines, and compiling every pattern would cost more than the whole read.
+    _regexes: dict[int, re.Pattern[str]] = field(default_factory=dict)
 
     @classmethod
     def for_knowledge(cls, kb: Knowledge, prefer: str | None = None) -> Matcher:
-        compiled = [
-            (sig, re.compile(sig.pattern, re.IGNORECASE if sig.ignore_case else 0)) for sig in kb.signatures.values()
-        ]
-        wanted = [Wanted.of(regex.pattern, regex.flags) for _, regex in compiled] + patterns_for(kb).wanted
-        specs = {name: kb.fact_spec(name) for sig in kb.signatures.values() for name in sig.facts}
+        signatures = list(kb.signatures.values())
+        known = kb.derived.get(WANTED, {})
+        wanted = [wanted_from(known, sig.pattern, flags_of(sig)) for sig in signatures] + patterns_for(kb).wanted
+        specs = {name: kb.fact_spec(name) for sig in signatures for name in sig.facts}
         types = {name: spec.type for name, spec in specs.items() if spec is not None}
-        return cls(compiled, types, finder_for(wanted, prefer))
+        return cls(signatures, types, finder_for(wanted, prefer))
+
+    def regex(self, index: int) -> re.Pattern[str]:
+        found = self._regexes.get(index)
+        if found is None:
+            sig = self.signatures[index]
+            found = self._regexes[index] = re.compile(sig.pattern, flags_of(sig))
+        return found
 
     def observations(
         self, text: str, origin: str, sig: s.SignatureSpec, hit: re.Match[str], redact: Callable[[str], str]
@@ -101,7 +121,7 @@ def mine(
     across lines. Lines nominated for a provider's banner go to `watch`.
     """
     matcher = matcher_for(kb, prefer)
-    signatures = len(matcher.compiled)
+    signatures = len(matcher.signatures)
     observations: list[Observation] = []
     kept: dict[str, int] = {}
     read = matched = 0
@@ -113,8 +133,8 @@ def mine(
             for i in sorted(line.wanted):  # file order, so a line's facts come out as written
                 if i >= signatures:
                     continue
-                sig, regex = matcher.compiled[i]
-                if (hit := regex.search(line.text)) is not None:
+                sig = matcher.signatures[i]
+                if (hit := matcher.regex(i).search(line.text)) is not None:
                     hits.append((sig, hit))
             if watch is not None and max(line.wanted) >= signatures:
                 watch.see(line.text, block.origin(line.index))

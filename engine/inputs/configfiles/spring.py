@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-
-import yaml
+from typing import TYPE_CHECKING
 
 from engine.inputs.configfiles.javamail import Raw, interpret
 from engine.inputs.configfiles.model import ConfigFileError, Imported
-from engine.knowledge.yamlfile import Loader, error_line
+
+if TYPE_CHECKING:  # YAML is read only for application.yml; the other commands never load it
+    import yaml
 
 PREFIX = "spring.mail."
 PROPERTIES = "spring.mail.properties."
@@ -54,6 +55,10 @@ def flatten_yaml(text: str, path: str) -> dict[str, Raw]:
 
     Documents that apply only to a named profile are skipped: without the profile, Spring does too.
     """
+    import yaml
+
+    from engine.knowledge.yamlfile import Loader, error_line
+
     flat: dict[str, Raw] = {}
     try:
         for node in yaml.compose_all(text, Loader=Loader):
@@ -77,6 +82,8 @@ def flatten_yaml(text: str, path: str) -> dict[str, Raw]:
 
 
 def _walk(node: yaml.Node, prefix: str, out: dict[str, Raw], path: str) -> None:
+    import yaml
+
     for key_node, value in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
             raise ConfigFileError(path, key_node.start_mark.line + 1, "a key must be plain text")
@@ -94,6 +101,8 @@ def _walk(node: yaml.Node, prefix: str, out: dict[str, Raw], path: str) -> None:
 
 def _scalar(node: yaml.ScalarNode) -> str | None:
     """The value as Spring passes it on: YAML 1.1 booleans (yes, on) become true/false."""
+    import yaml
+
     if node.tag == "tag:yaml.org,2002:null":
         return None
     if node.tag == "tag:yaml.org,2002:bool":

@@ -1,0 +1,54 @@
+"""What a command imports: reading one pasted line must not pay for probing, YAML or prompts.
+
+Each check runs the command in a fresh interpreter (as `python -X importtime` would see it),
+with the knowledge cache warm, and lists the top-level packages it imported.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+LIST_IMPORTS = """
+import contextlib, io, json, sys
+from engine.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(sys.argv[1:])
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+# Probing (asyncio, ssl, dnspython, cryptography), parsing YAML, prompting and the lab.
+NEVER_FOR_PASTED_TEXT = {"asyncio", "ssl", "dns", "cryptography", "yaml", "rich", "questionary", "aiosmtpd", "trustme"}
+
+
+def imported(tmp_path: Path, *args: str) -> set[str]:
+    env = {"MAILTRIAGE_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    run = [sys.executable, "-c", LIST_IMPORTS, *args]
+    subprocess.run(run, cwd=REPO, env=env, capture_output=True, check=False)  # warms the cache
+    done = subprocess.run(run, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    assert done.stdout, done.stderr
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+@pytest.fixture
+def one_line(tmp_path: Path) -> str:
+    path = tmp_path / "error.txt"
+    path.write_text("java.net.UnknownHostException: smtp.example.invalid\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_analyze_log_on_one_line_imports_nothing_for_probing_yaml_or_prompts(tmp_path, one_line, fmt):
+    modules = imported(tmp_path, "analyze-log", one_line, "--non-interactive", "--format", fmt)
+    assert "engine" in modules and "experta" in modules  # the check saw a real run
+    assert modules & NEVER_FOR_PASTED_TEXT == set()
+
+
+def test_a_diagnosis_imports_the_probes_the_text_path_leaves_out(tmp_path):
+    # The same check sees an import when there is one: diagnose brings in asyncio and ssl.
+    modules = imported(tmp_path, "diagnose", "--host", "127.0.0.1", "--port", "1", "--non-interactive")
+    assert {"asyncio", "ssl"} <= modules
