@@ -131,11 +131,35 @@ def _outranking(tier: str) -> Any:
     return Concluded(verdict="found", severity="error")
 
 
-def compile_knowledge(kb: Knowledge) -> Compiled:
+def can_hold(cond: Any, names: frozenset[str], replies: bool) -> bool:
+    """Whether a condition could hold with facts of these names (and a reply, if any) declared.
+
+    Conservative: only a test that needs a fact no input gave, or a reply where there is none,
+    rules the condition out; a negation or another finding might always hold.
+    """
+    if isinstance(cond, s.AllOf):
+        return all(can_hold(c, names, replies) for c in cond.all)
+    if isinstance(cond, s.AnyOf):
+        return any(can_hold(c, names, replies) for c in cond.any)
+    if isinstance(cond, s.ReplyTest):
+        return replies and can_hold(cond.reply, names, replies)
+    if isinstance(cond, s.FactTest):
+        return cond.operator == "absent" or cond.fact in names
+    return True  # NotOf, FindingTest
+
+
+def compile_knowledge(kb: Knowledge, names_given: frozenset[str] | None = None, replies: bool = True) -> Compiled:
+    """The engine class for every rule and question, or (names_given) only those that could fire
+    with facts of those names: experta builds its network for every rule on the class, and a
+    rule that cannot fire only costs building."""
     namespace: dict[str, Any] = {}
     names: set[str] = set()
+
+    def possible(cond: Any) -> bool:
+        return names_given is None or can_hold(cond, names_given, replies)
+
     for ident, rule in kb.rules.items():
-        if rule.status == "deprecated":
+        if rule.status == "deprecated" or not possible(rule.when):
             continue
         ce = _Builder(names).build(rule.when)
         if rule.tier != "specific":
@@ -144,6 +168,8 @@ def compile_knowledge(kb: Knowledge) -> Compiled:
         salience = s.TIER_SALIENCE[rule.tier] - (1 if _waits_for_findings(rule.when) else 0)
         namespace[f"rule__{ident}"] = Rule(ce, salience=salience)(_conclude(rule, severity))
     for ident, question in kb.questions.items():
+        if not possible(question.when):
+            continue
         names.add(f"answer.{ident}")
         ce = AND(_Builder(names).build(question.when), NOT(Obs(name=f"answer.{ident}")))
         namespace[f"ask__{ident}"] = Rule(ce)(_ask(question))
@@ -151,6 +177,21 @@ def compile_knowledge(kb: Knowledge) -> Compiled:
     return Compiled(engine_class, frozenset(names))
 
 
-def compiled_for(kb: Knowledge) -> Compiled:
-    """One compiled engine class per loaded knowledge base, built on first use."""
-    return prepared(kb, "experta", compile_knowledge)
+# Subset engines built per knowledge base before a run of many inferences (a batch, the
+# scenario tests) is better served by one engine with every rule, built once and reset.
+SUBSETS_BEFORE_FULL = 2
+
+
+def compiled_for(
+    kb: Knowledge, names: frozenset[str] | None = None, replies: bool = True, subset: bool = False
+) -> Compiled:
+    """The compiled engine for these fact names: the few rules that could fire for the first
+    inferences of a process (a one-off run builds little), every rule once more are asked for.
+    subset: the few rules whatever came before (the equivalence test compares the two)."""
+    built: list[object] = prepared(kb, "experta-subsets", lambda kb: [])
+    if names is None or (len(built) >= SUBSETS_BEFORE_FULL and not subset):
+        return prepared(kb, "experta", compile_knowledge)
+    key = ("experta", names, replies)
+    if key not in built:
+        built.append(key)
+    return prepared(kb, key, lambda kb: compile_knowledge(kb, names, replies))

@@ -58,16 +58,21 @@ def route(contact: s.ContactRule, facts: FactSet) -> tuple[str, str | None]:
     return contact.otherwise, contact.by
 
 
-def infer(kb: Knowledge, facts: FactSet) -> Inference:
-    compiled = compiled_for(kb)
+def infer(kb: Knowledge, facts: FactSet, rules: str = "auto") -> Inference:
+    """What the rules conclude from the facts. rules: "auto" lets the engine hold only the rules
+    that could fire with these facts' names while that saves time; "every" and "subset" force
+    one way (the equivalence test compares them)."""
+    distinct = facts.distinct()
+    groups = facts.reply_groups()
+    names = None if rules == "every" else frozenset(name for name, _ in distinct)
+    compiled = compiled_for(kb, names, bool(groups), subset=rules == "subset")
     engine = compiled.engine()
     engine.reset()
-    distinct = facts.distinct()
     for index, (name, value) in enumerate(distinct):
         if name in compiled.referenced:
             engine.declare(Obs(name=name, value=value, key=index))
     index_of = {(name, value, type(value)): i for i, (name, value) in enumerate(distinct)}
-    for group in facts.reply_groups():
+    for group in groups:
         fields: dict[str, FactValue] = {}
         for obs in group:
             fields.setdefault(obs.name, obs.value)
@@ -83,6 +88,10 @@ def infer(kb: Knowledge, facts: FactSet) -> Inference:
         elif isinstance(fact, Need):
             needs.append(fact["question"])
 
+    # In knowledge order, not firing order: experta's agenda order depends on how the network was
+    # built, and a finding's lead rule and steps must not depend on which rules were built.
+    position = {ident: i for i, ident in enumerate(kb.rules)}
+    fired.sort(key=lambda fact: position[fact["rule"]])
     by_finding: dict[tuple[str, str], Conclusion] = {}
     for fact in fired:
         rule = kb.rules[fact["rule"]]
