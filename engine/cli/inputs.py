@@ -25,8 +25,9 @@ def knowledge(args: argparse.Namespace, cached: bool = True) -> Knowledge:
 
         return load_knowledge(dirs)
     from engine.knowledge.cache import cached_knowledge
+    from engine.text.signatures import derive_literal_sets
 
-    return cached_knowledge(dirs)
+    return cached_knowledge(dirs, derive=derive_literal_sets)
 
 
 def read_mapping(path: str, what: str) -> dict[str, Any]:

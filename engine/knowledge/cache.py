@@ -13,36 +13,38 @@ import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from engine import __version__
 from engine.knowledge.model import Knowledge, shipped_root
 
 
-def cached_knowledge(extra_dirs: Iterable[Path] = (), *, base: Path | None = None) -> Knowledge:
-    """The knowledge base from the cache when its files are unchanged, else loaded and stored."""
+def cached_knowledge(
+    extra_dirs: Iterable[Path] = (), *, base: Path | None = None, derive: Callable[[Knowledge], None] | None = None
+) -> Knowledge:
+    """The knowledge base from the cache when its files are unchanged, else loaded and stored.
+
+    derive(kb) fills kb.derived before it is stored: what a later layer (the text matcher)
+    would otherwise work out again on every run from the same knowledge.
+    """
     roots = [base or shipped_root(), *extra_dirs]
     if all(root.is_dir() for root in roots):
         found = load(roots)
         if found is not None:
+            if derive is not None and not found.derived:  # stored by a caller that derived nothing
+                derive(found)
+                store(found)
             return found
     # The loader (and the YAML parser and lint under it) only when the cache cannot serve; it
     # also names a directory that is missing.
     from engine.knowledge.load import load_knowledge
 
     kb = load_knowledge(roots[1:], base=roots[0])
-    derive(kb)
+    if derive is not None:
+        derive(kb)
     store(kb)
     return kb
-
-
-def derive(kb: Knowledge) -> None:
-    """Work out once what every run would otherwise derive again from the same knowledge."""
-    from engine.text.multimatch import WANTED
-    from engine.text.signatures import literal_sets
-
-    kb.derived[WANTED] = literal_sets(kb)
 
 
 def cache_dir() -> Path:

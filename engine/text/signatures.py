@@ -26,11 +26,12 @@ def flags_of(sig: s.SignatureSpec) -> int:
     return re.IGNORECASE if sig.ignore_case else 0
 
 
-def literal_sets(kb: Knowledge) -> dict[object, object]:
-    """What the finder needs of every signature's pattern: worked out once, kept by the cache."""
+def derive_literal_sets(kb: Knowledge) -> None:
+    """What the finder needs of every pattern (signatures, provider banners), worked out once
+    for the knowledge cache to keep."""
     patterns = [(sig.pattern, flags_of(sig)) for sig in kb.signatures.values()]
     patterns += [(x, re.IGNORECASE) for p in kb.providers.values() for x in p.banners]
-    return {key: Wanted.of(*key) for key in patterns}
+    kb.derived[WANTED] = {key: Wanted.of(*key) for key in patterns}
 
 
 @dataclass
