@@ -10,6 +10,28 @@ from tests.layers import rule, write
 COVERAGE_MD = Path(__file__).resolve().parent.parent / "knowledge" / "coverage.md"
 
 
+def unreachable_finding(layer: Path, text_silent: dict[str, str] | None = None) -> None:
+    """A knowledge layer with an error finding that only an answer reaches, never a signature."""
+    silent = "".join(f'\n              {eco}: "{why}"' for eco, why in (text_silent or {}).items())
+    extra = "\n            text_silent:" + silent if silent else ""
+    write(
+        layer,
+        "findings.yaml",
+        f"""
+        findings:
+          custom.unreachable:
+            title: A finding no text reaches
+            severity: error
+            contact: self
+            summary: s
+            why: w
+            fix: [f]
+            step: 1{extra}
+        """,
+    )
+    rule(layer, "custom-unreachable", "fact: answer.works_elsewhere\nequals: unknown", finding="custom.unreachable")
+
+
 def test_knowledge_coverage_md_is_what_the_command_writes_now(kb):
     assert COVERAGE_MD.read_text(encoding="utf-8") == markdown(kb, coverage(kb)), (
         "knowledge/coverage.md is stale: run mailtriage knowledge coverage --output knowledge/coverage.md"
@@ -33,22 +55,7 @@ def test_the_command_prints_the_table_and_writes_it_where_asked(cli, tmp_path):
 
 
 def test_lint_warns_about_an_error_finding_no_major_ecosystem_reaches_and_still_passes(cli, tmp_path):
-    write(
-        tmp_path,
-        "findings.yaml",
-        """
-        findings:
-          custom.unreachable:
-            title: A finding no text reaches
-            severity: error
-            contact: self
-            summary: s
-            why: w
-            fix: [f]
-            step: 1
-        """,
-    )
-    rule(tmp_path, "custom-unreachable", "fact: answer.works_elsewhere\nequals: unknown", finding="custom.unreachable")
+    unreachable_finding(tmp_path)
     result = cli("knowledge", "lint", "--knowledge", str(tmp_path))
     assert result.code == 0
     [warning] = [line for line in result.err.splitlines() if "'custom.unreachable'" in line]
@@ -57,25 +64,7 @@ def test_lint_warns_about_an_error_finding_no_major_ecosystem_reaches_and_still_
 
 
 def test_an_ecosystem_a_finding_names_as_text_silent_is_no_gap_and_shows_its_reason(cli, tmp_path):
-    write(
-        tmp_path,
-        "findings.yaml",
-        """
-        findings:
-          custom.unreachable:
-            title: A finding no text reaches
-            severity: error
-            contact: self
-            summary: s
-            why: w
-            fix: [f]
-            step: 1
-            text_silent:
-              go: "Go never prints it"
-              java: "Java names the address, not the host"
-        """,
-    )
-    rule(tmp_path, "custom-unreachable", "fact: answer.works_elsewhere\nequals: unknown", finding="custom.unreachable")
+    unreachable_finding(tmp_path, {"go": "Go never prints it", "java": "Java names the address, not the host"})
     result = cli("knowledge", "lint", "--knowledge", str(tmp_path))
     [warning] = [line for line in result.err.splitlines() if "'custom.unreachable'" in line]
     assert "no signature of python, node, dotnet, php has" in warning
@@ -84,24 +73,7 @@ def test_an_ecosystem_a_finding_names_as_text_silent_is_no_gap_and_shows_its_rea
 
 
 def test_lint_refuses_a_text_silent_ecosystem_it_does_not_know(cli, tmp_path):
-    write(
-        tmp_path,
-        "findings.yaml",
-        """
-        findings:
-          custom.unreachable:
-            title: A finding no text reaches
-            severity: error
-            contact: self
-            summary: s
-            why: w
-            fix: [f]
-            step: 1
-            text_silent:
-              jaav: "typo"
-        """,
-    )
-    rule(tmp_path, "custom-unreachable", "fact: answer.works_elsewhere\nequals: unknown", finding="custom.unreachable")
+    unreachable_finding(tmp_path, {"jaav": "typo"})
     result = cli("knowledge", "lint", "--knowledge", str(tmp_path))
     assert result.code == 2
     assert "unknown ecosystem 'jaav' (did you mean 'java'?)" in result.err
