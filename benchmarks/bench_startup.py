@@ -22,25 +22,14 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench_diagnose import commands
+from bench_diagnose import commands, run_once
 from engine import lab
 
 ONE_LINE = "java.net.UnknownHostException: smtp.example.invalid\n"
-
-
-def run_once(argv: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> float:
-    started = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, env=env, timeout=120)
-    elapsed = time.perf_counter() - started
-    if proc.returncode not in ok:
-        raise SystemExit(f"{' '.join(argv[:4])} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
-    return elapsed
 
 
 def main() -> None:
