@@ -9,7 +9,7 @@ import pytest
 
 from engine.inputs.textinput import MAX_LINE, Block
 from engine.text import multimatch
-from engine.text.multimatch import PythonFinder, Wanted, finder_for
+from engine.text.multimatch import PythonFinder, Wanted, available, finder_for, serialize
 from engine.text.signatures import mine
 
 FINDERS = multimatch.available()
@@ -85,3 +85,22 @@ def test_case_insensitive_literals_are_found_in_any_case(prefer):
 def test_the_python_finder_reports_itself_by_name():
     assert PythonFinder([]).name == "python"
     assert finder_for([], "python").name == "python"
+
+
+@pytest.mark.skipif("hyperscan" not in available(), reason="the hyperscan wheel does not exist for this platform")
+def test_a_serialized_database_is_loaded_for_the_same_literals_and_finds_the_same_lines():
+    wanted = [Wanted.of(r"(?i)client host rejected", 0), Wanted.of(r"Relay access denied", 0)]
+    first = finder_for(wanted)
+    stored = serialize(first)
+    assert len(stored) == 1 and all(isinstance(v, bytes) for v in stored.values())
+    again = finder_for(wanted, serialized=stored)
+    block = b"554 CLIENT HOST REJECTED\nfine\n554 Relay access denied\n"
+    assert [(n.index, sorted(n.wanted)) for n in again.nominate(block)] == [(0, [0]), (2, [1])]
+    assert again.nominate(block) == first.nominate(block)
+
+
+@pytest.mark.skipif("hyperscan" not in available(), reason="the hyperscan wheel does not exist for this platform")
+def test_a_database_serialized_for_other_literals_is_not_used():
+    stored = serialize(finder_for([Wanted.of(r"Relay access denied", 0)]))
+    other = finder_for([Wanted.of(r"Client host rejected", 0)], serialized=stored)
+    assert [n.index for n in other.nominate(b"Relay access denied\nClient host rejected\n")] == [1]

@@ -55,8 +55,9 @@ def cache_dir() -> Path:
     return Path(base) / "mailtriage"
 
 
-# Raised whenever what is stored changes shape, so an older pickle is never read as a newer one.
-CACHE_FORMAT = 2
+# Raised whenever what is stored changes shape (the knowledge model, or what a caller derives
+# into it), so an older pickle is never read as a newer one.
+CACHE_FORMAT = 3
 
 
 def fingerprint(roots: list[Path]) -> str:

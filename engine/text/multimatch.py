@@ -10,10 +10,11 @@ required literal (none ship today) are scanned with their regex over the whole b
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Protocol, TypeVar
 
@@ -52,6 +53,7 @@ class Wanted:
 
 
 WANTED = "wanted"  # Knowledge.derived key: (pattern, flags) -> Wanted
+HYPERSCAN = "hyperscan"  # Knowledge.derived key: digest of the literals -> serialized database
 
 
 def wanted_from(known: dict[object, object], pattern: str, flags: int) -> Wanted:
@@ -180,6 +182,9 @@ class HyperscanFinder:
 
     wanted: list[Wanted]
     name: str = "hyperscan"
+    # Databases compiled before (the knowledge cache keeps them), by digest of their literals:
+    # loading one is far cheaper than compiling it again.
+    serialized: dict[object, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         hs = hyperscan
@@ -193,10 +198,16 @@ class HyperscanFinder:
                 expressions.append(_pcre_literal(literal))
                 flags.append(hs.HS_FLAG_CASELESS if wanted.ignore_case else 0)
                 self.owners.append(i)
-        self.database = hs.Database(mode=hs.HS_MODE_BLOCK)
-        if expressions:
-            ids = list(range(len(expressions)))
-            self.database.compile(expressions=expressions, ids=ids, elements=len(ids), flags=flags)
+        self.digest = hashlib.sha256(repr((expressions, flags)).encode()).hexdigest()
+        stored = self.serialized.get(self.digest)
+        if isinstance(stored, bytes) and expressions:
+            self.database = hs.loadb(stored, hs.HS_MODE_BLOCK)
+            self.database.scratch = hs.Scratch(self.database)
+        else:
+            self.database = hs.Database(mode=hs.HS_MODE_BLOCK)
+            if expressions:
+                ids = list(range(len(expressions)))
+                self.database.compile(expressions=expressions, ids=ids, elements=len(ids), flags=flags)
         self.rest_owners = [i for i, wanted in enumerate(self.wanted) if wanted.literals is None]
         self.rest = PythonFinder([self.wanted[i] for i in self.rest_owners]) if self.rest_owners else None
 
@@ -220,11 +231,20 @@ class HyperscanFinder:
         return [merged[index] for index in sorted(merged)]
 
 
-def finder_for(wanted: list[Wanted], prefer: str | None = None) -> Finder:
+def finder_for(
+    wanted: list[Wanted], prefer: str | None = None, serialized: dict[object, object] | None = None
+) -> Finder:
     """The fastest finder this machine has; prefer='python' forces the fallback (tests compare both)."""
     if hyperscan is not None and prefer != "python":
-        return HyperscanFinder(wanted)
+        return HyperscanFinder(wanted, serialized=serialized or {})
     return PythonFinder(wanted)
+
+
+def serialize(finder: Finder) -> dict[object, object]:
+    """A hyperscan finder's database, to be given back to finder_for by a later run."""
+    if isinstance(finder, HyperscanFinder) and finder.owners and hyperscan is not None:
+        return {finder.digest: hyperscan.dumpb(finder.database)}
+    return {}
 
 
 def available() -> list[str]:

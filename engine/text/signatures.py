@@ -13,7 +13,7 @@ from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
 from engine.knowledge.schema import GROUP_REF, GROUP_REF_IN
 from engine.reply_text import reply_words
-from engine.text.multimatch import WANTED, Finder, Wanted, finder_for, wanted_from
+from engine.text.multimatch import HYPERSCAN, WANTED, Finder, Wanted, finder_for, serialize, wanted_from
 from engine.text.providers import TextWatch, patterns_for
 
 MAX_EVIDENCE = 400  # characters of a matched line kept as evidence
@@ -27,11 +27,12 @@ def flags_of(sig: s.SignatureSpec) -> int:
 
 
 def derive_literal_sets(kb: Knowledge) -> None:
-    """What the finder needs of every pattern (signatures, provider banners), worked out once
-    for the knowledge cache to keep."""
+    """What the finder needs of every pattern (signatures, provider banners) and the hyperscan
+    database made of them, worked out once for the knowledge cache to keep."""
     patterns = [(sig.pattern, flags_of(sig)) for sig in kb.signatures.values()]
     patterns += [(x, re.IGNORECASE) for p in kb.providers.values() for x in p.banners]
     kb.derived[WANTED] = {key: Wanted.of(*key) for key in patterns}
+    kb.derived[HYPERSCAN] = serialize(Matcher.for_knowledge(kb).finder)
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Matcher:
         wanted = [wanted_from(known, sig.pattern, flags_of(sig)) for sig in signatures] + patterns_for(kb).wanted
         specs = {name: kb.fact_spec(name) for sig in signatures for name in sig.facts}
         types = {name: spec.type for name, spec in specs.items() if spec is not None}
-        return cls(signatures, types, finder_for(wanted, prefer))
+        return cls(signatures, types, finder_for(wanted, prefer, kb.derived.get(HYPERSCAN)))
 
     def regex(self, index: int) -> re.Pattern[str]:
         found = self._regexes.get(index)
