@@ -27,3 +27,11 @@ def test_a_new_log_line_after_a_reply_stays_apart(kb):
 def test_a_stack_frame_after_a_reply_stays_apart(kb):
     text = "535 5.7.8 Error: authentication failed: bad\nat com.sun.mail.smtp.SMTPTransport.authenticate\n"
     assert not any("SMTPTransport" in t for t in reply_texts(kb, text))
+
+
+def test_a_stack_frame_printed_in_another_language_stays_apart(kb):
+    text = (
+        "MailKit.Net.Smtp.SmtpCommandException: 5.5.2 Syntax error.\n"
+        "   en MailKit.Net.Smtp.SmtpClient.OnRecipientNotAccepted(MimeMessage message)\n"
+    )
+    assert not any("OnRecipientNotAccepted" in t for t in reply_texts(kb, text))

@@ -151,6 +151,7 @@ def mine(
                     per_hit.append(matcher.observations(line.text, origin, sig, hit, redact or str))
             more = folded.after(line.index) if any(_has_reply(found) for found in per_hit) else ""
             observations.extend(group_replies(per_hit, origin, (redact or str)(more)))
+    observations = with_stage_hints(observations)
     observations.append(Observation("log.lines", read, "log"))
     observations.append(Observation("log.matched", matched, "log"))
     return TextFacts(observations, read, matched)
@@ -162,7 +163,8 @@ COUNTS = ("log.lines", "log.matched")
 MAX_FOLDED_LINES = 6  # continuation lines read after a reply, as bounces wrap long replies
 MAX_FOLDED_CHARS = 600
 # Indented lines that continue a stack trace, not a reply.
-_NOT_FOLDED = re.compile(r"^\s*(?:at |\.\.\. \d+ more|Caused by|File \"|Traceback|nested exception)")
+# Stack frames in the languages .NET and Java print them in ("at", "en", "bei", "à", "в").
+_NOT_FOLDED = re.compile(r"^\s*(?:(?:at|en|bei|à|в) |\.\.\. \d+ more|Caused by|File \"|Traceback|nested exception)")
 
 
 class _Folded:
@@ -233,6 +235,46 @@ def group_replies(per_hit: list[list[Observation]], origin: str, folded: str = "
 
 STAGE = "reply.stage"
 UNKNOWN_STAGE = "unknown"
+STAGE_HINT = "log.stage_hint"
+SMTP_STAGE, SMTP_FAILURE = "smtp.stage", "smtp.failure"
+MAX_HINT_DISTANCE = 12  # lines between a reply and the stack frame that names its command
+
+
+def _place(origin: str | None) -> tuple[str, int] | None:
+    name, _, line = (origin or "").rpartition(":")
+    return (name, int(line)) if line.isdigit() else None
+
+
+def with_stage_hints(observations: list[Observation]) -> list[Observation]:
+    """A reply whose own line does not say which command it answered, or a session cut at an
+    unnamed step, takes the step from the nearest stack frame that names it (MailKit's
+    OnRecipientNotAccepted, Ruby's `rcptto', smtplib's `in connect'), a few lines away in the
+    same text: a stack trace is read line by line, so the frame is its own fact first."""
+    hints = [(place, o.value) for o in observations if o.name == STAGE_HINT and (place := _place(o.origin))]
+    if not hints:
+        return observations
+
+    def nearest(origin: str | None) -> FactValue | None:
+        here = _place(origin)
+        if here is None:
+            return None
+        close = [(abs(line - here[1]), line < here[1], stage) for (name, line), stage in hints if name == here[0]]
+        close = [c for c in close if c[0] <= MAX_HINT_DISTANCE]
+        return min(close)[2] if close else None  # the nearest; at equal distance, the frame below
+
+    out = []
+    for o in observations:
+        if o.name == STAGE and o.value == UNKNOWN_STAGE and (stage := nearest(o.origin)) is not None:
+            o = replace(o, value=stage)
+        out.append(o)
+    # A closed session only: a timeout's rules read the step from what the probe or text counted
+    # (bytes received), which a frame does not tell.
+    if not any(o.name == SMTP_STAGE for o in out):
+        for o in [o for o in out if o.name == SMTP_FAILURE and o.value == "closed"]:
+            if (stage := nearest(o.origin)) is not None:
+                out.append(replace(o, name=SMTP_STAGE, value=stage))
+                break
+    return out
 
 
 def _reword(fields: dict[str, Observation], folded: str) -> None:
