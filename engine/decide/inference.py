@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from engine.decide.compile import Concluded, Need, Obs, Reply, compiled_for
 from engine.facts import FactSet, FactValue, Observation
@@ -58,7 +59,7 @@ def route(contact: s.ContactRule, facts: FactSet) -> tuple[str, str | None]:
     return contact.otherwise, contact.by
 
 
-def infer(kb: Knowledge, facts: FactSet, rules: str = "auto") -> Inference:
+def infer(kb: Knowledge, facts: FactSet, rules: Literal["auto", "every", "subset"] = "auto") -> Inference:
     """What the rules conclude from the facts. rules: "auto" lets the engine hold only the rules
     that could fire with these facts' names while that saves time; "every" and "subset" force
     one way (the equivalence test compares them)."""
