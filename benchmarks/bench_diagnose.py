@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 from engine import lab
 
@@ -37,8 +38,25 @@ with smtplib.SMTP("127.0.0.1", int(port), timeout=10) as smtp:
 """
 
 
-def commands(server: lab.LabServer) -> dict[str, list[str]]:
-    port, cafile = str(server.port), str(server.cafile)
+@dataclass(frozen=True)
+class Server:
+    """A healthy STARTTLS + AUTH submission server on loopback and an account it accepts."""
+
+    port: int
+    cafile: str
+    user: str
+    password: str
+    sender: str
+    recipient: str
+
+
+def lab_server(server: lab.LabServer) -> Server:
+    return Server(server.port, str(server.cafile), lab.LAB_USER, lab.LAB_PASSWORD, lab.LAB_SENDER, lab.LAB_RECIPIENT)
+
+
+def commands(server: Server) -> dict[str, list[str]]:
+    """The same dialogue three ways; mailtriage reads the password from BENCH_PASSWORD."""
+    port = str(server.port)
     peers = {
         "mailtriage": [
             sys.executable,
@@ -52,15 +70,15 @@ def commands(server: lab.LabServer) -> dict[str, list[str]]:
             "--security",
             "starttls",
             "--cafile",
-            cafile,
+            server.cafile,
             "--user",
-            lab.LAB_USER,
+            server.user,
             "--password-env",
             "BENCH_PASSWORD",
             "--from",
-            lab.LAB_SENDER,
+            server.sender,
             "--to",
-            lab.LAB_RECIPIENT,
+            server.recipient,
             "--format",
             "json",
             "--non-interactive",
@@ -70,11 +88,11 @@ def commands(server: lab.LabServer) -> dict[str, list[str]]:
             "-c",
             SMTPLIB_SCRIPT,
             port,
-            cafile,
-            lab.LAB_USER,
-            lab.LAB_PASSWORD,
-            lab.LAB_SENDER,
-            lab.LAB_RECIPIENT,
+            server.cafile,
+            server.user,
+            server.password,
+            server.sender,
+            server.recipient,
         ],
     }
     swaks = shutil.which("swaks")
@@ -86,17 +104,17 @@ def commands(server: lab.LabServer) -> dict[str, list[str]]:
             "--tls",
             "--tls-verify",
             "--tls-ca-path",
-            cafile,
+            server.cafile,
             "--auth",
             "PLAIN",
             "--auth-user",
-            lab.LAB_USER,
+            server.user,
             "--auth-password",
-            lab.LAB_PASSWORD,
+            server.password,
             "--from",
-            lab.LAB_SENDER,
+            server.sender,
             "--to",
-            lab.LAB_RECIPIENT,
+            server.recipient,
             "--quit-after",
             "RCPT",
         ]
@@ -119,7 +137,7 @@ def main() -> None:
     args = parser.parse_args()
     env = dict(os.environ, BENCH_PASSWORD=lab.LAB_PASSWORD)
     with lab.start("healthy") as server:
-        peers = commands(server)
+        peers = commands(lab_server(server))
         for argv in peers.values():  # warm the page cache and byte-code caches once
             run_once(argv, env)
         times: dict[str, list[float]] = {name: [] for name in peers}

@@ -7,8 +7,10 @@ load hits each alike:
 - `analyze-log` on one pasted line, warm (the knowledge cache filled by an earlier run) and
   cold (an empty cache directory each time: the first run after installing or editing knowledge);
 - `knowledge lint` on the shipped knowledge;
-- `diagnose` of a healthy lab server (STARTTLS + AUTH, stop after RCPT) against swaks and a bare
-  smtplib script doing the same dialogue (the peers of bench_diagnose.py).
+- `diagnose` of a healthy server (STARTTLS + AUTH, stop after RCPT) against swaks and a bare
+  smtplib script doing the same dialogue (the peers of bench_diagnose.py): the built-in lab
+  server, and a real Postfix with Cyrus SASL (the tests' private instance; root and Debian's
+  postfix, sasl2-bin and libsasl2-modules, as `make test` installs them).
 
 Prints each median and the ratios; it asserts nothing. A peer that fails stops the benchmark
 (a swaks without TLS support fails at once, and timing it would flatter mailtriage).
@@ -19,17 +21,41 @@ Prints each median and the ratios; it asserts nothing. A peer that fails stops t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from bench_diagnose import commands, run_once
+from bench_diagnose import Server, commands, lab_server, run_once
 from engine import lab
 
+# The tests' private Postfix: benchmarks run from a source checkout, as `make test` does.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 ONE_LINE = "java.net.UnknownHostException: smtp.example.invalid\n"
+
+
+@contextlib.contextmanager
+def real_postfix() -> Iterator[Server | None]:
+    """A healthy Postfix with STARTTLS and SASL AUTH, or None where this machine cannot start one."""
+    from tests import postfixtarget as pt
+    from tests.postfixserver import SBIN
+
+    if (
+        os.geteuid() != 0
+        or shutil.which("postfix", path=SBIN) is None
+        or shutil.which("saslpasswd2", path=SBIN) is None
+    ):
+        yield None
+        return
+    user, password = next(iter(pt.Target().users.items()))
+    with pt.postfix_target(pt.Target()) as pf:
+        yield Server(pf.port, str(pf.cafile), user, password, user, f"someone@{pt.DOMAIN}")
 
 
 def main() -> None:
@@ -37,32 +63,36 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=11)
     args = parser.parse_args()
     mailtriage = [sys.executable, "-m", "engine"]
-    with tempfile.TemporaryDirectory(prefix="mailtriage-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="mailtriage-bench-") as tmp,
+        lab.start("healthy") as server,
+        real_postfix() as postfix,
+    ):
         text = Path(tmp) / "error.txt"
         text.write_text(ONE_LINE, encoding="utf-8")
-        warm_env = dict(os.environ, MAILTRIAGE_CACHE_DIR=str(Path(tmp) / "cache"), BENCH_PASSWORD=lab.LAB_PASSWORD)
+        warm = dict(os.environ, MAILTRIAGE_CACHE_DIR=str(Path(tmp) / "cache"))
         analyze = [*mailtriage, "analyze-log", str(text), "--non-interactive"]
         # analyze-log exits 1: the text holds an error. That is the answer, not a failure.
         found = (0, 1)
-        with lab.start("healthy") as server:
-            peers = commands(server)
-            jobs: dict[str, tuple[list[str], tuple[int, ...], bool]] = {
-                "python -c pass": ([sys.executable, "-c", "pass"], (0,), False),
-                "analyze-log, warm": (analyze, found, False),
-                "analyze-log, cold": (analyze, found, True),
-                "knowledge lint": ([*mailtriage, "knowledge", "lint"], (0,), False),
-                "diagnose": (peers["mailtriage"], (0,), False),
-                "smtplib dialogue": (peers["smtplib"], (0,), False),
-            }
-            if "swaks" in peers:
-                jobs["swaks dialogue"] = (peers["swaks"], (0,), False)
-            for argv, ok, _ in jobs.values():  # fill the cache and the byte-code caches once
-                run_once(argv, warm_env, ok)
-            times: dict[str, list[float]] = {name: [] for name in jobs}
-            for i in range(args.runs):
-                for name, (argv, ok, cold) in jobs.items():
-                    env = dict(warm_env, MAILTRIAGE_CACHE_DIR=str(Path(tmp) / f"cold-{i}")) if cold else warm_env
-                    times[name].append(run_once(argv, env, ok))
+        # name -> (argv, exit codes that mean it worked, environment; None: a fresh cache each run)
+        jobs: dict[str, tuple[list[str], tuple[int, ...], dict[str, str] | None]] = {
+            "python -c pass": ([sys.executable, "-c", "pass"], (0,), warm),
+            "analyze-log, warm": (analyze, found, warm),
+            "analyze-log, cold": (analyze, found, None),
+            "knowledge lint": ([*mailtriage, "knowledge", "lint"], (0,), warm),
+        }
+        servers = {"lab": lab_server(server), **({"Postfix": postfix} if postfix else {})}
+        for where, account in servers.items():
+            for peer, argv in commands(account).items():
+                name = "diagnose" if peer == "mailtriage" else f"{peer} dialogue"
+                jobs[f"{name}, {where}"] = (argv, (0,), dict(warm, BENCH_PASSWORD=account.password))
+        for argv, ok, env in jobs.values():  # fill the cache and the byte-code caches once
+            run_once(argv, env or warm, ok)
+        times: dict[str, list[float]] = {name: [] for name in jobs}
+        for i in range(args.runs):
+            for name, (argv, ok, env) in jobs.items():
+                cold = dict(warm, MAILTRIAGE_CACHE_DIR=str(Path(tmp) / f"cold-{i}"))
+                times[name].append(run_once(argv, env or cold, ok))
     ms = {name: statistics.median(values) * 1000 for name, values in times.items()}
     floor = ms["python -c pass"]
     print(
@@ -71,11 +101,16 @@ def main() -> None:
     )
     for name, value in ms.items():
         print(f"  {name:20} {value:8.1f} ms  {value / floor:6.1f}x python -c pass")
-    peer = "swaks dialogue" if "swaks dialogue" in ms else "smtplib dialogue"
     print(f"  analyze-log warm: {ms['analyze-log, warm'] / 1000:.3f} s (target <= 0.15 s)")
     print(f"  analyze-log cold: {ms['analyze-log, cold'] / 1000:.3f} s (target <= 0.6 s)")
-    print(f"  diagnose / {peer.split()[0]} = {ms['diagnose'] / ms[peer]:.2f}x (target <= 2x swaks)")
-    if peer != "swaks dialogue":
+    for where in ("lab", "Postfix"):
+        if f"diagnose, {where}" not in ms:
+            print(f"  {where}: not measured (a real Postfix needs root, postfix, sasl2-bin and libsasl2-modules)")
+            continue
+        peer = "swaks" if f"swaks dialogue, {where}" in ms else "smtplib"
+        ratio = ms[f"diagnose, {where}"] / ms[f"{peer} dialogue, {where}"]
+        print(f"  diagnose / {peer}, {where}: {ratio:.2f}x (target <= 2x swaks on the real Postfix)")
+    if not any(name.startswith("swaks") for name in ms):
         print("  swaks not found: apt-get install swaks libnet-ssleay-perl libio-socket-ssl-perl to compare with it")
 
 

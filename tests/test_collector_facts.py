@@ -66,7 +66,7 @@ def test_settings_from_flags_and_files_emit_only_declared_facts(kb, tmp_path):
     facts = []
     for imported in (load_javamail(str(properties)), load_spring(str(spring))):
         fields = layered(imported, {"host": None, "port": 2525, "security": None, "user": None, "from_addr": None})
-        facts += pairs(AccountSettings(**fields, to="someone@example.com").observations())
+        facts += pairs(AccountSettings(**fields, to_addr="someone@example.com").observations())
     facts += pairs(AccountSettings(host="192.0.2.1", port=70000, user="u@example.com").observations())
     assert {n for n, _ in facts} >= {"config.port_set_by", "config.host", "config.from_domain_matches_user"}
     assert undeclared(kb, facts) == []

@@ -135,7 +135,8 @@ def against(kb, port: int):
         port=port,
         security="starttls",
         user="app@example.com",
-        **{"from": "app@example.com", "to": "someone@example.com"},
+        from_addr="app@example.com",
+        to_addr="someone@example.com",
         timeout=TIMEOUT,
     )
     return diagnose_account(kb, settings, NoAsker(), {}, (), Redactor())

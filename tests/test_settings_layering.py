@@ -60,9 +60,9 @@ def test_a_port_that_is_not_a_number_leaves_no_port_fact_and_no_usable_port(tmp_
 
 
 def test_the_from_domain_is_compared_with_the_users_whatever_the_case():
-    same = AccountSettings(user="App@Example.com", **{"from": "noreply@example.COM"})
-    other = AccountSettings(user="app@example.com", **{"from": "noreply@other.example"})
-    api_key_user = AccountSettings(user="apikey", **{"from": "noreply@example.com"})
+    same = AccountSettings(user="App@Example.com", from_addr="noreply@example.COM")
+    other = AccountSettings(user="app@example.com", from_addr="noreply@other.example")
+    api_key_user = AccountSettings(user="apikey", from_addr="noreply@example.com")
     assert facts_of(same)["config.from_domain_matches_user"] is True
     assert facts_of(other)["config.from_domain_matches_user"] is False
     assert "config.from_domain_matches_user" not in facts_of(api_key_user)

@@ -21,8 +21,20 @@ with contextlib.redirect_stdout(io.StringIO()):
     code = main(sys.argv[1:])
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
-# Probing (asyncio, ssl, dnspython, cryptography), parsing YAML, prompting and the lab.
-NEVER_FOR_PASTED_TEXT = {"asyncio", "ssl", "dns", "cryptography", "yaml", "rich", "questionary", "aiosmtpd", "trustme"}
+# Probing (asyncio, ssl, dnspython, cryptography), parsing and validating knowledge files (YAML,
+# pydantic: a warm cache holds plain dataclasses), prompting and the lab.
+NEVER_FOR_PASTED_TEXT = {
+    "asyncio",
+    "ssl",
+    "dns",
+    "cryptography",
+    "yaml",
+    "pydantic",
+    "rich",
+    "questionary",
+    "aiosmtpd",
+    "trustme",
+}
 
 
 def imported(tmp_path: Path, *args: str) -> set[str]:

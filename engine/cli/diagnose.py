@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
     settings = account_settings(
         fields,
         secrets,
-        to=args.to_addr,
+        to_addr=args.to_addr,
         timeout=args.timeout,
         resolver=args.resolver,
         cafile=args.cafile,

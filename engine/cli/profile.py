@@ -79,7 +79,7 @@ def settings_of(args: argparse.Namespace, environ: Any, redact: Redactor) -> lis
         settings = account_settings(
             fields,
             secrets,
-            to=entry.to_addr,
+            to_addr=entry.to_addr,
             timeout=entry.timeout or args.timeout,
             resolver=args.resolver,
             cafile=entry.cafile,

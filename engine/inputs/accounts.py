@@ -106,7 +106,7 @@ def profile_fields(account: ProfileAccount) -> dict[str, Any]:
             "port": entry.port or 587,
             "security": entry.security or "auto",
             "user": entry.user,
-            "from": entry.from_addr,
+            "from_addr": entry.from_addr,
             "source": f"profile {account.origin}",
         }
     try:
@@ -116,9 +116,8 @@ def profile_fields(account: ProfileAccount) -> dict[str, Any]:
     own = {setting: getattr(entry, setting) if setting in account.own else None for setting in FLAGS}
     fields = layered(imported, own, account.origin)
     for setting in FLAGS:  # what neither the account nor its file says comes from [defaults]
-        key = "from" if setting == "from_addr" else setting
-        if fields.get(key) is None and getattr(entry, setting) is not None:
-            fields[key] = getattr(entry, setting)
+        if fields.get(setting) is None and getattr(entry, setting) is not None:
+            fields[setting] = getattr(entry, setting)
     return fields
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from engine.facts import Observation
 from engine.inputs.configfiles.facts import file_observations
@@ -29,22 +28,23 @@ def read_password_file(path: str) -> str:
         ) from None
 
 
-class AccountSettings(BaseModel):
+# A plain dataclass: every field is set by this program (flags are checked by the parser, files by
+# their readers), so there is nothing left to validate, and a pasted-text run need not load pydantic.
+@dataclass(kw_only=True)
+class AccountSettings:
     """What the application is configured with; the password stays out of every output."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allowed=True)
 
     host: str | None = None
     port: int = DEFAULT_PORT
     security: Security = "auto"
     user: str | None = None
-    password: str | None = Field(default=None, repr=False, exclude=True)
-    oauth_token: str | None = Field(default=None, repr=False, exclude=True)
+    password: str | None = field(default=None, repr=False)
+    oauth_token: str | None = field(default=None, repr=False)
     send_message: bool = False
-    from_addr: str | None = Field(default=None, alias="from")
-    to_addr: str | None = Field(default=None, alias="to")
+    from_addr: str | None = None
+    to_addr: str | None = None
     cafile: str | None = None
-    timeout: float = Field(default=10.0, gt=0, le=300)
+    timeout: float = 10.0
     source: str = "flags"
     resolver: tuple[str, int] | None = None
     # --check-dns: SPF, DMARC, MX, blocklists and the egress echo, asked of outside resolvers.
@@ -53,9 +53,9 @@ class AccountSettings(BaseModel):
     # --- from a settings file (engine.inputs.configfiles) ---
     port_text: str | None = None  # the file's port as written, when it is not a number
     # Setting -> "mail.smtp.port at app.properties:3" or "--port", and -> the file's own line.
-    set_by: dict[str, str] = Field(default_factory=dict)
-    evidence: dict[str, str] = Field(default_factory=dict)
-    imported: Imported | None = Field(default=None, exclude=True, repr=False)
+    set_by: dict[str, str] = field(default_factory=dict)
+    evidence: dict[str, str] = field(default_factory=dict)
+    imported: Imported | None = field(default=None, repr=False)
 
     @property
     def host_is_ip(self) -> bool:
@@ -160,5 +160,4 @@ def layered(imported: Imported | None, given: dict[str, Any], given_at: str | No
             fields.update(port=0, port_text=imported.port_text)
     if fields.get("port") is None:
         fields.pop("port", None)
-    fields["from"] = fields.pop("from_addr", None)
     return fields

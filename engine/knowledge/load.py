@@ -6,12 +6,14 @@ how its entries are named. The loader knows nothing of caches (engine.knowledge.
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from engine.facts import FACT_NAME
 from engine.knowledge import schema as s
@@ -19,7 +21,7 @@ from engine.knowledge.model import Knowledge, KnowledgeInvalid, Problem, Where, 
 from engine.knowledge.statuscodes import backbone_rules
 from engine.knowledge.yamlfile import Located, YamlError, load
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 TAGS = set(s.CONDITION_TAGS.values())
 Loc = tuple[str | int, ...]
 
@@ -56,7 +58,7 @@ class Reader:
             self.problem(path, 1, f"empty file (expected {_shape(model)})")
             return None, located
         try:
-            return model.model_validate(located.data), located
+            return validator(model).validate_python(located.data), located
         except ValidationError as exc:
             for err in exc.errors():
                 self.problem(path, located.line_of(err["loc"]), _explain(err, model))
@@ -75,7 +77,7 @@ class Kind:
 
     name: str  # as problems and Knowledge.where name it: "rule", "rule test", ...
     files: Callable[[Path], list[Path]]  # the files of this kind in one layer
-    model: type[BaseModel]
+    model: type[Any]  # a dataclass of engine.knowledge.schema
     store: str  # the Knowledge attribute that holds the entries
     # The entries of one parsed file; None for a table a later layer replaces whole.
     entries: Callable[[Any, Path], Iterator[Entry]] | None = None
@@ -109,7 +111,7 @@ def _signatures(parsed: Any, _: Path) -> Iterator[Entry]:
     """Each signature, with the file's ecosystem unless it names its own."""
     for i, sig in enumerate(parsed.signatures):
         if sig.ecosystem is None:
-            sig = sig.model_copy(update={"ecosystem": parsed.ecosystem})
+            sig = dataclasses.replace(sig, ecosystem=parsed.ecosystem)
         yield sig.id, ("signatures", i), sig
 
 
@@ -229,33 +231,47 @@ def add_backbone(kb: Knowledge) -> None:
             kb.generated.add(rule.id)
 
 
+_validators: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def validator(model: type[M]) -> TypeAdapter[M]:
+    """pydantic's validator of a schema dataclass, built the first time a file of its kind is read."""
+    if model not in _validators:
+        _validators[model] = TypeAdapter(model)
+    return _validators[model]
+
+
 # --- explaining validation errors ------------------------------------------------------------
 
 
-def _shape(model: type[BaseModel]) -> str:
-    keys = ", ".join(model.model_fields)
-    return f"a mapping with {keys}"
+def _keys(model: type[Any]) -> list[str]:
+    """The YAML keys of a schema dataclass, in declaration order."""
+    return [s.yaml_key(f.name) for f in dataclasses.fields(model)]
 
 
-def _explain(err: Any, model: type[BaseModel]) -> str:
+def _shape(model: type[Any]) -> str:
+    return f"a mapping with {', '.join(_keys(model))}"
+
+
+def _explain(err: Any, model: type[Any]) -> str:
     loc = [str(p) for p in err["loc"] if p not in TAGS]
     where = ".".join(loc)
     kind = err["type"]
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         allowed = _allowed_keys(model, err["loc"][:-1])
         hint = did_you_mean(loc[-1], allowed)
         listing = f"; allowed here: {', '.join(allowed)}" if allowed else ""
         return f"unknown key '{loc[-1]}'{hint}{listing}"
-    if kind == "missing":
+    if kind in ("missing", "missing_keyword_argument"):
         return f"missing key '{where}'"
     msg = err["msg"]
     msg = msg.removeprefix("Value error, ")
     return f"{where}: {msg}" if where else msg
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the model that the location points into, for a did-you-mean."""
-    tag_models: dict[str, type[BaseModel]] = {
+def _allowed_keys(model: type[Any], loc: tuple[Any, ...]) -> list[str]:
+    """Keys of the dataclass that the location points into, for a did-you-mean."""
+    tag_models: dict[str, type[Any]] = {
         "<all>": s.AllOf,
         "<any>": s.AnyOf,
         "<not>": s.NotOf,
@@ -263,24 +279,25 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         "<finding>": s.FindingTest,
         "<reply>": s.ReplyTest,
     }
-    current: type[BaseModel]
+    current: type[Any]
     if loc and loc[-1] in tag_models:
         current = tag_models[loc[-1]]
     else:
         current = model
         for part in loc:
-            if isinstance(part, str) and part in current.model_fields:
-                annotation = current.model_fields[part].annotation
-                inner = _model_in(annotation)
+            hints = typing.get_type_hints(current)
+            names = {s.yaml_key(name): name for name in hints}
+            if isinstance(part, str) and part in names:
+                inner = _model_in(hints[names[part]])
                 if inner is not None:
                     current = inner
-    return [f.alias or name for name, f in current.model_fields.items()]
+    return _keys(current)
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+def _model_in(annotation: Any) -> type[Any] | None:
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
+    for arg in typing.get_args(annotation):
         found = _model_in(arg)
         if found is not None:
             return found

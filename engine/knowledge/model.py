@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from engine.knowledge import schema as s
 
@@ -92,7 +92,7 @@ class Knowledge:
 
 def answer_fact_spec(question: s.QuestionSpec) -> s.FactSpec:
     allowed = question.allowed_answers()
-    kind = "float" if question.kind == "number" else "str"
+    kind: Literal["float", "str"] = "float" if question.kind == "number" else "str"
     return s.FactSpec(type=kind, description=question.text, choices=allowed)
 
 

@@ -1,13 +1,18 @@
-"""Pydantic models of every knowledge file; unknown keys are errors, never ignored."""
+"""The shapes of every knowledge file, as frozen dataclasses; unknown keys are errors, never ignored.
+
+At run time these are plain dataclasses: a run served from the knowledge cache unpickles them and
+never imports pydantic. Loading a file validates it with pydantic (engine.knowledge.load), which
+reads the constraints below from the annotations: Check, After and Tagged build their part of the
+validator only then.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, get_args
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from dataclasses import dataclass, field, is_dataclass
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 FactValue = bool | int | float | str
 Contact = Literal["network_admin", "cloud_support", "email_provider", "application_admin", "self"]
@@ -15,15 +20,65 @@ Severity = Literal["error", "warning", "info"]
 Confidence = Literal["high", "medium", "low"]
 Status = Literal["experimental", "stable", "deprecated"]
 
-CONTACTS: tuple[str, ...] = Contact.__args__  # type: ignore[attr-defined]
+CONTACTS: tuple[str, ...] = get_args(Contact)
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 CONFIDENCE_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
-class Strict(BaseModel):
-    # defer_build: a run from the knowledge cache unpickles models and never validates, so it
-    # need not pay for building validators at import.
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+def yaml_key(name: str) -> str:
+    """The key a field has in YAML: a Python keyword is spelled with a trailing underscore."""
+    return name.removesuffix("_")
+
+
+class Strict:
+    """Base of every knowledge dataclass: how pydantic validates it (a ConfigDict, spelled as a dict)."""
+
+    __pydantic_config__: ClassVar[dict[str, object]] = {
+        "extra": "forbid",
+        "alias_generator": yaml_key,
+        "populate_by_name": True,
+    }
+
+
+class Check:
+    """Constraints of a value (min_length, ge, le, pattern), as pydantic's core schema names them."""
+
+    def __init__(self, **constraints: object) -> None:
+        self.constraints = constraints
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        schema.update(self.constraints)
+        return schema
+
+
+class After:
+    """A check run on a value once it has its type; it raises ValueError to reject it."""
+
+    def __init__(self, check: Callable[[Any], Any]) -> None:
+        self.check = check
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+
+class Tagged:
+    """A union whose member is chosen by a function of the value, with one error when none fits."""
+
+    def __init__(self, kind: Callable[[Any], str | None], tags: dict[str, str], error: str, message: str) -> None:
+        self.kind, self.tags, self.error, self.message = kind, tags, error, message
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic import Discriminator, Tag
+
+        members = tuple(Annotated[m, Tag(self.tags[m.__name__])] for m in get_args(source))
+        union = members[0]
+        for member in members[1:]:
+            union = union | member
+        chooser = Discriminator(self.kind, custom_error_type=self.error, custom_error_message=self.message)
+        return handler.generate_schema(Annotated[union, chooser])
 
 
 # --- conditions -------------------------------------------------------------------------------
@@ -31,6 +86,7 @@ class Strict(BaseModel):
 OPERATORS = ("equals", "one_of", "matches", "gt", "ge", "lt", "le", "present", "absent")
 
 
+@dataclass(frozen=True, kw_only=True)
 class FactTest(Strict):
     """One test of one fact: a value comparison, a regex, or presence."""
 
@@ -45,25 +101,25 @@ class FactTest(Strict):
     present: Literal[True] | None = None
     absent: Literal[True] | None = None
 
-    @model_validator(mode="after")
-    def _one_operator(self) -> FactTest:
+    def __post_init__(self) -> None:
         used = [op for op in OPERATORS if getattr(self, op) is not None]
         if len(used) != 1:
             given = ", ".join(used) if used else "none"
             raise ValueError(f"a fact test needs exactly one of {', '.join(OPERATORS)} (given: {given})")
-        return self
 
     @property
     def operator(self) -> str:
         return next(op for op in OPERATORS if getattr(self, op) is not None)
 
 
+@dataclass(frozen=True, kw_only=True)
 class FindingTest(Strict):
     """True when another rule has concluded this finding: lets rules build on rules."""
 
     finding: str
 
 
+@dataclass(frozen=True, kw_only=True)
 class ReplyTest(Strict):
     """True when one SMTP reply satisfies the inner condition, which tests only reply.* facts.
 
@@ -74,20 +130,23 @@ class ReplyTest(Strict):
     reply: Condition
 
 
+@dataclass(frozen=True, kw_only=True)
 class AllOf(Strict):
-    all: list[Condition] = Field(min_length=1)
+    all: Annotated[list[Condition], Check(min_length=1)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class AnyOf(Strict):
-    any: list[Condition] = Field(min_length=1)
+    any: Annotated[list[Condition], Check(min_length=1)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class NotOf(Strict):
-    not_: Condition = Field(alias="not")
+    not_: Condition
 
 
 def _condition_kind(value: Any) -> str | None:
-    if isinstance(value, BaseModel):
+    if is_dataclass(value):
         return CONDITION_TAGS.get(type(value).__name__)
     if isinstance(value, dict):
         for key, tag in KEY_TAGS.items():
@@ -116,28 +175,20 @@ KEY_TAGS = {
 
 
 Condition = Annotated[
-    Annotated[AllOf, Tag("<all>")]
-    | Annotated[AnyOf, Tag("<any>")]
-    | Annotated[NotOf, Tag("<not>")]
-    | Annotated[FactTest, Tag("<fact>")]
-    | Annotated[FindingTest, Tag("<finding>")]
-    | Annotated[ReplyTest, Tag("<reply>")],
-    Discriminator(
+    AllOf | AnyOf | NotOf | FactTest | FindingTest | ReplyTest,
+    Tagged(
         _condition_kind,
-        custom_error_type="condition",
-        custom_error_message="a condition is a mapping with one of: all, any, not, fact, finding, reply",
+        CONDITION_TAGS,
+        "condition",
+        "a condition is a mapping with one of: all, any, not, fact, finding, reply",
     ),
 ]
-
-ReplyTest.model_rebuild()
-AllOf.model_rebuild()
-AnyOf.model_rebuild()
-NotOf.model_rebuild()
 
 
 # --- facts.yaml -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
 class FactSpec(Strict):
     type: Literal["str", "int", "float", "bool"]
     description: str
@@ -145,6 +196,7 @@ class FactSpec(Strict):
     unit: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class FactsFile(Strict):
     facts: dict[str, FactSpec]
 
@@ -152,6 +204,7 @@ class FactsFile(Strict):
 # --- findings.yaml ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
 class Routing(Strict):
     """Pick the contact from a fact's value: the same finding, a different person to call."""
 
@@ -163,6 +216,7 @@ class Routing(Strict):
 ContactRule = Contact | Routing
 
 
+@dataclass(frozen=True, kw_only=True)
 class ConditionalStep(Strict):
     """A fix step that applies only when its condition holds over the facts of the run."""
 
@@ -174,16 +228,17 @@ class ConditionalStep(Strict):
 FixStep = str | ConditionalStep
 
 
+@dataclass(frozen=True, kw_only=True)
 class FindingSpec(Strict):
     title: str
     severity: Severity
     contact: ContactRule
     summary: str
     why: str
-    fix: list[FixStep] = Field(min_length=1)
-    false_positives: list[str] = []
-    references: list[str] = []
-    step: int = Field(ge=1, le=6, description="step of the source decision tree")
+    fix: Annotated[list[FixStep], Check(min_length=1)]
+    false_positives: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    step: Annotated[int, Check(ge=1, le=6)]  # the step of the source decision tree
     status: Status = "stable"
     # "account": about one account's own settings or standing (its password, its sender), so
     # accounts with it are not grouped as one cause when many accounts are diagnosed together.
@@ -194,9 +249,10 @@ class FindingSpec(Strict):
     # Client ecosystems whose own error texts cannot show this finding, each with the reason
     # (the runtime names an address where the finding needs the host): coverage shows the
     # reason in place of a gap.
-    text_silent: dict[str, str] = {}
+    text_silent: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
 class FindingsFile(Strict):
     findings: dict[str, FindingSpec]
 
@@ -211,6 +267,7 @@ Tier = Literal["specific", "backbone", "last_resort"]
 TIER_SALIENCE = {"specific": 0, "backbone": -10, "last_resort": -20}
 
 
+@dataclass(frozen=True, kw_only=True)
 class RuleSpec(Strict):
     id: str
     description: str
@@ -223,56 +280,58 @@ class RuleSpec(Strict):
     message: str | None = None
     # Steps particular to what this rule found (the exact key to change), shown before the
     # finding's general fix steps; Jinja over facts like them.
-    fix: list[FixStep] = []
-    false_positives: list[str] = []
+    fix: list[FixStep] = field(default_factory=list)
+    false_positives: list[str] = field(default_factory=list)
     status: Status = "stable"
     when: Condition
 
 
+@dataclass(frozen=True, kw_only=True)
 class RuleCase(Strict):
     name: str
-    facts: dict[str, FactValue] = {}
+    facts: dict[str, FactValue] = field(default_factory=dict)
     expect: Literal["fire", "silent"]
     # A known gap: the case documents what should happen; failing it does not fail the run.
     todo: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class RuleTestFile(Strict):
     rule: str
-    cases: list[RuleCase] = Field(min_length=1)
+    cases: Annotated[list[RuleCase], Check(min_length=1)]
 
 
 # --- questions/*.yaml -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
 class Choice(Strict):
     value: str
     label: str
     # Older or shorter answers that mean this choice (an answers file may still say them).
-    aliases: list[str] = []
+    aliases: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
 class QuestionSpec(Strict):
     id: str
     text: str
     why: str
     kind: Literal["choice", "yes_no", "text", "number"]
-    choices: list[Choice] = []
+    choices: list[Choice] = field(default_factory=list)
     when: Condition
     priority: int = 50
     # The answer is error text (a queue item's error, a pasted line): mine it with the
     # signatures as a log would be, so the facts it names count like any other.
     mine: bool = False
 
-    @model_validator(mode="after")
-    def _choices_match_kind(self) -> QuestionSpec:
+    def __post_init__(self) -> None:
         if self.mine and self.kind != "text":
             raise ValueError(f"only 'text' questions can be mined (this one is '{self.kind}')")
         if self.kind == "choice" and len(self.choices) < 2:
             raise ValueError("a 'choice' question needs at least two choices")
         if self.kind != "choice" and self.choices:
             raise ValueError(f"only 'choice' questions take choices (this one is '{self.kind}')")
-        return self
 
     def alias_of(self, answer: str) -> str | None:
         """The choice an alias stands for, if the answer is one."""
@@ -288,6 +347,7 @@ class QuestionSpec(Strict):
         return None
 
 
+@dataclass(frozen=True, kw_only=True)
 class QuestionsFile(Strict):
     questions: list[QuestionSpec]
 
@@ -301,9 +361,10 @@ GROUP_REF = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 GROUP_REF_IN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+@dataclass(frozen=True, kw_only=True)
 class Examples(Strict):
-    match: list[str] = Field(min_length=1)
-    no_match: list[str] = Field(min_length=1)
+    match: Annotated[list[str], Check(min_length=1)]
+    no_match: Annotated[list[str], Check(min_length=1)]
 
 
 # The client ecosystems signatures are written for; "any" for text every client shows alike (a
@@ -312,6 +373,7 @@ Ecosystem = Literal["java", "python", "node", "dotnet", "php", "go", "ruby", "ru
 ECOSYSTEMS: tuple[str, ...] = get_args(Ecosystem)
 
 
+@dataclass(frozen=True, kw_only=True)
 class SignatureSpec(Strict):
     id: str
     description: str
@@ -319,10 +381,11 @@ class SignatureSpec(Strict):
     pattern: str
     ignore_case: bool = False
     # Values may name a pattern group, "{host}", to carry text from the line into the fact.
-    facts: dict[str, FactValue] = Field(min_length=1)
+    facts: Annotated[dict[str, FactValue], Check(min_length=1)]
     examples: Examples
 
 
+@dataclass(frozen=True, kw_only=True)
 class SignaturesFile(Strict):
     ecosystem: Ecosystem = "any"  # of every signature in the file that names none of its own
     signatures: list[SignatureSpec]
@@ -335,6 +398,7 @@ ENHANCED_KEY = r"^(X|[245])\.\d{1,3}\.\d{1,3}$"
 BASIC_KEY = r"^[245]\d\d$"
 
 
+@dataclass(frozen=True, kw_only=True)
 class StatusRow(Strict):
     """What one status code means, and the finding it supports when nothing more specific is known."""
 
@@ -342,39 +406,40 @@ class StatusRow(Strict):
     finding: str | None = None
     contact: Contact | None = None
     # Where the stage changes what the code means: stage -> finding (basic codes only).
-    stages: dict[Stage, str] = {}
+    stages: dict[Stage, str] = field(default_factory=dict)
     # Basic codes only: the row's guess does not stand when the enhanced code is a security or
     # policy one (X.7.*), as in 552 5.7.0 "blocked because of its content".
     yields_to_policy: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
 class StatusCodesFile(Strict):
-    classes: dict[Annotated[str, Field(pattern=r"^[245]$")], str]
-    subjects: dict[Annotated[str, Field(pattern=r"^[0-7]$")], str]
-    enhanced: dict[Annotated[str, Field(pattern=ENHANCED_KEY)], StatusRow]
-    basic: dict[Annotated[str, Field(pattern=BASIC_KEY)], StatusRow]
+    classes: dict[Annotated[str, Check(pattern=r"^[245]$")], str]
+    subjects: dict[Annotated[str, Check(pattern=r"^[0-7]$")], str]
+    enhanced: dict[Annotated[str, Check(pattern=ENHANCED_KEY)], StatusRow]
+    basic: dict[Annotated[str, Check(pattern=BASIC_KEY)], StatusRow]
 
-    @model_validator(mode="after")
-    def _stages_only_for_basic_codes(self) -> StatusCodesFile:
+    def __post_init__(self) -> None:
         staged = [key for key, row in self.enhanced.items() if row.stages]
         if staged:
             raise ValueError(f"stages are for basic codes; enhanced codes name one finding ({', '.join(staged)})")
-        return self
 
 
 # --- ports.yaml -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
 class PortSpec(Strict):
-    port: int = Field(ge=1, le=65535)
+    port: Annotated[int, Check(ge=1, le=65535)]
     security: Literal["starttls", "ssl", "none"]
     name: str
 
 
+@dataclass(frozen=True, kw_only=True)
 class PortsFile(Strict):
     """Submission ports in order of preference: what auto security and the port sweep use."""
 
-    ports: list[PortSpec] = Field(min_length=1)
+    ports: Annotated[list[PortSpec], Check(min_length=1)]
 
 
 # --- dnschecks.yaml ---------------------------------------------------------------------------
@@ -399,6 +464,7 @@ _address = _ip(ipaddress.ip_address, "an IP address (servers are named by addres
 _network = _ip(ipaddress.ip_network, "an IP network like 127.0.0.0/24")
 
 
+@dataclass(frozen=True, kw_only=True)
 class EgressMethod(Strict):
     """A DNS name whose answer is the address the query came from."""
 
@@ -406,51 +472,57 @@ class EgressMethod(Strict):
     description: str
     query: str
     type: Literal["A", "AAAA", "TXT"]
-    servers: list[Annotated[str, AfterValidator(_address)]] = Field(min_length=1)
+    servers: Annotated[list[Annotated[str, After(_address)]], Check(min_length=1)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class DnsblZone(Strict):
     zone: str
     name: str
-    listed: Annotated[str, AfterValidator(_network)] = "127.0.0.0/24"
-    refused: Annotated[str, AfterValidator(_network)] | None = None
+    listed: Annotated[str, After(_network)] = "127.0.0.0/24"
+    refused: Annotated[str, After(_network)] | None = None
     delist: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class SpfVocabulary(Strict):
     record_prefix: str = "v=spf1"
-    lookup_limit: int = Field(default=10, ge=1, le=50)
-    void_lookup_limit: int = Field(default=2, ge=0, le=50)
-    mx_limit: int = Field(default=10, ge=1, le=50)
+    lookup_limit: Annotated[int, Check(ge=1, le=50)] = 10
+    void_lookup_limit: Annotated[int, Check(ge=0, le=50)] = 2
+    mx_limit: Annotated[int, Check(ge=1, le=50)] = 10
     qualifiers: dict[str, SpfResult]
 
 
+@dataclass(frozen=True, kw_only=True)
 class DmarcVocabulary(Strict):
     label: str = "_dmarc"
     record_prefix: str = "v=DMARC1"
-    tree_walk_limit: int = Field(default=8, ge=1, le=20)
+    tree_walk_limit: Annotated[int, Check(ge=1, le=20)] = 8
 
 
+@dataclass(frozen=True, kw_only=True)
 class DnsChecksFile(Strict):
     """What --check-dns asks and how it reads the answers."""
 
-    egress: list[EgressMethod] = Field(min_length=1)
-    dnsbl: list[DnsblZone] = []
+    egress: Annotated[list[EgressMethod], Check(min_length=1)]
+    dnsbl: list[DnsblZone] = field(default_factory=list)
     spf: SpfVocabulary
-    dmarc: DmarcVocabulary = DmarcVocabulary()
+    dmarc: DmarcVocabulary = field(default_factory=DmarcVocabulary)
 
 
 # --- scenarios/*.yaml -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
 class Expectation(Strict):
     first: str | None = None
-    findings: list[str] = []
-    absent: list[str] = []
-    contacts: dict[str, Contact] = {}
-    asks: list[str] = []
+    findings: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    asks: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Relabelled(Strict):
     """A corpus label changed because the finding catalogue changed, never to make a text pass."""
 
@@ -458,6 +530,7 @@ class Relabelled(Strict):
     why: str  # the contract change (findings.md) that moved it
 
 
+@dataclass(frozen=True, kw_only=True)
 class FirstSeen(Strict):
     """What mailtriage concluded first for a corpus text before any knowledge changed for it."""
 
@@ -465,6 +538,7 @@ class FirstSeen(Strict):
     knowledge: str  # the commit of the knowledge that was measured
 
 
+@dataclass(frozen=True, kw_only=True)
 class Scenario(Strict):
     id: str
     description: str
@@ -473,13 +547,14 @@ class Scenario(Strict):
     ecosystem: str | None = None
     first_seen: FirstSeen | None = None
     relabelled: Relabelled | None = None
-    facts: dict[str, FactValue] = {}
-    answers: dict[str, FactValue] = {}
+    facts: dict[str, FactValue] = field(default_factory=dict)
+    answers: dict[str, FactValue] = field(default_factory=dict)
     text: str | None = None
     expect: Expectation
     todo: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class ScenariosFile(Strict):
     scenarios: list[Scenario]
 
@@ -489,39 +564,42 @@ class ScenariosFile(Strict):
 PROVIDER_ID = r"^[a-z][a-z0-9_]*$"
 
 
+@dataclass(frozen=True, kw_only=True)
 class ProviderExamples(Strict):
     """Real host names and server lines this entry must recognise, and near misses it must not."""
 
-    hosts: list[str] = []
-    banners: list[str] = []
-    no_match: list[str] = []
+    hosts: list[str] = field(default_factory=list)
+    banners: list[str] = field(default_factory=list)
+    no_match: list[str] = field(default_factory=list)
 
 
 # The fact each kind of provider entry sets when recognised.
 PROVIDER_FACT_OF_KIND = {"service": "provider.service", "software": "provider.software"}
 
 
+@dataclass(frozen=True, kw_only=True)
 class ProviderSpec(Strict):
     """A mail service (Microsoft 365, Gmail, SES) or server software (Postfix, Exim) and how to tell it."""
 
-    id: str = Field(pattern=PROVIDER_ID)
+    id: Annotated[str, Check(pattern=PROVIDER_ID)]
     name: str
     kind: Literal["service", "software"]
     # Several entries can match one server (Exchange software behind Microsoft 365); the higher rank wins.
-    rank: int = Field(default=50, ge=0, le=100)
-    hosts: list[str] = []  # regexes searched in the configured host name, case-insensitive
-    banners: list[str] = []  # regexes searched in the greeting, EHLO and other replies, and pasted text
+    rank: Annotated[int, Check(ge=0, le=100)] = 50
+    # Regexes searched in the configured host name (case-insensitive), and in the greeting, EHLO
+    # and other replies and pasted text.
+    hosts: list[str] = field(default_factory=list)
+    banners: list[str] = field(default_factory=list)
     # Extra fix steps per finding id, shown first and labelled with the name (Jinja over facts).
-    remediation: dict[str, list[FixStep]] = {}
-    references: list[str] = []
+    remediation: dict[str, list[FixStep]] = field(default_factory=dict)
+    references: list[str] = field(default_factory=list)
     examples: ProviderExamples
 
-    @model_validator(mode="after")
-    def _recognisable(self) -> ProviderSpec:
+    def __post_init__(self) -> None:
         if not self.hosts and not self.banners:
             raise ValueError("a provider needs at least one pattern in hosts or banners")
-        return self
 
 
+@dataclass(frozen=True, kw_only=True)
 class ProvidersFile(Strict):
-    providers: list[ProviderSpec] = Field(min_length=1)
+    providers: Annotated[list[ProviderSpec], Check(min_length=1)]

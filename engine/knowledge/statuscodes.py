@@ -26,11 +26,11 @@ def enhanced_codes(key: str, table: s.StatusCodesFile) -> list[str]:
 
 
 def _fact(name: str, **test: object) -> s.FactTest:
-    return s.FactTest.model_validate({"fact": name, **test})
+    return s.FactTest(fact=name, **test)  # type: ignore[arg-type]
 
 
-def _reply(*parts: object) -> s.ReplyTest:
-    return s.ReplyTest.model_validate({"reply": {"all": list(parts)}})
+def _reply(*parts: s.Condition) -> s.ReplyTest:
+    return s.ReplyTest(reply=s.AllOf(all=list(parts)))
 
 
 def backbone_rules(table: s.StatusCodesFile, where: Where) -> Iterator[tuple[s.RuleSpec, Where]]:
@@ -44,8 +44,8 @@ def backbone_rules(table: s.StatusCodesFile, where: Where) -> Iterator[tuple[s.R
             yield _rule(f"{key}", row, row.finding, _reply(test), f"enhanced code {key}"), where.sub("enhanced", key)
     for key, row in table.basic.items():
         code = _fact("reply.code", equals=int(key))
-        no_enhanced_row = s.NotOf.model_validate({"not": _fact("reply.enhanced", one_of=explained)})
-        not_policy = [s.NotOf.model_validate({"not": _fact("reply.enhanced", matches=r"^[45]\.7\.")})]
+        no_enhanced_row = s.NotOf(not_=_fact("reply.enhanced", one_of=explained))
+        not_policy = [s.NotOf(not_=_fact("reply.enhanced", matches=r"^[45]\.7\."))]
         if not row.yields_to_policy:
             not_policy = []
         for stage, finding in row.stages.items():
@@ -54,8 +54,8 @@ def backbone_rules(table: s.StatusCodesFile, where: Where) -> Iterator[tuple[s.R
             rule = _rule(f"{key}-{stage}", row, finding, when, f"{key} at {stage}")
             yield rule, where.sub("basic", key, "stages", stage)
         if row.finding:
-            elsewhere = s.NotOf.model_validate({"not": _fact("reply.stage", one_of=list(row.stages))})
-            parts = [code, no_enhanced_row, *not_policy, *([elsewhere] if row.stages else [])]
+            elsewhere = s.NotOf(not_=_fact("reply.stage", one_of=list(row.stages)))
+            parts: list[s.Condition] = [code, no_enhanced_row, *not_policy, *([elsewhere] if row.stages else [])]
             yield _rule(key, row, row.finding, _reply(*parts), f"reply code {key}"), where.sub("basic", key)
 
 

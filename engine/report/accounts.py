@@ -9,7 +9,7 @@ from typing import Protocol, TypedDict
 from engine.knowledge.model import Knowledge
 from engine.redact import Redactor, scrub
 from engine.report.formats import Format
-from engine.report.model import ACCOUNTS_SCHEMA, Report, Tool
+from engine.report.model import ACCOUNTS_SCHEMA, Report, Tool, dump
 from engine.report.render import environment
 
 
@@ -77,9 +77,9 @@ def render_accounts(
     if fmt == "json":
         data = {
             "schema": ACCOUNTS_SCHEMA,
-            "tool": Tool().model_dump(),
+            "tool": dump(Tool()),
             "accounts": [
-                {"name": row["name"], "verdict": row["verdict"], "report": r.model_dump(by_alias=True)}
+                {"name": row["name"], "verdict": row["verdict"], "report": dump(r)}
                 for row, r in zip(rows, reports, strict=True)
             ],
             "groups": grouped,
@@ -95,7 +95,7 @@ def render_accounts(
     text = template.render(
         **scrub(
             {
-                "tool": Tool().model_dump(),
+                "tool": dump(Tool()),
                 "accounts": rows,
                 "groups": grouped,
                 "width": width,

@@ -44,7 +44,7 @@ def build_report(
     return Report(
         generated_at=(now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         target=Target(
-            **{k: target.get(k) for k in ("host", "port", "security", "user", "to")}, **{"from": target.get("from")}
+            **{k: target.get(k) for k in ("host", "port", "security", "user", "to")}, from_=target.get("from")
         ),
         findings=findings,
         facts=[FactOut(name=o.name, value=o.value, source=o.source) for o in unique_facts(facts.items)],

@@ -1,8 +1,15 @@
-"""The JSON report exactly as the CLI contract specifies it (mailtriage.report/1)."""
+"""The JSON report exactly as the CLI contract specifies it (mailtriage.report/1).
+
+Plain dataclasses: this program fills every field, so there is nothing to validate on the way
+out; dump() gives the contract's JSON shape, where a field spelled with a trailing underscore
+(from_, schema_) is the key without it.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
 
 from engine import __version__
 from engine.facts import FactValue
@@ -11,25 +18,24 @@ SCHEMA = "mailtriage.report/1"
 ACCOUNTS_SCHEMA = "mailtriage.accounts/1"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Tool(_Model):
+@dataclass(kw_only=True)
+class Tool:
     name: str = "mailtriage"
     version: str = __version__
 
 
-class Target(_Model):
+@dataclass(kw_only=True)
+class Target:
     host: str | None
     port: int | None
     security: str | None
     user: str | None
-    from_: str | None = Field(alias="from")
+    from_: str | None
     to: str | None
 
 
-class FindingOut(_Model):
+@dataclass(kw_only=True)
+class FindingOut:
     id: str
     title: str
     severity: str
@@ -41,30 +47,34 @@ class FindingOut(_Model):
     explanation: list[str]
 
 
-class FactOut(_Model):
+@dataclass(kw_only=True)
+class FactOut:
     name: str
     value: FactValue
     source: str
 
 
-class QuestionOut(_Model):
+@dataclass(kw_only=True)
+class QuestionOut:
     id: str
     text: str
     answer: FactValue | None
 
 
-class ProbeOut(_Model):
+@dataclass(kw_only=True)
+class ProbeOut:
     name: str
     status: str
     duration_ms: float
     detail: str
 
 
-class Report(_Model):
+@dataclass(kw_only=True)
+class Report:
     """The whole report; the templates render a view of it."""
 
-    schema_: str = Field(default=SCHEMA, alias="schema")
-    tool: Tool = Tool()
+    schema_: str = SCHEMA
+    tool: Tool = field(default_factory=Tool)
     generated_at: str
     target: Target
     findings: list[FindingOut]
@@ -72,3 +82,12 @@ class Report(_Model):
     questions: list[QuestionOut]
     probes: list[ProbeOut]
     transcript: list[str]
+
+
+def _json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {key.removesuffix("_"): value for key, value in pairs}
+
+
+def dump(record: Report | Tool) -> dict[str, Any]:
+    """The record as the contract's JSON object (plain dicts and lists, contract key names)."""
+    return dataclasses.asdict(record, dict_factory=_json_keys)

@@ -11,7 +11,7 @@ from engine.decide.session import SessionResult
 from engine.knowledge.model import Knowledge
 from engine.redact import Redactor, scrub
 from engine.report.formats import Format
-from engine.report.model import Report
+from engine.report.model import Report, dump
 from engine.report.view import view
 
 TEMPLATES: dict[str, str] = {"text": "summary.txt.j2", "md": "ticket.md.j2", "html": "report.html.j2"}
@@ -44,7 +44,7 @@ def environment(html: bool) -> jinja2.Environment:
 
 def render(kb: Knowledge, report: Report, session: SessionResult, fmt: Format, redact: Redactor) -> str:
     if fmt == "json":
-        data = scrub(report.model_dump(by_alias=True), redact)
+        data = scrub(dump(report), redact)
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     html = fmt == "html"
     template = environment(html).get_template(TEMPLATES[fmt])

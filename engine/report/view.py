@@ -7,13 +7,13 @@ from typing import Any
 from engine.decide.session import SessionResult
 from engine.facts import FactSet
 from engine.knowledge.model import Knowledge
-from engine.report.model import Report
+from engine.report.model import Report, dump
 from engine.report.wording import evidence_line, render_step
 
 
 def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any]:
     """What the Jinja templates see: the report plus the wording kept in knowledge."""
-    data = report.model_dump(by_alias=True)
+    data = dump(report)
     for finding, conclusion in zip(data["findings"], session.inference.findings, strict=True):
         spec = kb.findings[finding["id"]]
         finding.update(

@@ -12,7 +12,6 @@ from engine.inputs.settings import AccountSettings
 from engine.inputs.textinput import Block
 from engine.knowledge.model import Knowledge
 from engine.probes import ProbeResult
-from engine.probes.postfix_queue import probe_postfix_queue
 from engine.redact import Redactor
 from engine.text.providers import Seen, TextWatch, from_host, from_transcript, recognise
 from engine.text.signatures import mine, mine_snippets
@@ -50,6 +49,8 @@ class PostfixQueue:
 
 def postfix_queue_probe(kb: Knowledge, queue: PostfixQueue, redact: Redactor | None) -> ProbeResult:
     """The queue probe, its delay reasons read by this knowledge base's signatures."""
+    from engine.probes.postfix_queue import probe_postfix_queue  # only when a queue is asked for
+
     return probe_postfix_queue(queue.config_dir, queue.timeout, lambda snippets: mine_snippets(kb, snippets, redact))
 
 
