@@ -6,13 +6,15 @@ so the class is made here with type() after every rule exists. Actions only decl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from engine.decide.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
+from engine.facts import FactValue
 from engine.knowledge import schema as s
-from engine.knowledge.conditions import reply_holds, value_test
+from engine.knowledge.conditions import holds, reply_holds, value_test
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
 
@@ -131,32 +133,59 @@ def _outranking(tier: str) -> Any:
     return Concluded(verdict="found", severity="error")
 
 
-def can_hold(cond: Any, names: frozenset[str], replies: bool) -> bool:
-    """Whether a condition could hold with facts of these names (and a reply, if any) declared.
+@dataclass(frozen=True)
+class Given:
+    """The facts one inference starts from, as a key: what an engine of only the rules that
+    could fire is built for. Values carry their type, since True == 1 must not share a key."""
 
-    Conservative: only a test that needs a fact no input gave, or a reply where there is none,
-    rules the condition out; a negation or another finding might always hold.
+    facts: tuple[tuple[str, str, FactValue], ...]  # (name, type, value), each pair once
+    replies: tuple[tuple[tuple[str, FactValue], ...], ...]  # each reply's reply.* facts
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str, FactValue]], replies: Iterable[Mapping[str, FactValue]]) -> Given:
+        facts = tuple(sorted({(name, type(value).__name__, value) for name, value in pairs}, key=repr))
+        return cls(facts, tuple(tuple(sorted(reply.items())) for reply in replies))
+
+    @functools.cached_property
+    def values(self) -> dict[str, list[FactValue]]:
+        found: dict[str, list[FactValue]] = {}
+        for name, _, value in self.facts:
+            found.setdefault(name, []).append(value)
+        return found
+
+
+def could_hold(cond: Any, given: Given) -> bool | None:
+    """Whether a condition holds over the given facts: True, False, or None while it depends
+    on findings that other rules may yet conclude.
+
+    Rules only ever add conclusions and questions, never facts, so a fact or reply test is
+    settled by the given facts alone; a rule whose condition is False can never fire.
     """
     if isinstance(cond, s.AllOf):
-        return all(can_hold(c, names, replies) for c in cond.all)
+        parts = [could_hold(c, given) for c in cond.all]
+        return False if False in parts else (None if None in parts else True)
     if isinstance(cond, s.AnyOf):
-        return any(can_hold(c, names, replies) for c in cond.any)
+        parts = [could_hold(c, given) for c in cond.any]
+        return True if True in parts else (None if None in parts else False)
+    if isinstance(cond, s.NotOf):
+        inner = could_hold(cond.not_, given)
+        return None if inner is None else not inner
+    if isinstance(cond, s.FindingTest):
+        return None
     if isinstance(cond, s.ReplyTest):
-        return replies and can_hold(cond.reply, names, replies)
-    if isinstance(cond, s.FactTest):
-        return cond.operator == "absent" or cond.fact in names
-    return True  # NotOf, FindingTest
+        return any(reply_holds(cond.reply, dict(reply)) for reply in given.replies)
+    return holds(cond, lambda name: given.values.get(name, []))
 
 
-def compile_knowledge(kb: Knowledge, names_given: frozenset[str] | None = None, replies: bool = True) -> Compiled:
-    """The engine class for every rule and question, or (names_given) only those that could fire
-    with facts of those names: experta builds its network for every rule on the class, and a
-    rule that cannot fire only costs building."""
+def compile_knowledge(kb: Knowledge, given: Given | None = None) -> Compiled:
+    """The engine class for every rule and question, or (given) only those that could fire
+    with those facts: experta builds its network for every rule on the class, and a rule that
+    cannot fire only costs building."""
     namespace: dict[str, Any] = {}
     names: set[str] = set()
 
     def possible(cond: Any) -> bool:
-        return names_given is None or can_hold(cond, names_given, replies)
+        return given is None or could_hold(cond, given) is not False
 
     for ident, rule in kb.rules.items():
         if rule.status == "deprecated" or not possible(rule.when):
@@ -182,16 +211,14 @@ def compile_knowledge(kb: Knowledge, names_given: frozenset[str] | None = None, 
 SUBSETS_BEFORE_FULL = 2
 
 
-def compiled_for(
-    kb: Knowledge, names: frozenset[str] | None = None, replies: bool = True, subset: bool = False
-) -> Compiled:
-    """The compiled engine for these fact names: the few rules that could fire for the first
+def compiled_for(kb: Knowledge, given: Given | None = None, subset: bool = False) -> Compiled:
+    """The compiled engine for these facts: the few rules that could fire for the first
     inferences of a process (a one-off run builds little), every rule once more are asked for.
     subset: the few rules whatever came before (the equivalence test compares the two)."""
     built: list[object] = prepared(kb, "experta-subsets", lambda kb: [])
-    if names is None or (len(built) >= SUBSETS_BEFORE_FULL and not subset):
+    if given is None or (len(built) >= SUBSETS_BEFORE_FULL and not subset):
         return prepared(kb, "experta", compile_knowledge)
-    key = ("experta", names, replies)
+    key = ("experta", given)
     if key not in built:
         built.append(key)
-    return prepared(kb, key, lambda kb: compile_knowledge(kb, names, replies))
+    return prepared(kb, key, lambda kb: compile_knowledge(kb, given))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from engine.decide.compile import Concluded, Need, Obs, Reply, compiled_for
+from engine.decide.compile import Concluded, Given, Need, Obs, Reply, compiled_for
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
@@ -61,23 +61,24 @@ def route(contact: s.ContactRule, facts: FactSet) -> tuple[str, str | None]:
 
 def infer(kb: Knowledge, facts: FactSet, rules: Literal["auto", "every", "subset"] = "auto") -> Inference:
     """What the rules conclude from the facts. rules: "auto" lets the engine hold only the rules
-    that could fire with these facts' names while that saves time; "every" and "subset" force
+    that could fire with these facts while that saves time; "every" and "subset" force
     one way (the equivalence test compares them)."""
     distinct = facts.distinct()
-    groups = facts.reply_groups()
-    names = None if rules == "every" else frozenset(name for name, _ in distinct)
-    compiled = compiled_for(kb, names, bool(groups), subset=rules == "subset")
+    replies: list[tuple[dict[str, FactValue], tuple[int, ...]]] = []
+    index_of = {(name, value, type(value)): i for i, (name, value) in enumerate(distinct)}
+    for group in facts.reply_groups():
+        fields: dict[str, FactValue] = {}
+        for obs in group:
+            fields.setdefault(obs.name, obs.value)
+        replies.append((fields, tuple(sorted({index_of[(o.name, o.value, type(o.value))] for o in group}))))
+    given = None if rules == "every" else Given.of(distinct, (fields for fields, _ in replies))
+    compiled = compiled_for(kb, given, subset=rules == "subset")
     engine = compiled.engine()
     engine.reset()
     for index, (name, value) in enumerate(distinct):
         if name in compiled.referenced:
             engine.declare(Obs(name=name, value=value, key=index))
-    index_of = {(name, value, type(value)): i for i, (name, value) in enumerate(distinct)}
-    for group in groups:
-        fields: dict[str, FactValue] = {}
-        for obs in group:
-            fields.setdefault(obs.name, obs.value)
-        keys = tuple(sorted({index_of[(o.name, o.value, type(o.value))] for o in group}))
+    for fields, keys in replies:
         engine.declare(Reply(fields=tuple(sorted(fields.items())), keys=keys))
     engine.run()
 
