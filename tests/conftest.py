@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from engine.cli.inputs import derive
 from engine.cli.main import Environment, main
 from engine.knowledge.cache import cached_knowledge
 from engine.knowledge.load import load_knowledge
 from engine.knowledge.model import Knowledge
-from engine.text.signatures import derive_literal_sets
 from tests.dnsserver import DnsServer, Zone
 from tests.jakartamail import jakarta_mail  # noqa: F401 (a session fixture: compiles the Java client once)
 
@@ -38,7 +38,7 @@ def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     previous = os.environ.get("MAILTRIAGE_CACHE_DIR")
     os.environ["MAILTRIAGE_CACHE_DIR"] = str(path)
     # Warm it, so tests that bound a diagnosis in time measure the network work, not YAML parsing.
-    cached_knowledge(derive=derive_literal_sets)
+    cached_knowledge(derive=derive)
     yield path
     if previous is None:
         os.environ.pop("MAILTRIAGE_CACHE_DIR", None)

@@ -64,3 +64,19 @@ def test_a_diagnosis_imports_the_probes_the_text_path_leaves_out(tmp_path):
     # The same check sees an import when there is one: diagnose brings in asyncio and ssl.
     modules = imported(tmp_path, "diagnose", "--host", "127.0.0.1", "--port", "1", "--non-interactive")
     assert {"asyncio", "ssl"} <= modules
+
+
+def test_a_json_report_needs_no_template_engine(tmp_path, one_line):
+    # Wording is filled in from sentence plans kept in the cache; only templates need Jinja.
+    as_json = imported(tmp_path, "analyze-log", one_line, "--non-interactive", "--format", "json")
+    as_text = imported(tmp_path, "analyze-log", one_line, "--non-interactive", "--format", "text")
+    assert "jinja2" not in as_json
+    assert "jinja2" in as_text
+
+
+def test_a_diagnosis_imports_no_validation_or_template_code(tmp_path):
+    modules = imported(
+        tmp_path, "diagnose", "--host", "127.0.0.1", "--port", "1", "--non-interactive", "--format", "json"
+    )
+    assert {"asyncio", "ssl"} <= modules
+    assert modules & {"pydantic", "jinja2", "yaml", "dns"} == set()

@@ -25,9 +25,17 @@ def knowledge(args: argparse.Namespace, cached: bool = True) -> Knowledge:
 
         return load_knowledge(dirs)
     from engine.knowledge.cache import cached_knowledge
+
+    return cached_knowledge(dirs, derive=derive)
+
+
+def derive(kb: Knowledge) -> None:
+    """What the cache keeps beside the knowledge: the text finder's literals, the sentences' plans."""
+    from engine.report.sentences import derive_sentence_plans
     from engine.text.signatures import derive_literal_sets
 
-    return cached_knowledge(dirs, derive=derive_literal_sets)
+    derive_literal_sets(kb)
+    derive_sentence_plans(kb)
 
 
 def read_mapping(path: str, what: str) -> dict[str, Any]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from engine.decide.session import SessionResult
 from engine.knowledge.model import Knowledge
@@ -13,6 +12,9 @@ from engine.redact import Redactor, scrub
 from engine.report.formats import Format
 from engine.report.model import Report, dump
 from engine.report.view import view
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES: dict[str, str] = {"text": "summary.txt.j2", "md": "ticket.md.j2", "html": "report.html.j2"}
 
@@ -30,6 +32,8 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 
 
 def environment(html: bool) -> jinja2.Environment:
+    import jinja2  # the templates only: JSON needs none
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(reports_root())),
         autoescape=html,

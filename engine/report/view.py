@@ -17,7 +17,7 @@ def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any
     for finding, conclusion in zip(data["findings"], session.inference.findings, strict=True):
         spec = kb.findings[finding["id"]]
         finding.update(
-            summary=render_step(spec.summary, session.facts),
+            summary=render_step(kb, spec.summary, session.facts),
             why=spec.why.strip(),
             references=spec.references,
             false_positives=spec.false_positives,
@@ -29,7 +29,7 @@ def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any
             "id": c.finding,
             "title": kb.findings[c.finding].title,
             "rule": c.rule,
-            "message": render_step(kb.rules[c.rule].message or kb.rules[c.rule].description, session.facts),
+            "message": render_step(kb, kb.rules[c.rule].message or kb.rules[c.rule].description, session.facts),
         }
         for c in session.inference.ruled_out
     ]

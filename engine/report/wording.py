@@ -2,43 +2,56 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
-
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING
 
 from engine.decide.inference import Conclusion
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import schema as s
 from engine.knowledge.conditions import holds
 from engine.knowledge.model import Knowledge
+from engine.report.sentences import FILTERS, SENTENCES, Plan, fill
 from engine.text.providers import steps_for
 
-
-def _aside(value: object) -> str:
-    """' (value)' when the value is known, nothing otherwise: "port 465{{ fact('x') | aside }}"."""
-    return f" ({value})" if value not in (None, "") else ""
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
 
 
-_steps_env = SandboxedEnvironment(undefined=jinja2.ChainableUndefined)
-_steps_env.filters["aside"] = _aside
+@functools.cache
+def _steps_env() -> SandboxedEnvironment:
+    # Only for a sentence without a plan (engine.report.sentences): most runs never load Jinja.
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(undefined=jinja2.ChainableUndefined)
+    env.filters.update(FILTERS)
+    return env
 
 
-def render_step(template: str, facts: FactSet) -> str:
-    """A knowledge sentence with the facts in play filled in (fact(name, default))."""
-    values = facts.as_dict()
-
+def render_with_jinja(template: str, values: dict[str, FactValue]) -> str:
     def fact(name: str, default: object = "") -> object:
         return values.get(name, default)
 
-    return " ".join(_steps_env.from_string(template).render(fact=fact).split())
+    return _steps_env().from_string(template).render(fact=fact)
 
 
-def fix_step(step: s.FixStep, facts: FactSet, found: Collection[str]) -> str:
+def render_step(kb: Knowledge, template: str, facts: FactSet) -> str:
+    """A knowledge sentence with the facts in play filled in (fact(name, default))."""
+    if "{" not in template:
+        return " ".join(template.split())
+    plans: dict[str, Plan | None] = kb.derived.get(SENTENCES, {})  # type: ignore[assignment]
+    plan = plans.get(template)
+    values = facts.as_dict()
+    text = fill(plan, values) if plan is not None else render_with_jinja(template, values)
+    return " ".join(text.split())
+
+
+def fix_step(kb: Knowledge, step: s.FixStep, facts: FactSet, found: Collection[str]) -> str:
     """A fix step's sentence, or "" when its condition does not hold for this run."""
     if isinstance(step, str):
-        return render_step(step, facts)
-    return render_step(step.text, facts) if holds(step.when, facts.values, found, facts.replies()) else ""
+        return render_step(kb, step, facts)
+    return render_step(kb, step.text, facts) if holds(step.when, facts.values, found, facts.replies()) else ""
 
 
 def evidence_line(obs: Observation) -> str:
@@ -74,12 +87,12 @@ def recognised_providers(facts: FactSet) -> list[str]:
 def provider_steps(kb: Knowledge, finding: str, facts: FactSet, found: Collection[str]) -> list[str]:
     """The recognised provider's own fix steps, labelled with its name, to go before the generic ones."""
     own = steps_for(kb, finding, recognised_providers(facts))
-    steps = ((p.name, fix_step(t, facts, found)) for p, t in own)
+    steps = ((p.name, fix_step(kb, t, facts, found)) for p, t in own)
     return [f"{name}: {text}" for name, text in steps if text]
 
 
 def remediation(kb: Knowledge, c: Conclusion, facts: FactSet, found: Collection[str]) -> list[str]:
     """The fix steps of each rule that concluded the finding, then the finding's own, each once."""
     templates = [t for step in c.steps for t in kb.rules[step.rule].fix] + kb.findings[c.finding].fix
-    steps = (fix_step(t, facts, found) for t in templates)
+    steps = (fix_step(kb, t, facts, found) for t in templates)
     return list(dict.fromkeys(r for r in steps if r))
