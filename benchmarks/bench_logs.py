@@ -1,8 +1,10 @@
 """A large application log with a few real errors buried in it: mailtriage analyze-log vs grep.
 
-Both read the same generated file in the same run, with the same pattern set (the shipped
-signatures, translated to POSIX ERE for grep). Prints each median, the ratio, and
-mailtriage's peak memory; it asserts nothing.
+All read the same generated file in the same run. grep runs twice: with the same pattern set
+as mailtriage (the shipped signatures, translated to POSIX ERE), and with a short list of 24
+email-error patterns such as an administrator would grep for (the fast peer: GNU grep reduces
+it to a few literal searches). Prints each median, the ratios, and mailtriage's peak memory;
+it asserts nothing.
 
     .venv/bin/python benchmarks/bench_logs.py [--megabytes 200] [--runs 3]
 """
@@ -30,6 +32,33 @@ BURIED = [
     "com.sun.mail.util.MailConnectException: Couldn't connect to host, port: smtp.example.com, 25; timeout -1;",
     "java.net.ConnectException: Connection refused (Connection refused)",
     "javax.net.ssl.SSLHandshakeException: PKIX path building failed",
+]
+# What a person greps an application log for when mail fails: short, mostly literal.
+SHORT_PATTERNS = [
+    "AuthenticationFailedException",
+    "MessagingException",
+    "MailConnectException",
+    "SendFailedException",
+    "UnknownHostException",
+    "SSLHandshakeException",
+    "Connection refused",
+    "Connection timed out",
+    "connect timed out",
+    "Could not connect to SMTP host",
+    "authentication failed",
+    "Authentication unsuccessful",
+    "5[0-9][0-9] 5\\.[0-9]\\.[0-9]",
+    "4[0-9][0-9] 4\\.[0-9]\\.[0-9]",
+    "Relay access denied",
+    "Sender address rejected",
+    "Recipient address rejected",
+    "Mailbox unavailable",
+    "PKIX path building failed",
+    "certificate verify failed",
+    "STARTTLS",
+    "SMTPException",
+    "smtplib\\.SMTP",
+    "Invalid login",
 ]
 NOISE = [
     "{ts} INFO  [http-nio-8080-exec-{n}] c.e.app.OrderService - order {n} processed in {ms} ms",
@@ -176,28 +205,39 @@ def main() -> None:
     args = parser.parse_args()
     kb = load_knowledge()
     with tempfile.TemporaryDirectory() as tmp:
-        log, patterns = Path(tmp) / "app.log", Path(tmp) / "patterns.txt"
+        log, patterns, short = Path(tmp) / "app.log", Path(tmp) / "patterns.txt", Path(tmp) / "short.txt"
         buried = generate(log, args.megabytes)
         ere = [to_ere(s.pattern, s.ignore_case) for s in kb.signatures.values()]
         patterns.write_text("\n".join(ere) + "\n", encoding="utf-8")
         for p in ere:
             re.compile(p.replace("[[:space:]]", r"\s").replace("[[:alnum:]_]", r"\w"))  # sanity: still a regex
+        short.write_text("\n".join(SHORT_PATTERNS) + "\n", encoding="utf-8")
         grep = ["grep", "-E", "-c", "-f", str(patterns), str(log)]
+        grep_short = ["grep", "-E", "-c", "-f", str(short), str(log)]
         mailtriage = [sys.executable, "-m", "engine", "analyze-log", str(log), "--format", "json", "--non-interactive"]
-        times: dict[str, list[float]] = {"grep": [], "mailtriage": []}
-        grep_count, report, peak_mb = "", "{}", 0.0
+        times: dict[str, list[float]] = {"grep": [], "grep, short list": [], "mailtriage": []}
+        grep_count, short_count, report, peak_mb = "", "", "{}", 0.0
         for _ in range(args.runs):
             elapsed, grep_count, _ = timed(grep)
             times["grep"].append(elapsed)
+            elapsed, short_count, _ = timed(grep_short)
+            times["grep, short list"].append(elapsed)
             elapsed, report, rss = timed(mailtriage)
             times["mailtriage"].append(elapsed)
             peak_mb = max(peak_mb, rss)
     medians = {k: statistics.median(v) for k, v in times.items()}
     matched = {f["name"]: f["value"] for f in json.loads(report)["facts"]}.get("log.matched")
     print(f"{args.megabytes} MB log, {buried} error lines buried, {len(ere)} patterns, {args.runs} runs (median s)")
-    print(f"  grep -E -c   {medians['grep']:7.2f} s   ({grep_count.strip()} matching lines)")
-    print(f"  mailtriage   {medians['mailtriage']:7.2f} s   ({matched} matching lines; finder: {available()[0]})")
-    print(f"  mailtriage / grep = {medians['mailtriage'] / medians['grep']:.2f}x  (target <= 2x)")
+    print(f"  grep -E -c, {len(ere)} patterns   {medians['grep']:7.2f} s   ({grep_count.strip()} matching lines)")
+    print(
+        f"  grep -E -c, {len(SHORT_PATTERNS)} patterns    {medians['grep, short list']:7.2f} s   "
+        f"({short_count.strip()} matching lines)"
+    )
+    finder = available()[0]
+    print(f"  mailtriage             {medians['mailtriage']:7.2f} s   ({matched} matching lines; finder: {finder})")
+    print(f"  mailtriage / grep, same patterns = {medians['mailtriage'] / medians['grep']:.2f}x")
+    short_ratio = medians["mailtriage"] / medians["grep, short list"]
+    print(f"  mailtriage / grep, short list    = {short_ratio:.2f}x  (target <= 3x, aim 2x)")
     print(f"  mailtriage peak memory: {peak_mb:.0f} MB (target < 100 MB)")
 
 

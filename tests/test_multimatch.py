@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import random
+import re
 
 import pytest
 
@@ -92,7 +93,7 @@ def test_a_serialized_database_is_loaded_for_the_same_literals_and_finds_the_sam
     wanted = [Wanted.of(r"(?i)client host rejected", 0), Wanted.of(r"Relay access denied", 0)]
     first = finder_for(wanted)
     stored = serialize(first)
-    assert len(stored) == 1 and all(isinstance(v, bytes) for v in stored.values())
+    assert len(stored) == 1 and all(isinstance(v[0], bytes) for v in stored.values())
     again = finder_for(wanted, serialized=stored)
     block = b"554 CLIENT HOST REJECTED\nfine\n554 Relay access denied\n"
     assert [(n.index, sorted(n.wanted)) for n in again.nominate(block)] == [(0, [0]), (2, [1])]
@@ -104,3 +105,20 @@ def test_a_database_serialized_for_other_literals_is_not_used():
     stored = serialize(finder_for([Wanted.of(r"Relay access denied", 0)]))
     other = finder_for([Wanted.of(r"Client host rejected", 0)], serialized=stored)
     assert [n.index for n in other.nominate(b"Relay access denied\nClient host rejected\n")] == [1]
+
+
+@pytest.mark.skipif("hyperscan" not in available(), reason="the hyperscan wheel does not exist for this platform")
+def test_a_pattern_without_a_required_literal_is_scanned_by_hyperscan_and_finds_what_python_finds():
+    # A reply code anywhere, with a lookbehind hyperscan cannot run exactly: its prefilter
+    # nominates a superset, and the lines match Python's.
+    wanted = [Wanted.of(r"(?<![\w.])(?P<code>5[0-5]\d)[ -](?P<enhanced>5\.\d{1,3}\.\d{1,3})", 0)]
+    assert wanted[0].literals is None
+    fast = finder_for(wanted)
+    assert fast.rest is None  # nothing left for Python to scan block by block
+    block = b"INFO ok\nrcpt: 550 5.1.1 unknown\nid 7550 5.1.1\n550 5.7.1 relay\n"
+    lines = [n.index for n in fast.nominate(block)]
+    assert {1, 3} <= set(lines)
+    regex = re.compile(wanted[0].pattern)
+    confirmed = [n.index for n in fast.nominate(block) if regex.search(n.text)]
+    python = [n.index for n in finder_for(wanted, prefer="python").nominate(block)]
+    assert confirmed == python == [1, 3]

@@ -171,6 +171,27 @@ class PythonFinder:
         return _collect(text, hits)
 
 
+_SHORT_BOUND = re.compile(r"(?<!\\)\{([01]),\d+\}\??")
+
+
+def _unbounded(pattern: str) -> str:
+    """{0,300} as *, {1,3} as +: the same lines and more, and hyperscan compiles it in
+    milliseconds where bounded repeats take it half a second."""
+    return _SHORT_BOUND.sub(lambda m: "*" if m.group(1) == "0" else "+", pattern)
+
+
+def _compiles(expression: bytes, flags: int) -> bool:
+    """Whether hyperscan takes this expression (one that fails would fail the whole database)."""
+    assert hyperscan is not None
+    try:
+        hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(
+            expressions=[expression], ids=[0], elements=1, flags=[flags]
+        )
+    except hyperscan.error:
+        return False
+    return True
+
+
 def _pcre_literal(literal: str) -> bytes:
     """A literal as a hyperscan expression: every character escaped, nothing left to parse."""
     return "".join(c if c.isalnum() else f"\\x{ord(c):02x}" for c in literal).encode("ascii")
@@ -178,37 +199,50 @@ def _pcre_literal(literal: str) -> bytes:
 
 @dataclass
 class HyperscanFinder:
-    """All required literals in one hyperscan database; signatures without any go to Python."""
+    """All required literals, and the regexes of signatures without any, in one hyperscan database."""
 
     wanted: list[Wanted]
     name: str = "hyperscan"
-    # Databases compiled before (the knowledge cache keeps them), by digest of their literals:
-    # loading one is far cheaper than compiling it again.
+    # Databases compiled before (the knowledge cache keeps them) with the owner of each
+    # expression, by digest of the candidate expressions: loading is far cheaper than compiling.
     serialized: dict[object, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         hs = hyperscan
         if hs is None:
             raise RuntimeError("the hyperscan finder needs the hyperscan package")
-        expressions: list[bytes] = []
-        flags: list[int] = []
-        self.owners: list[int] = []  # hyperscan expression id -> position in wanted
+        # (expression, flags, position in wanted) for every literal, and for each signature
+        # without a required literal its regex in prefilter mode: a superset of its matches
+        # (lookarounds dropped) that the signature's own regex then confirms. Scanning each block
+        # with Python's re instead costs seconds on a large log.
+        candidates: list[tuple[bytes, int, int]] = []
         for i, wanted in enumerate(self.wanted):
-            for literal in wanted.literals or ():
-                expressions.append(_pcre_literal(literal))
-                flags.append(hs.HS_FLAG_CASELESS if wanted.ignore_case else 0)
-                self.owners.append(i)
-        self.digest = hashlib.sha256(repr((expressions, flags)).encode()).hexdigest()
+            caseless = hs.HS_FLAG_CASELESS if wanted.ignore_case else 0
+            if wanted.literals is None:
+                regex_flags = caseless | hs.HS_FLAG_MULTILINE | hs.HS_FLAG_PREFILTER
+                candidates.append((_unbounded(wanted.pattern).encode("utf-8"), regex_flags, i))
+            else:
+                candidates.extend((_pcre_literal(literal), caseless, i) for literal in wanted.literals)
+        self.digest = hashlib.sha256(repr(candidates).encode()).hexdigest()
         stored = self.serialized.get(self.digest)
-        if isinstance(stored, bytes) and expressions:
-            self.database = hs.loadb(stored, hs.HS_MODE_BLOCK)
+        if isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[0], bytes):
+            database, self.owners = stored[0], list(stored[1])
+            self.database = hs.loadb(database, hs.HS_MODE_BLOCK)
             self.database.scratch = hs.Scratch(self.database)
         else:
+            # A regex hyperscan refuses would fail the whole database: it stays with Python.
+            kept = [c for c in candidates if c[1] & hs.HS_FLAG_PREFILTER == 0 or _compiles(c[0], c[1])]
+            self.owners = [i for _, _, i in kept]  # hyperscan expression id -> position in wanted
             self.database = hs.Database(mode=hs.HS_MODE_BLOCK)
-            if expressions:
-                ids = list(range(len(expressions)))
-                self.database.compile(expressions=expressions, ids=ids, elements=len(ids), flags=flags)
-        self.rest_owners = [i for i, wanted in enumerate(self.wanted) if wanted.literals is None]
+            if kept:
+                self.database.compile(
+                    expressions=[e for e, _, _ in kept],
+                    ids=list(range(len(kept))),
+                    elements=len(kept),
+                    flags=[f for _, f, _ in kept],
+                )
+        scanned = set(self.owners)
+        self.rest_owners = [i for i in range(len(self.wanted)) if i not in scanned]
         self.rest = PythonFinder([self.wanted[i] for i in self.rest_owners]) if self.rest_owners else None
 
     def nominate(self, block: bytes) -> list[Nominated]:
@@ -216,7 +250,9 @@ class HyperscanFinder:
         owners = self.owners
 
         def on_match(expression: int, start: int, end: int, flags: int, context: object) -> None:
-            hits.setdefault(end - 1, set()).add(owners[expression])  # end - 1: inside the literal
+            # end - 1: inside the literal, or on the line where a regex's match ends (a match a
+            # line's confirmation could find lies within that line, and ends there too).
+            hits.setdefault(end - 1, set()).add(owners[expression])
 
         if owners:
             self.database.scan(block, match_event_handler=on_match)
@@ -243,7 +279,7 @@ def finder_for(
 def serialize(finder: Finder) -> dict[object, object]:
     """A hyperscan finder's database, to be given back to finder_for by a later run."""
     if isinstance(finder, HyperscanFinder) and finder.owners and hyperscan is not None:
-        return {finder.digest: hyperscan.dumpb(finder.database)}
+        return {finder.digest: (hyperscan.dumpb(finder.database), tuple(finder.owners))}
     return {}
 
 
