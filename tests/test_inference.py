@@ -412,3 +412,24 @@ def test_comparisons_never_hold_for_text(lab):
 
 def test_a_deprecated_rule_never_fires(lab):
     assert "retired" not in infer(lab, facts_of({"lab.word": "anything"})).fired
+
+
+def test_a_second_run_with_the_same_facts_concludes_the_same_and_cites_its_own_evidence(kb):
+    # Many accounts on one server reach the same facts; the second inference reuses the
+    # first's result, yet each cites the lines of its own run, and a fact no rule reads
+    # (a timing) does not keep them apart.
+    def run(evidence: str, millis: float):
+        facts = FactSet()
+        facts.extend(
+            [
+                Observation("tcp.connect", "refused", "probe", evidence, "tcp"),
+                Observation("tcp.connect_ms", millis, "probe", None, "tcp"),
+            ]
+        )
+        return infer(kb, facts)
+
+    first, second = run("connect to 10.0.0.1:587: refused", 1.5), run("connect to 10.0.0.2:587: refused", 2.5)
+    assert [c.finding for c in first.findings] == [c.finding for c in second.findings]
+    assert first.findings and first.fired == second.fired
+    evidence = [{o.evidence for step in r.findings[0].steps for o in step.observations} for r in (first, second)]
+    assert evidence == [{"connect to 10.0.0.1:587: refused"}, {"connect to 10.0.0.2:587: refused"}]

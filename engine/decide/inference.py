@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from engine.decide.compile import Concluded, Given, Need, Obs, Reply, compiled_for
+from engine.decide.compile import Compiled, Concluded, Given, Need, Obs, Reply, compiled_for
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
+from engine.knowledge.prepared import prepared
 
 
 @dataclass
@@ -73,26 +74,21 @@ def infer(kb: Knowledge, facts: FactSet, rules: Literal["auto", "every", "subset
         replies.append((fields, tuple(sorted({index_of[(o.name, o.value, type(o.value))] for o in group}))))
     given = None if rules == "every" else Given.of(distinct, (fields for fields, _ in replies))
     compiled = compiled_for(kb, given, subset=rules == "subset")
-    engine = compiled.engine()
-    engine.reset()
-    for index, (name, value) in enumerate(distinct):
-        if name in compiled.referenced:
-            engine.declare(Obs(name=name, value=value, key=index))
-    for fields, keys in replies:
-        engine.declare(Reply(fields=tuple(sorted(fields.items())), keys=keys))
-    engine.run()
-
-    fired: list[Concluded] = []
-    needs: list[str] = []
-    for fact in engine.facts.values():
-        if isinstance(fact, Concluded):
-            fired.append(fact)
-        elif isinstance(fact, Need):
-            needs.append(fact["question"])
+    declared = tuple((name, type(value).__name__, value) for name, value in distinct if name in compiled.referenced)
+    # Many accounts on one server reach the same facts (only timings, which no rule reads,
+    # differ): what the engine concludes from them is worked out once per knowledge base.
+    memo: dict[object, Fired] = prepared(kb, "inference-memo", lambda kb: {})
+    memo_key = (id(compiled), declared, tuple(_triples(distinct, keys) for _, keys in replies))
+    if memo_key not in memo:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[memo_key] = _run(compiled, distinct, replies)
+    fired_in, needs = memo[memo_key]
+    fired = [_with_indices(fact, index_of) for fact in fired_in]
 
     # In knowledge order, not firing order: experta's agenda order depends on how the network was
     # built, and a finding's lead rule and steps must not depend on which rules were built.
-    position = {ident: i for i, ident in enumerate(kb.rules)}
+    position: dict[str, int] = prepared(kb, "rule-positions", lambda kb: {r: i for i, r in enumerate(kb.rules)})
     fired.sort(key=lambda fact: position[fact["rule"]])
     by_finding: dict[tuple[str, str], Conclusion] = {}
     for fact in fired:
@@ -131,6 +127,46 @@ def infer(kb: Knowledge, facts: FactSet, rules: Literal["auto", "every", "subset
     ruled_out.sort(key=lambda c: (kb.findings[c.finding].step, c.finding))
     pending = sorted((kb.questions[q] for q in set(needs)), key=lambda q: (q.priority, q.id))
     return Inference(found, ruled_out, pending, sorted({f["rule"] for f in fired}))
+
+
+# A concluded fact with its evidence named by value, not by its place in one run's facts, so one
+# run's result serves another whose facts are the same; and the questions found worth asking.
+Triple = tuple[str, type, FactValue]
+Fired = tuple[list[dict[str, Any]], list[str]]
+MEMO_SIZE = 256
+
+
+def _run(
+    compiled: Compiled,
+    distinct: list[tuple[str, FactValue]],
+    replies: list[tuple[dict[str, FactValue], tuple[int, ...]]],
+) -> Fired:
+    engine = compiled.engine()
+    engine.reset()
+    for index, (name, value) in enumerate(distinct):
+        if name in compiled.referenced:
+            engine.declare(Obs(name=name, value=value, key=index))
+    for fields, keys in replies:
+        engine.declare(Reply(fields=tuple(sorted(fields.items())), keys=keys))
+    engine.run()
+    fired: list[dict[str, Any]] = []
+    needs: list[str] = []
+    for fact in engine.facts.values():
+        if isinstance(fact, Concluded):
+            triples = tuple((distinct[k][0], type(distinct[k][1]), distinct[k][1]) for k in fact["keys"])
+            fired.append({"rule": fact["rule"], "finding": fact["finding"], "evidence": triples, "used": fact["used"]})
+        elif isinstance(fact, Need):
+            needs.append(fact["question"])
+    return fired, needs
+
+
+def _triples(distinct: list[tuple[str, FactValue]], keys: tuple[int, ...]) -> tuple[tuple[str, str, FactValue], ...]:
+    return tuple(sorted(((distinct[k][0], type(distinct[k][1]).__name__, distinct[k][1]) for k in keys), key=repr))
+
+
+def _with_indices(fact: dict[str, Any], index_of: dict[tuple[str, FactValue, type], int]) -> dict[str, Any]:
+    keys = tuple(sorted(index_of[(name, value, kind)] for name, kind, value in fact["evidence"]))
+    return {**fact, "keys": keys}
 
 
 def order_key(kb: Knowledge, c: Conclusion) -> tuple[int, int, int, int, str]:
