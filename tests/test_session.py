@@ -10,7 +10,17 @@ import pytest
 from rich.console import Console
 
 from engine.cli.prompt import TerminalAsker
-from engine.decide.session import AnswerError, NoAsker, ScriptedAsker, check_answers, normalize_answer, run_session
+from engine.decide.session import (
+    BACK,
+    AnswerError,
+    AskContext,
+    NoAsker,
+    ScriptedAsker,
+    check_answers,
+    consequences,
+    normalize_answer,
+    run_session,
+)
 from engine.facts import FactSet
 from engine.knowledge.load import load_knowledge
 from engine.knowledge.yamlfile import loads
@@ -287,7 +297,7 @@ def test_invalid_input_reprompts_with_the_reason(kb, terminal):
     shown = screen.getvalue()
     assert "'7' is not an answer to 'deployment'" in shown
     assert "'somewhere' is not an answer to 'deployment'" in shown
-    assert shown.count("Answer (Enter to skip):") == 3
+    assert shown.count("Answer (? why, skip; Enter skips):") == 3
 
 
 def test_an_empty_line_skips_the_question(kb, terminal):
@@ -317,3 +327,68 @@ def test_a_skipped_question_stays_unanswered_and_is_not_asked_again(kb, terminal
     result = run_session(kb, FactSet(facts_of(REFUSED).items), asker)
     assert [q.answer for q in result.questions] == [None, None]
     assert screen.getvalue().count("Where does the application") == 1
+
+
+# --- at a question: why, back, skip, I don't know ---------------------------------------------
+
+
+def refused_session(kb, asker, saved=None):
+    return run_session(kb, facts_of(REFUSED), asker, on_answer=None if saved is None else saved.append)
+
+
+def test_going_back_asks_the_previous_question_again_and_the_new_answer_counts(kb):
+    asker = ScriptedAsker({}, script=["on_premises", BACK, "vendor_cloud", "no"])
+    saved: list[dict] = []
+    result = refused_session(kb, asker, saved)
+    assert asker.asked == ["deployment", "works_elsewhere", "deployment", "works_elsewhere"]
+    answers = {q.question.id: q.answer for q in result.questions}
+    assert answers["deployment"] == "vendor_cloud"
+    refused = next(c for c in result.inference.findings if c.finding == "network.connection_refused")
+    assert refused.contact == "cloud_support"
+    # Saved after each answer and after the step back, so an interruption loses nothing.
+    assert saved == [
+        {"deployment": "on_premises"},
+        {},
+        {"deployment": "vendor_cloud"},
+        {"deployment": "vendor_cloud", "works_elsewhere": "no"},
+    ]
+
+
+def test_the_first_question_offers_no_way_back_and_later_ones_do(kb):
+    asker = ScriptedAsker({}, script=["on_premises", None])
+    refused_session(kb, asker)
+    assert [c.can_go_back for c in asker.contexts if c is not None] == [False, True]
+
+
+def test_why_says_what_each_answer_would_change_worked_out_by_inference(kb):
+    facts = facts_of(REFUSED)
+    now = run_session(kb, facts, NoAsker()).inference
+    effects = {e.answer: e for e in consequences(kb, facts, kb.questions["deployment"], now)}
+    assert set(effects) == {"on_premises", "own_cloud", "vendor_cloud", "unknown"}
+    assert effects["vendor_cloud"].reroutes == [("network.connection_refused", "network_admin", "cloud_support")]
+    assert effects["on_premises"].reroutes == [] and effects["on_premises"].confirms == []
+
+
+def test_typing_why_at_the_terminal_lists_each_answers_effect_then_asks_again(kb, terminal):
+    facts = facts_of(REFUSED)
+    now = run_session(kb, facts, NoAsker()).inference
+    context = AskContext(lambda: consequences(kb, facts, kb.questions["deployment"], now))
+    asker, screen = terminal("why\n3\n")
+    assert asker.ask(kb.questions["deployment"], context) == "vendor_cloud"
+    shown = screen.getvalue()
+    assert "What each answer would do:" in shown
+    assert "network.connection_refused goes to the cloud support (not the network admin)" in shown
+    assert "On premises (our own data centre or servers): changes nothing in the conclusion" in shown
+
+
+def test_back_skip_and_i_dont_know_are_understood_at_the_terminal(kb, terminal):
+    context = AskContext(lambda: [], can_go_back=True)
+    asker, _ = terminal("back\n")
+    assert asker.ask(kb.questions["deployment"], context) is BACK
+    asker, screen = terminal("back\n1\n")  # no previous answer: 'back' is not offered, nor taken
+    assert asker.ask(kb.questions["deployment"], AskContext(lambda: [])) == "on_premises"
+    assert ", back" not in screen.getvalue()
+    asker, _ = terminal("skip\n")
+    assert asker.ask(kb.questions["deployment"], context) is None
+    asker, _ = terminal("I don't know\n")
+    assert asker.ask(kb.questions["works_elsewhere"], context) == "unknown"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
 from engine.cli import inputs
 from engine.cli.environment import BadInput, Environment, Exit
 from engine.cli.present import present
+from engine.facts import FactValue
 from engine.inputs.accounts import (
     FALLBACK_PASSWORD_ENV,
     AccountInputError,
@@ -67,11 +69,37 @@ def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
     log_blocks = inputs.blocks(args.log, env) if args.log else None
     asker = inputs.asker(args, env, "-" in args.log)
     queue = inputs.postfix_queue(args, args.timeout)
-    outcome = diagnose_account(kb, settings, asker, answers, log_blocks, redact, queue)
+    session = args.session
+
+    def save(answers: dict[str, FactValue]) -> None:
+        if session:
+            sessionfile.save_answers(session, settings.target(), answers, redact)
+
+    try:
+        outcome = diagnose_account(kb, settings, asker, answers, log_blocks, redact, queue, on_answer=save)
+    except KeyboardInterrupt:
+        _interrupted(args, env)
+        return Exit.INTERRUPTED
     code = present(args, env, kb, outcome, redact)
     if args.session:
         sessionfile.save(args.session, outcome, redact)
     return code
+
+
+def _interrupted(args: argparse.Namespace, env: Environment) -> None:
+    """Ctrl-C at a question: say what was kept and the command that carries on from there."""
+    if not args.session:
+        print(
+            "\nmailtriage: interrupted; nothing was kept (with --session FILE every answer is saved as it is given)",
+            file=env.stderr,
+        )
+        return
+    argv = list(getattr(args, "argv", None) or sys.argv[1:])
+    print(
+        f"\nmailtriage: interrupted; your answers so far are saved in {args.session}.\n"
+        f"Resume with the same command: mailtriage {shlex.join(argv)}",
+        file=env.stderr,
+    )
 
 
 def _prompt_password(user: str, env: Environment) -> str | None:

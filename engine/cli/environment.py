@@ -15,6 +15,7 @@ class Exit(enum.IntEnum):
     PROBLEM_FOUND = 1
     BAD_INPUT = 2
     INTERNAL_ERROR = 3
+    INTERRUPTED = 130  # Ctrl-C, as shells report a process ended by SIGINT
 
 
 class BadInput(Exception):

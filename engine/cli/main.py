@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     try:
         with contextlib.redirect_stdout(env.stdout):  # --help and --version go to the injected stream
             args = build_parser().parse_args(argv)
+        args.argv = list(argv) if argv is not None else None  # as typed: a resume hint repeats it
         return int(_dispatch(args, env, redact))
     except (BadInput, SessionFileError, TextInputError) as exc:
         print(redact(f"mailtriage: {exc}" if not str(exc).startswith("mailtriage") else str(exc)), file=env.stderr)

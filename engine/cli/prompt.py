@@ -1,4 +1,8 @@
-"""Ask questions at the terminal: the question, why it matters, and the accepted answers."""
+"""Ask questions at the terminal: the question, the accepted answers, and on request why it matters.
+
+At any question a person may type `?` or `why` (what each answer would confirm or rule out),
+`back` (change the previous answer), `skip` (leave it open), or say they do not know.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,15 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from engine.decide.session import AnswerError, normalize_answer
+from engine.decide.session import BACK, UNKNOWN, AnswerError, AskContext, Back, Consequence, normalize_answer
 from engine.facts import FactValue
 from engine.knowledge import schema as s
 
 MAX_TRIES = 3
+WHY = {"?", "why", "help"}
+SKIP = {"skip", "s"}
+GO_BACK = {"back", "b"}
+DONT_KNOW = {"i don't know", "i dont know", "don't know", "dont know", "idk"}
 
 
 @dataclass
@@ -22,36 +30,72 @@ class TerminalAsker:
     stdin: TextIO
     console: Console
 
-    def ask(self, question: s.QuestionSpec) -> FactValue | None:
+    def ask(self, question: s.QuestionSpec, context: AskContext | None = None) -> FactValue | Back | None:
         self.console.print()
         self.console.print(Text(question.text, style="bold"))
         self.console.print(Text(f"Why: {' '.join(question.why.split())}", style="dim"))
         options = self._options(question)
         for i, (_, label) in enumerate(options, 1):
             self.console.print(f"  {i}. {label}", markup=False, highlight=False)
-        for _ in range(MAX_TRIES):
-            self.console.print("Answer (Enter to skip): ", end="", markup=False)
+        commands = "? why" + (", back" if context is not None and context.can_go_back else "") + ", skip"
+        tries = 0
+        while tries < MAX_TRIES:
+            self.console.print(f"Answer ({commands}; Enter skips): ", end="", markup=False, highlight=False)
             line = self.stdin.readline()
             if not line:
                 return None  # end of input: nobody is there to answer
             text = line.strip()
-            if not text:
+            word = text.lower()
+            if not text or word in SKIP:
                 return None
-            if text.isdigit() and options and 1 <= int(text) <= len(options):
+            if word in WHY:
+                self._explain(question, context)
+                continue
+            if word in GO_BACK and context is not None and context.can_go_back:
+                return BACK
+            if word in DONT_KNOW:
+                text = UNKNOWN
+            elif text.isdigit() and options and 1 <= int(text) <= len(options):
                 text = options[int(text) - 1][0]
             try:
                 return normalize_answer(question, text)
             except AnswerError as exc:
                 self.console.print(Text(str(exc), style="red"))
+                tries += 1
         return None
+
+    def _explain(self, question: s.QuestionSpec, context: AskContext | None) -> None:
+        if context is None:
+            self.console.print(Text(f"Why: {' '.join(question.why.split())}", style="dim"))
+            return
+        self.console.print("What each answer would do:", markup=False)
+        labels = dict(self._options(question))
+        for effect in context.consequences():
+            self.console.print(
+                f"  {labels.get(effect.answer, effect.answer)}: {describe(effect)}", markup=False, highlight=False
+            )
 
     @staticmethod
     def _options(question: s.QuestionSpec) -> list[tuple[str, str]]:
         if question.kind == "choice":
             options = [(c.value, c.label) for c in question.choices]
-            if all(value != "unknown" for value, _ in options):
-                options.append(("unknown", "I don't know"))
+            if all(value != UNKNOWN for value, _ in options):
+                options.append((UNKNOWN, "I don't know"))
             return options
         if question.kind == "yes_no":
-            return [("yes", "Yes"), ("no", "No"), ("unknown", "I don't know")]
+            return [("yes", "Yes"), ("no", "No"), (UNKNOWN, "I don't know")]
         return []
+
+
+def describe(effect: Consequence) -> str:
+    """One answer's effect in a line: 'confirms auth.credentials_rejected; email provider acts on ...'."""
+    parts = []
+    if effect.confirms:
+        parts.append("confirms " + ", ".join(effect.confirms))
+    if effect.rules_out:
+        parts.append("rules out " + ", ".join(effect.rules_out))
+    parts.extend(
+        f"{finding} goes to the {after.replace('_', ' ')} (not the {before.replace('_', ' ')})"
+        for finding, before, after in effect.reroutes
+    )
+    return "; ".join(parts) if parts else "changes nothing in the conclusion"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +34,7 @@ def load_answers(path: str) -> dict[str, Any]:
 
 
 def save(path: str, outcome: Outcome, redact: Redactor) -> None:
-    from engine.redact import scrub
-
+    """The finished session: answers, findings and facts."""
     data = {
         "schema": SCHEMA,
         "target": outcome.target,
@@ -41,7 +42,27 @@ def save(path: str, outcome: Outcome, redact: Redactor) -> None:
         "findings": [c.finding for c in outcome.session.inference.findings],
         "facts": [{"name": o.name, "value": o.value, "source": o.source} for o in outcome.session.facts.items],
     }
+    _write(path, data, redact)
+
+
+def save_answers(path: str, target: dict[str, Any], answers: dict[str, Any], redact: Redactor) -> None:
+    """A session in progress: the answers so far, saved after each one so an interruption loses none."""
+    _write(path, {"schema": SCHEMA, "target": target, "answers": answers, "complete": False}, redact)
+
+
+def _write(path: str, data: dict[str, Any], redact: Redactor) -> None:
+    """Atomically: a reader (or a crash mid-write) sees the old file or the new one, never half."""
+    from engine.redact import scrub
+
+    target = Path(path)
     try:
-        Path(path).write_text(json.dumps(scrub(data, redact), indent=2) + "\n", encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(dir=target.parent.resolve(), prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(scrub(data, redact), indent=2) + "\n")
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     except OSError as exc:
         raise SessionFileError(f"cannot write session file {path}: {exc.strerror or exc}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -21,27 +22,61 @@ class AnswerError(ValueError):
     """An answer that does not fit its question."""
 
 
+class Back:
+    """What an asker returns to change its previous answer instead of answering this question."""
+
+
+BACK = Back()
+
+
+@dataclass(frozen=True)
+class Consequence:
+    """What one answer would change in the conclusion: findings confirmed, ruled out, re-routed."""
+
+    answer: str
+    confirms: list[str]
+    rules_out: list[str]
+    reroutes: list[tuple[str, str, str]]  # (finding, contact now, contact after)
+
+
+@dataclass
+class AskContext:
+    """What a person at a question may also ask for: why it matters, and a way back."""
+
+    consequences: Callable[[], list[Consequence]]
+    can_go_back: bool = False
+
+
 class Asker(Protocol):
-    def ask(self, question: s.QuestionSpec) -> FactValue | None:
-        """The answer, or None when nobody can answer now (the question stays open)."""
+    def ask(self, question: s.QuestionSpec, context: AskContext | None = None) -> FactValue | Back | None:
+        """The answer, BACK, or None when nobody can answer now (the question stays open)."""
 
 
 class NoAsker:
     """--non-interactive: never prompts; open questions are reported as unanswered."""
 
-    def ask(self, question: s.QuestionSpec) -> FactValue | None:
+    def ask(self, question: s.QuestionSpec, context: AskContext | None = None) -> FactValue | Back | None:
         return None
 
 
 @dataclass
 class ScriptedAsker:
-    """Answers from a dict and records what was asked, in order (tests, answers files)."""
+    """Answers from a dict and records what was asked, in order (tests, answers files).
+
+    script: answers given in turn whatever the question, before the dict is consulted
+    (BACK among them goes back), for tests of a person's path through a session.
+    """
 
     answers: dict[str, FactValue]
     asked: list[str] = field(default_factory=list)
+    script: list[FactValue | Back | None] = field(default_factory=list)
+    contexts: list[AskContext | None] = field(default_factory=list)
 
-    def ask(self, question: s.QuestionSpec) -> FactValue | None:
+    def ask(self, question: s.QuestionSpec, context: AskContext | None = None) -> FactValue | Back | None:
         self.asked.append(question.id)
+        self.contexts.append(context)
+        if self.script:
+            return self.script.pop(0)
         return self.answers.get(question.id)
 
 
@@ -131,8 +166,13 @@ def run_session(
     asker: Asker,
     preset: dict[str, FactValue] | None = None,
     redact: Callable[[str], str] | None = None,
+    on_answer: Callable[[dict[str, FactValue]], None] | None = None,
 ) -> SessionResult:
-    """Ask one question at a time: each answer can make the next question moot."""
+    """Ask one question at a time: each answer can make the next question moot.
+
+    on_answer(answers) is called after every answer and every step back with all answers so far
+    (the session file is saved from it, so an interrupted session loses nothing).
+    """
     preset = preset or {}
     record: dict[str, AskedQuestion] = {}
     for qid, given in preset.items():
@@ -140,22 +180,73 @@ def run_session(
         facts.extend(answer_observations(kb, question, given, "answers file", redact))
         record[qid] = AskedQuestion(question, given)
     result = _infer(kb, facts)
-    # Each question is asked at most once, so the loop ends after len(questions) rounds at most.
-    for _ in range(len(kb.questions) + 1):
+    # Answers given in this session, newest last, each with how many facts there were before it:
+    # going back drops the answer and everything inferred from it.
+    answered: list[tuple[str, int]] = []
+    again: str | None = None  # the question a step back returned to: asked next
+
+    def answers() -> dict[str, FactValue]:
+        return {qid: q.answer for qid, q in record.items() if q.answer is not None}
+
+    # Each question is asked at most once unless a person goes back, so this bounds the loop.
+    for _ in range(4 * (len(kb.questions) + 1)):
         open_questions = [q for q in result.pending if q.id not in record]
         if not open_questions:
             break
-        question = open_questions[0]
-        raw = asker.ask(question)
+        question = next((q for q in open_questions if q.id == again), open_questions[0])
+        again = None
+        context = AskContext(functools.partial(consequences, kb, facts, question, result, redact), bool(answered))
+        raw = asker.ask(question, context)
+        if isinstance(raw, Back):
+            if not answered:
+                continue
+            qid, size = answered.pop()
+            again = qid
+            del record[qid]
+            del facts.items[size:]
+            result = _infer(kb, facts)
+            if on_answer is not None:
+                on_answer(answers())
+            continue
         value: FactValue | None = None if raw is None else normalize_answer(question, raw)
         record[question.id] = AskedQuestion(question, value)
         if value is not None:
+            answered.append((question.id, len(facts.items)))
             facts.extend(answer_observations(kb, question, value, "asked", redact))
             result = _infer(kb, facts)
+            if on_answer is not None:
+                on_answer(answers())
     # Questions still pending at the end stay in the report, unanswered.
     for question in result.pending:
         record.setdefault(question.id, AskedQuestion(question, None))
     return SessionResult(result, facts, list(record.values()))
+
+
+def consequences(
+    kb: Knowledge,
+    facts: FactSet,
+    question: s.QuestionSpec,
+    now: Inference,
+    redact: Callable[[str], str] | None = None,
+) -> list[Consequence]:
+    """For each answer a person can pick, what the conclusion would become: worked out by
+    inferring with that answer, so it is exactly what answering would do."""
+    before = {c.finding: c.contact for c in now.findings}
+    out = []
+    for answer in question.allowed_answers() or []:
+        trial = FactSet()
+        trial.extend(list(facts.items))
+        trial.extend(answer_observations(kb, question, answer, "asked", redact))
+        after = {c.finding: c.contact for c in _infer(kb, trial).findings}
+        out.append(
+            Consequence(
+                answer,
+                confirms=[f for f in after if f not in before],
+                rules_out=[f for f in before if f not in after],
+                reroutes=[(f, before[f], after[f]) for f in before if f in after and after[f] != before[f]],
+            )
+        )
+    return out
 
 
 def _infer(kb: Knowledge, facts: FactSet) -> Inference:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -82,6 +82,7 @@ def diagnose_account(
     log_blocks: Iterable[Block] | None = None,
     redact: Redactor | None = None,
     queue: PostfixQueue | None = None,
+    on_answer: Callable[[dict[str, FactValue]], None] | None = None,
 ) -> Outcome:
     from engine.probes.run import run_probes
 
@@ -94,7 +95,7 @@ def diagnose_account(
         watch = TextWatch(kb, redact or str)
         log_facts = mine(kb, log_blocks, redact, watch=watch).observations
         seen_in_log = watch.seen
-    return conclude(kb, settings, probes, asker, answers, log_facts, seen_in_log, redact)
+    return conclude(kb, settings, probes, asker, answers, log_facts, seen_in_log, redact, on_answer)
 
 
 def conclude(
@@ -106,6 +107,7 @@ def conclude(
     extra: list[Observation] | None = None,
     seen_in_log: list[Seen] | None = None,
     redact: Redactor | None = None,
+    on_answer: Callable[[dict[str, FactValue]], None] | None = None,
 ) -> Outcome:
     """From an account's settings and what its probes found to a finished session."""
     facts = FactSet()
@@ -114,5 +116,5 @@ def conclude(
     facts.extend(extra or [])
     # The server's own words first (greeting, EHLO, replies), then the host name and any log.
     facts.extend(recognise(kb, from_transcript(probes.transcript) + from_host(settings.host) + (seen_in_log or [])))
-    session = run_session(kb, facts, asker, answers, redact)
+    session = run_session(kb, facts, asker, answers, redact, on_answer)
     return Outcome(session, probes.results, settings.target(), probes.transcript, probes.delivered)

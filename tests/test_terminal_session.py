@@ -1,0 +1,102 @@
+"""A person at a real terminal (a pty driven by pexpect): why, back, Ctrl-C and resume.
+
+The server is a loopback port where nothing listens, so the diagnosis asks where the
+application runs and whether another machine can send; every step is a real process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DEPLOYMENT = "Where does the application that sends the email run?"
+ELSEWHERE = "Does sending work with the same settings from another machine or mail client?"
+PROMPT = "Answer ("
+WAIT = 30  # seconds pexpect waits for a screen; a refused port answers at once
+
+
+@pytest.fixture
+def session_run(tmp_path, closed_port):
+    def spawn(session: Path) -> pexpect.spawn:
+        args = ["-m", "engine", "diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1"]
+        args += ["--session", str(session)]
+        env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "MAILTRIAGE_CACHE_DIR": str(tmp_path / "cache")}
+        return pexpect.spawn(sys.executable, args, cwd=str(tmp_path), env=env, encoding="utf-8", timeout=WAIT)
+
+    return spawn
+
+
+def answers_in(session: Path) -> dict[str, object]:
+    return json.loads(session.read_text(encoding="utf-8"))["answers"]
+
+
+def finish(child: pexpect.spawn) -> int:
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus is not None, child.signalstatus
+    return child.exitstatus
+
+
+def test_why_explains_each_answer_and_back_changes_the_previous_one(tmp_path, session_run):
+    session = tmp_path / "session.json"
+    child = session_run(session)
+    child.expect_exact(DEPLOYMENT)
+    child.expect_exact(PROMPT)
+    child.sendline("why")
+    child.expect_exact("What each answer would do:")
+    child.expect_exact("goes to the cloud support (not the network admin)")
+    child.expect_exact(PROMPT)
+    child.sendline("1")
+    child.expect_exact(ELSEWHERE)
+    child.expect_exact("back")  # offered now that there is an answer to go back to
+    child.sendline("back")
+    child.expect_exact(DEPLOYMENT)
+    child.expect_exact(PROMPT)
+    child.sendline("3")
+    child.expect_exact(ELSEWHERE)
+    child.expect_exact(PROMPT)
+    child.sendline("2")
+    child.expect_exact("Verdict")
+    assert finish(child) == 1  # the refused connection is an error finding
+    assert answers_in(session) == {"deployment": "vendor_cloud", "works_elsewhere": "no"}
+
+
+def test_ctrl_c_keeps_the_answers_and_the_same_command_resumes_without_asking_them_again(tmp_path, session_run):
+    session = tmp_path / "session.json"
+    child = session_run(session)
+    child.expect_exact(DEPLOYMENT)
+    child.expect_exact(PROMPT)
+    child.sendline("2")
+    child.expect_exact(ELSEWHERE)
+    child.expect_exact(PROMPT)
+    child.sendintr()
+    child.expect_exact("interrupted; your answers so far are saved in")
+    child.expect_exact("Resume with the same command: mailtriage diagnose")
+    assert finish(child) == 130
+    assert answers_in(session) == {"deployment": "own_cloud"}
+
+    again = session_run(session)
+    again.expect_exact(ELSEWHERE)  # where the person stopped; the first question is not asked again
+    assert DEPLOYMENT not in again.before
+    again.expect_exact(PROMPT)
+    again.sendline("no")
+    again.expect_exact("Verdict")
+    assert finish(again) == 1
+    assert answers_in(session) == {"deployment": "own_cloud", "works_elsewhere": "no"}
+
+
+def test_ctrl_c_without_a_session_file_says_nothing_was_kept(tmp_path, closed_port):
+    args = ["-m", "engine", "diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1"]
+    env = {**os.environ, "NO_COLOR": "1", "MAILTRIAGE_CACHE_DIR": str(tmp_path / "cache")}
+    child = pexpect.spawn(sys.executable, args, cwd=str(tmp_path), env=env, encoding="utf-8", timeout=WAIT)
+    child.expect_exact(DEPLOYMENT)
+    child.expect_exact(PROMPT)
+    child.sendintr()
+    child.expect_exact("nothing was kept (with --session FILE every answer is saved as it is given)")
+    assert finish(child) == 130
