@@ -12,7 +12,13 @@ REDACTED = "<redacted>"
 _MECHANISMS = r"(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5|OAUTHBEARER|DIGEST-MD5|GSSAPI|NTLM|SCRAM-SHA-\d+(?:-PLUS)?)"
 # AUTH commands in transcripts or pasted logs: a word after the mechanism is credentials.
 # A server's advertisement ("250-AUTH PLAIN LOGIN") lists mechanisms only, and stays readable.
-_AUTH_LINE = re.compile(rf"(?i)\b(AUTH\s+{_MECHANISMS}\b)(\s+(?!{_MECHANISMS}\b)\S+)?")
+_AUTH_LINE = re.compile(rf"(?i)\b(AUTH[ \t]+{_MECHANISMS}\b)([ \t]+(?!{_MECHANISMS}\b)\S+)?")
+
+
+# A SASL exchange in a pasted debug log: the line after a server's 334 challenge is the client's
+# answer, its last word the credential in base64 (PHPMailer "CLIENT -> SERVER: ...", smtplib
+# "send: b'...\\r\\n'", swaks " -> ...", JavaMail with mail.debug.auth).
+_SASL_ANSWER = re.compile(r"(?m)(^[^\n]*\b334\b[^\n]*\n[^\n]*?)([A-Za-z0-9+/]{4,}={0,2})((?:\\r\\n)?['\"]?[ \t\r]*$)")
 
 
 def _b64(text: str) -> str:
@@ -43,7 +49,10 @@ class Redactor:
     def __call__(self, text: str, marker: str = REDACTED) -> str:
         for secret in self.secrets:
             text = text.replace(secret, marker)
-        return _AUTH_LINE.sub(lambda m: m.group(1) + (f" {marker}" if m.group(2) else ""), text)
+        text = _AUTH_LINE.sub(lambda m: m.group(1) + (f" {marker}" if m.group(2) else ""), text)
+        if "334" in text:
+            text = _SASL_ANSWER.sub(lambda m: m.group(1) + marker + m.group(3), text)
+        return text
 
 
 # C0 controls (but tab and newline), DEL and C1 controls: text from servers and pasted logs must

@@ -214,3 +214,49 @@ def test_the_redactor_without_a_password_changes_nothing_but_auth_payloads():
 
     assert redact.secrets == []
     assert redact(f"user = {USER}") == f"user = {USER}"
+
+
+PASSWORD_B64 = "UzNjcmV0LVBhNTUh"  # base64 of the password "S3cret-Pa55!"
+
+
+@pytest.mark.parametrize(
+    "exchange",
+    [
+        # PHPMailer SMTPDebug
+        "CLIENT -> SERVER: AUTH LOGIN\nSERVER -> CLIENT: 334 VXNlcm5hbWU6\nCLIENT -> SERVER: YXBw\n"
+        f"SERVER -> CLIENT: 334 UGFzc3dvcmQ6\nCLIENT -> SERVER: {PASSWORD_B64}\nSERVER -> CLIENT: 535 5.7.8 failed",
+        # smtplib set_debuglevel(1)
+        "send: 'AUTH LOGIN\\r\\n'\nreply: b'334 VXNlcm5hbWU6\\r\\n'\nsend: 'YXBw\\r\\n'\n"
+        f"reply: b'334 UGFzc3dvcmQ6\\r\\n'\nsend: '{PASSWORD_B64}\\r\\n'\nreply: b'535 5.7.8 failed\\r\\n'",
+        # swaks
+        " -> AUTH LOGIN\n<-  334 VXNlcm5hbWU6\n -> YXBw\n"
+        f"<-  334 UGFzc3dvcmQ6\n -> {PASSWORD_B64}\n<** 535 5.7.8 failed",
+        # JavaMail with mail.debug.auth=true
+        f"AUTH LOGIN\n334 VXNlcm5hbWU6\nYXBw\n334 UGFzc3dvcmQ6\n{PASSWORD_B64}\n535 5.7.8 failed",
+    ],
+    ids=["phpmailer", "smtplib", "swaks", "javamail"],
+)
+def test_a_pasted_sasl_exchange_loses_its_credentials_and_keeps_every_other_line(exchange):
+    shown = Redactor()(exchange)
+    assert PASSWORD_B64 not in shown and "YXBw" not in shown
+    assert shown.count("\n") == exchange.count("\n")  # no line is swallowed
+    assert "334 UGFzc3dvcmQ6" in shown and "535 5.7.8 failed" in shown
+
+
+def test_pasted_debug_output_with_a_password_stays_out_of_the_session_file_and_report(cli, tmp_path, closed_port):
+    # What a guided session stores as the answer to "paste what you have".
+    pasted = (
+        f'DEBUG SMTP: trying to connect to host "127.0.0.1", port {closed_port}, isSSL false\n'
+        f"AUTH LOGIN\n334 VXNlcm5hbWU6\nYXBw\n334 UGFzc3dvcmQ6\n{PASSWORD_B64}\n535 5.7.8 Authentication failed\n"
+    )
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"queue_failed_error": pasted}), encoding="utf-8")
+    session = tmp_path / "session.json"
+    result = cli(
+        "diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1",
+        "--answers", str(answers), "--session", str(session), "--non-interactive", "--format", "json",
+    )  # fmt: skip
+    assert result.code in (0, 1), result.err
+    assert PASSWORD_B64 not in result.out + result.err
+    assert PASSWORD_B64 not in session.read_text(encoding="utf-8")
+    assert "535 5.7.8 Authentication failed" in session.read_text(encoding="utf-8")
