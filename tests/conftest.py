@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import socket
@@ -52,8 +53,9 @@ def kb() -> Knowledge:
 
 
 @pytest.fixture
-def cli():
-    """Run the real CLI in-process with injected streams; stdin is never a terminal here."""
+def cli(tmp_path_factory: pytest.TempPathFactory):
+    """Run the real CLI in-process with injected streams; stdin is a terminal only with tty=True,
+    and then the run happens in a directory of its own (an interactive run writes a ticket file)."""
 
     def run(*argv: str, stdin: str = "", environ: dict[str, str] | None = None, tty: bool = False) -> Result:
         out, err = io.StringIO(), io.StringIO()
@@ -64,7 +66,8 @@ def cli():
             environ=dict(environ or {}),
             stdin_isatty=tty,
         )
-        code = main(list(argv), env)
+        with contextlib.chdir(tmp_path_factory.mktemp("terminal")) if tty else contextlib.nullcontext():
+            code = main(list(argv), env)
         return Result(code, out.getvalue(), err.getvalue())
 
     return run

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 from pathlib import Path
@@ -558,6 +560,27 @@ def test_questions_are_asked_at_a_terminal_and_the_answer_routes_the_finding(cli
     report = json.loads(result.out)
     assert report["findings"][0]["contact"] == "cloud_support"
     assert {q["id"]: q["answer"] for q in report["questions"]} == {"deployment": "vendor_cloud"}
+
+
+def test_an_interactive_run_writes_a_ticket_and_a_scripted_one_does_not(tmp_path):
+    from engine.cli.main import Environment, main
+
+    log = write(tmp_path / "error.txt", UNKNOWN_HOST)
+    for interactive in (True, False):
+        where = tmp_path / ("terminal" if interactive else "script")
+        where.mkdir()
+        err = io.StringIO()
+        env = Environment(
+            stdin=io.StringIO("1\n"), stdout=io.StringIO(), stderr=err, environ={}, stdin_isatty=interactive
+        )
+        with contextlib.chdir(where):
+            main(["analyze-log", log], env)
+        tickets = list(where.glob("mailtriage-*.md"))
+        assert len(tickets) == (1 if interactive else 0), err.getvalue()
+        if interactive:
+            assert tickets[0].name.startswith("mailtriage-pasted-text-")
+            assert "`dns.host_not_found`" in tickets[0].read_text(encoding="utf-8")
+            assert f"Ticket written to {tickets[0].name}" in err.getvalue()
 
 
 def test_reading_the_log_from_stdin_never_prompts(cli):

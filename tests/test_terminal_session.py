@@ -100,3 +100,95 @@ def test_ctrl_c_without_a_session_file_says_nothing_was_kept(tmp_path, closed_po
     child.sendintr()
     child.expect_exact("nothing was kept (with --session FILE every answer is saved as it is given)")
     assert finish(child) == 130
+
+
+# --- the guided session from nothing ----------------------------------------------------------
+
+SYMPTOM = "What do you see?"
+CONSENT = "Test the SMTP server from this machine now"
+
+
+def javamail_debug(port: int) -> list[str]:
+    """What Test Connectivity's JavaMail debugging information shows for a refused connection."""
+    return [
+        "DEBUG: JavaMail version 1.6.2",
+        f'DEBUG SMTP: trying to connect to host "127.0.0.1", port {port}, isSSL false',
+        f"com.sun.mail.util.MailConnectException: Couldn't connect to host, port: 127.0.0.1, {port}; timeout -1;",
+        "  nested exception is:",
+        "\tjava.net.ConnectException: Connection refused (Connection refused)",
+    ]
+
+
+def guide(tmp_path: Path, *args: str) -> pexpect.spawn:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "MAILTRIAGE_CACHE_DIR": str(tmp_path / "cache")}
+    return pexpect.spawn(
+        sys.executable, ["-m", "engine", *args], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=WAIT
+    )
+
+
+def open_with_pasted_text(child: pexpect.spawn, port: int) -> None:
+    child.expect_exact(SYMPTOM)
+    child.expect_exact(PROMPT)
+    child.sendline("1")  # no email is sent at all
+    child.expect_exact("Paste the text, then a line with only a full stop")
+    child.expect_exact(PROMPT)
+    for line in javamail_debug(port):
+        child.sendline(line)
+    child.sendline(".")
+
+
+def test_mailtriage_alone_guides_from_a_symptom_and_pasted_debug_output_to_a_routed_verdict(tmp_path, closed_port):
+    child = guide(tmp_path)
+    open_with_pasted_text(child, closed_port)
+    # The host and port come from the pasted text: nothing more to ask about the server.
+    child.expect_exact(CONSENT)
+    assert "Which SMTP host" not in child.before
+    child.expect_exact(PROMPT)
+    child.sendline("yes")
+    child.expect_exact(f"Testing 127.0.0.1 port {closed_port} from this machine")
+    child.expect_exact(DEPLOYMENT)
+    child.expect_exact(PROMPT)
+    child.sendline("3")  # a cloud the vendor runs
+    child.expect_exact(ELSEWHERE)
+    child.expect_exact(PROMPT)
+    child.sendline("no")
+    child.expect_exact("Verdict")
+    child.expect_exact("The SMTP server refuses the connection (network.connection_refused")
+    child.expect_exact("Who should act: the support of the vendor-managed cloud")
+    child.expect_exact(f"connect to 127.0.0.1:{closed_port}: Connection refused")  # the probe's own evidence
+    child.expect_exact("Ticket written to mailtriage-127.0.0.1-")
+    assert finish(child) == 1
+    [ticket] = tmp_path.glob("mailtriage-127.0.0.1-*Z.md")
+    text = ticket.read_text(encoding="utf-8")
+    assert text.startswith("# Email sending diagnosis")
+    assert "`network.connection_refused`" in text and "Pega Support" in text
+
+
+def test_without_consent_the_guide_concludes_from_the_pasted_text_alone(tmp_path, closed_port):
+    child = guide(tmp_path, "guide", "--format", "json")
+    open_with_pasted_text(child, closed_port)
+    child.expect_exact(CONSENT)
+    child.expect_exact(PROMPT)
+    child.sendline("no")
+    child.expect_exact(DEPLOYMENT)
+    child.expect_exact(PROMPT)
+    child.sendline("1")
+    child.expect_exact(ELSEWHERE)
+    child.expect_exact(PROMPT)
+    child.sendline("skip")
+    child.expect(pexpect.EOF)
+    # The terminal shows stdout and stderr together: the JSON, then where the ticket went.
+    screen = child.before.replace("\r\n", "\n")
+    report, _ = json.JSONDecoder().raw_decode(screen[screen.index('{\n  "schema"') :])
+    child.close()
+    assert child.exitstatus == 1
+    assert report["probes"] == []  # nothing was tested from this machine
+    refused = next(f for f in report["findings"] if f["id"] == "network.connection_refused")
+    assert refused["contact"] == "network_admin"
+    assert {q["id"]: q["answer"] for q in report["questions"]}["symptom"] == "nothing_sends"
+
+
+def test_the_guide_off_a_terminal_is_bad_input_with_one_line(cli):
+    result = cli("guide")
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and "guide asks questions at a terminal" in result.err

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
@@ -78,28 +77,12 @@ def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
     try:
         outcome = diagnose_account(kb, settings, asker, answers, log_blocks, redact, queue, on_answer=save)
     except KeyboardInterrupt:
-        _interrupted(args, env)
+        env.stderr.write("\n" + sessionfile.interrupted(args) + "\n")
         return Exit.INTERRUPTED
-    code = present(args, env, kb, outcome, redact)
+    code = present(args, env, kb, outcome, redact, ticket=inputs.interactive(args, env, "-" in args.log))
     if args.session:
         sessionfile.save(args.session, outcome, redact)
     return code
-
-
-def _interrupted(args: argparse.Namespace, env: Environment) -> None:
-    """Ctrl-C at a question: say what was kept and the command that carries on from there."""
-    if not args.session:
-        print(
-            "\nmailtriage: interrupted; nothing was kept (with --session FILE every answer is saved as it is given)",
-            file=env.stderr,
-        )
-        return
-    argv = list(getattr(args, "argv", None) or sys.argv[1:])
-    print(
-        f"\nmailtriage: interrupted; your answers so far are saved in {args.session}.\n"
-        f"Resume with the same command: mailtriage {shlex.join(argv)}",
-        file=env.stderr,
-    )
 
 
 def _prompt_password(user: str, env: Environment) -> str | None:

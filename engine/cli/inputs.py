@@ -68,8 +68,13 @@ def answers(args: argparse.Namespace, kb: Knowledge, previous: dict[str, Any] | 
     return answers
 
 
+def interactive(args: argparse.Namespace, env: Environment, stdin_used: bool = False) -> bool:
+    """A person at a terminal answers questions (and gets a ticket file at the end)."""
+    return not (args.non_interactive or stdin_used or not env.interactive())
+
+
 def asker(args: argparse.Namespace, env: Environment, stdin_used: bool) -> Asker:
-    if args.non_interactive or stdin_used or not env.interactive():
+    if not interactive(args, env, stdin_used):
         return NoAsker()
     from rich.console import Console  # only an interactive session needs it
 

@@ -10,6 +10,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import argparse
 import contextlib
+import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
@@ -29,6 +30,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     env = env or Environment()
     redact = Redactor()
     try:
+        if not (sys.argv[1:] if argv is None else argv) and env.interactive():
+            argv = ["guide"]  # `mailtriage` alone on a terminal: the guided session
         with contextlib.redirect_stdout(env.stdout):  # --help and --version go to the injected stream
             args = build_parser().parse_args(argv)
         args.argv = list(argv) if argv is not None else None  # as typed: a resume hint repeats it
@@ -75,6 +78,10 @@ def _dispatch(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
         from engine.cli import analyze_log
 
         return analyze_log.run(args, env, redact)
+    if args.command == "guide":
+        from engine.cli import guide
+
+        return guide.run(args, env, redact)
     if args.command == "lab":
         from engine.cli import lab
 

@@ -158,6 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--report-dir", metavar="DIR", help="with --profile: write one report per account here")
     _add_report_options(d)
 
+    g = sub.add_parser(
+        "guide", help="a guided session from nothing: symptom, pasted text, then a test (default on a terminal)"
+    )
+    g.add_argument("--session", metavar="FILE", help="save every answer here as it is given; the same command resumes")
+    g.add_argument(
+        "--timeout", type=_positive_float, default=10.0, metavar="SECONDS", help="bound for every network step"
+    )
+    _add_report_options(g)
+
     a = sub.add_parser("analyze-log", help="diagnose from pasted error text or a log alone")
     a.add_argument("files", nargs="+", metavar="FILE", help="file with error text, log or bounce ('-' for stdin)")
     _add_report_options(a)

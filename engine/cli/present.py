@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,11 @@ from engine.redact import Redactor
 from engine.report.formats import chosen
 
 
-def present(args: argparse.Namespace, env: Environment, kb: Knowledge, outcome: Any, redact: Redactor) -> Exit:
+def present(
+    args: argparse.Namespace, env: Environment, kb: Knowledge, outcome: Any, redact: Redactor, ticket: bool = False
+) -> Exit:
+    """ticket: also write the Markdown report as a ticket file in the current directory (an
+    interactive run without --output), and say where."""
     from engine.report.build import build_report
     from engine.report.render import render
 
@@ -27,5 +32,20 @@ def present(args: argparse.Namespace, env: Environment, kb: Knowledge, outcome: 
         env.stdout.write(f"\nReport written to {args.output}\n")
     else:
         env.stdout.write(render(kb, report, outcome.session, fmt, redact))
+    if ticket and not args.output:
+        path = ticket_path(report.target.host, report.generated_at)
+        try:
+            path.write_text(render(kb, report, outcome.session, "md", redact), encoding="utf-8")
+        except OSError as exc:
+            env.stderr.write(f"mailtriage: could not write the ticket {path}: {exc.strerror or exc}\n")
+        else:
+            env.stderr.write(f"\nTicket written to {path}: paste it into the support ticket or an email.\n")
     errors = [f for f in report.findings if f.severity == "error"]
     return Exit.PROBLEM_FOUND if errors else Exit.OK
+
+
+def ticket_path(host: str | None, generated_at: str) -> Path:
+    """mailtriage-<host>-<UTC time>.md, safe as a file name on every system."""
+    stamp = re.sub(r"[^0-9T]", "", generated_at.split("+")[0])[:15] + "Z"
+    name = re.sub(r"[^A-Za-z0-9.-]+", "_", host or "pasted-text").strip("._") or "pasted-text"
+    return Path(f"mailtriage-{name}-{stamp}.md")

@@ -38,6 +38,11 @@ class TerminalAsker:
         for i, (_, label) in enumerate(options, 1):
             self.console.print(f"  {i}. {label}", markup=False, highlight=False)
         commands = "? why" + (", back" if context is not None and context.can_go_back else "") + ", skip"
+        pasted = question.kind == "text" and question.mine
+        if pasted:
+            self.console.print(
+                "Paste the text, then a line with only a full stop (.) or Ctrl-D.", markup=False, highlight=False
+            )
         tries = 0
         while tries < MAX_TRIES:
             self.console.print(f"Answer ({commands}; Enter skips): ", end="", markup=False, highlight=False)
@@ -45,6 +50,8 @@ class TerminalAsker:
             if not line:
                 return None  # end of input: nobody is there to answer
             text = line.strip()
+            if pasted and text.lower() not in WHY | SKIP | GO_BACK and text:
+                return self._rest_of_paste(line)
             word = text.lower()
             if not text or word in SKIP:
                 return None
@@ -63,6 +70,13 @@ class TerminalAsker:
                 self.console.print(Text(str(exc), style="red"))
                 tries += 1
         return None
+
+    def _rest_of_paste(self, first: str) -> str:
+        """Lines up to one holding only a full stop, or the end of input; blank lines are kept."""
+        lines = [first.rstrip("\n")]
+        while (line := self.stdin.readline()) and line.strip() != ".":
+            lines.append(line.rstrip("\n"))
+        return "\n".join(lines).strip("\n")
 
     def _explain(self, question: s.QuestionSpec, context: AskContext | None) -> None:
         if context is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,17 @@ def load_answers(path: str) -> dict[str, Any]:
     if not isinstance(answers, dict):
         raise SessionFileError(f"{path}: not a mailtriage session file (no 'answers' mapping)")
     return {k: v for k, v in answers.items() if v is not None}
+
+
+def interrupted(args: Any) -> str:
+    """What Ctrl-C at a question kept, and the command that carries on from there."""
+    if not getattr(args, "session", None):
+        return "mailtriage: interrupted; nothing was kept (with --session FILE every answer is saved as it is given)"
+    argv = list(getattr(args, "argv", None) or sys.argv[1:])
+    return (
+        f"mailtriage: interrupted; your answers so far are saved in {args.session}.\n"
+        f"Resume with the same command: mailtriage {shlex.join(argv)}"
+    )
 
 
 def save(path: str, outcome: Outcome, redact: Redactor) -> None:

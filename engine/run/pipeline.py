@@ -62,6 +62,7 @@ def diagnose_text(
     extra: list[Observation] | None = None,
     redact: Redactor | None = None,
     queue: PostfixQueue | None = None,
+    on_answer: Callable[[dict[str, FactValue]], None] | None = None,
 ) -> Outcome:
     facts = FactSet()
     facts.extend(extra or [])
@@ -71,7 +72,7 @@ def diagnose_text(
     watch = TextWatch(kb, redact or str)
     facts.extend(mine(kb, blocks, redact, watch=watch).observations)
     facts.extend(watch.observations())
-    return Outcome(run_session(kb, facts, asker, answers, redact), probes)
+    return Outcome(run_session(kb, facts, asker, answers, redact, on_answer), probes)
 
 
 def diagnose_account(
