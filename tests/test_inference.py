@@ -433,3 +433,17 @@ def test_a_second_run_with_the_same_facts_concludes_the_same_and_cites_its_own_e
     assert first.findings and first.fired == second.fired
     evidence = [{o.evidence for step in r.findings[0].steps for o in step.observations} for r in (first, second)]
     assert evidence == [{"connect to 10.0.0.1:587: refused"}, {"connect to 10.0.0.2:587: refused"}]
+
+
+def test_a_finding_whose_contact_depends_on_an_unanswered_question_makes_it_worth_asking(kb):
+    # smtp.no_greeting routes by where the application runs; no rule's question condition names
+    # it, yet who acts depends on the answer.
+    facts = FactSet()
+    facts.extend([Observation("smtp.failure", "timeout", "probe", "no greeting in 10 s", "smtp")])
+    first = infer(kb, facts)
+    assert "smtp.no_greeting" in [c.finding for c in first.findings]
+    assert "deployment" in [q.id for q in first.pending]
+    facts.extend([Observation("answer.deployment", "vendor_cloud", "answer", "asked", "asked")])
+    second = infer(kb, facts)
+    assert "deployment" not in [q.id for q in second.pending]
+    assert next(c for c in second.findings if c.finding == "smtp.no_greeting").contact == "cloud_support"

@@ -125,6 +125,12 @@ def infer(kb: Knowledge, facts: FactSet, rules: Literal["auto", "every", "subset
     ruled_out = [c for (fid, verdict), c in by_finding.items() if verdict == "ruled_out" and fid not in found_ids]
     found.sort(key=lambda c: order_key(kb, c))
     ruled_out.sort(key=lambda c: (kb.findings[c.finding].step, c.finding))
+    # A finding whose contact depends on an answer not given yet makes that question worth
+    # asking, whichever finding it is: who acts is part of the conclusion.
+    routing = {
+        c.contact_assumed_by for c in found if c.contact_assumed_by and facts.first(c.contact_assumed_by) is None
+    }
+    needs += [fact.removeprefix("answer.") for fact in routing if fact.removeprefix("answer.") in kb.questions]
     pending = sorted((kb.questions[q] for q in set(needs)), key=lambda q: (q.priority, q.id))
     return Inference(found, ruled_out, pending, sorted({f["rule"] for f in fired}))
 
