@@ -45,6 +45,8 @@ def _facts_read(cond: Any) -> set[str]:
 class OpeningAsker:
     """Passes the opening questions to the person; any other waits until the server is known."""
 
+    only_useful = False  # the opening is asked as written; what follows is judged then
+
     def __init__(self, inner: Asker, opening: set[str]) -> None:
         self.inner, self.opening = inner, opening
 

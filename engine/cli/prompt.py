@@ -29,6 +29,7 @@ class TerminalAsker:
 
     stdin: TextIO
     console: Console
+    only_useful: bool = True  # a person's time: ask only what can change the conclusion
 
     def ask(self, question: s.QuestionSpec, context: AskContext | None = None) -> FactValue | Back | None:
         self.console.print()

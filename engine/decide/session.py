@@ -37,6 +37,11 @@ class Consequence:
     confirms: list[str]
     rules_out: list[str]
     reroutes: list[tuple[str, str, str]]  # (finding, contact now, contact after)
+    opens: list[str] = field(default_factory=list)  # questions it would make worth asking
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.confirms or self.rules_out or self.reroutes or self.opens)
 
 
 @dataclass
@@ -48,12 +53,17 @@ class AskContext:
 
 
 class Asker(Protocol):
+    # A person answers: ask only what some answer would change (the session works that out).
+    only_useful: bool
+
     def ask(self, question: s.QuestionSpec, context: AskContext | None = None) -> FactValue | Back | None:
         """The answer, BACK, or None when nobody can answer now (the question stays open)."""
 
 
 class NoAsker:
     """--non-interactive: never prompts; open questions are reported as unanswered."""
+
+    only_useful = False
 
     def ask(self, question: s.QuestionSpec, context: AskContext | None = None) -> FactValue | Back | None:
         return None
@@ -71,6 +81,7 @@ class ScriptedAsker:
     asked: list[str] = field(default_factory=list)
     script: list[FactValue | Back | None] = field(default_factory=list)
     contexts: list[AskContext | None] = field(default_factory=list)
+    only_useful: bool = False  # True: asks as a person would be asked
 
     def ask(self, question: s.QuestionSpec, context: AskContext | None = None) -> FactValue | Back | None:
         self.asked.append(question.id)
@@ -171,7 +182,9 @@ def run_session(
     """Ask one question at a time: each answer can make the next question moot.
 
     on_answer(answers) is called after every answer and every step back with all answers so far
-    (the session file is saved from it, so an interrupted session loses nothing).
+    (the session file is saved from it, so an interrupted session loses nothing). An asker
+    that is only_useful (a person) is asked only what some answer would change (a finding, who
+    acts, or a question that follows); the others are left out, for a few inferences each.
     """
     preset = preset or {}
     record: dict[str, AskedQuestion] = {}
@@ -188,13 +201,28 @@ def run_session(
     def answers() -> dict[str, FactValue]:
         return {qid: q.answer for qid, q in record.items() if q.answer is not None}
 
+    moot: set[str] = set()  # questions no answer of which would change anything, as of now
+
+    def worth_asking(question: s.QuestionSpec) -> bool:
+        if not asker.only_useful or question.allowed_answers() is None:
+            return True  # free text or a number: what it could change cannot be listed
+        return any(c.changes_anything for c in consequences(kb, facts, question, result, redact))
+
     # Each question is asked at most once unless a person goes back, so this bounds the loop.
     for _ in range(4 * (len(kb.questions) + 1)):
         open_questions = [q for q in result.pending if q.id not in record]
-        if not open_questions:
-            break
-        question = next((q for q in open_questions if q.id == again), open_questions[0])
+        open_questions.sort(key=lambda q: q.id != again)  # a step back returns to its question
         again = None
+        moot = set()
+        chosen: s.QuestionSpec | None = None
+        for candidate in open_questions:
+            if worth_asking(candidate):
+                chosen = candidate
+                break
+            moot.add(candidate.id)
+        if chosen is None:
+            break
+        question = chosen
         context = AskContext(functools.partial(consequences, kb, facts, question, result, redact), bool(answered))
         raw = asker.ask(question, context)
         if isinstance(raw, Back):
@@ -216,9 +244,11 @@ def run_session(
             result = _infer(kb, facts)
             if on_answer is not None:
                 on_answer(answers())
-    # Questions still pending at the end stay in the report, unanswered.
+    # Questions still pending at the end stay in the report, unanswered (those that could
+    # change nothing are left out).
     for question in result.pending:
-        record.setdefault(question.id, AskedQuestion(question, None))
+        if question.id not in moot:
+            record.setdefault(question.id, AskedQuestion(question, None))
     return SessionResult(result, facts, list(record.values()))
 
 
@@ -232,18 +262,21 @@ def consequences(
     """For each answer a person can pick, what the conclusion would become: worked out by
     inferring with that answer, so it is exactly what answering would do."""
     before = {c.finding: c.contact for c in now.findings}
+    pending = {q.id for q in now.pending} | {question.id}
     out = []
     for answer in question.allowed_answers() or []:
         trial = FactSet()
         trial.extend(list(facts.items))
         trial.extend(answer_observations(kb, question, answer, "asked", redact))
-        after = {c.finding: c.contact for c in _infer(kb, trial).findings}
+        inferred = _infer(kb, trial)
+        after = {c.finding: c.contact for c in inferred.findings}
         out.append(
             Consequence(
                 answer,
                 confirms=[f for f in after if f not in before],
                 rules_out=[f for f in before if f not in after],
                 reroutes=[(f, before[f], after[f]) for f in before if f in after and after[f] != before[f]],
+                opens=[q.id for q in inferred.pending if q.id not in pending],
             )
         )
     return out
