@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine.facts import Observation
@@ -29,10 +29,14 @@ class ProbeRun:
     observations: list[Observation] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)
     delivered: bool = False
+    # Told of each step as it completes (a live checklist); the probes do not depend on it.
+    on_step: Callable[[ProbeResult], None] | None = None
 
     def add(self, result: ProbeResult) -> None:
         self.results.append(result)
         self.observations.extend(result.observations)
+        if self.on_step is not None:
+            self.on_step(result)
 
 
 def skipped(name: str, why: str) -> ProbeResult:
@@ -100,7 +104,7 @@ async def _probe_all(
         send_message=settings.send_message,
         implicit_tls_ports=frozenset(port for port, security in ports if security == "ssl"),
     )
-    dialogue = await probe_smtp(plan, str(address), redact)
+    dialogue = await probe_smtp(plan, str(address), redact, run.on_step)
     run.results.extend(dialogue.results)
     run.observations.extend(dialogue.observations)
     run.transcript = dialogue.transcript.lines
@@ -120,6 +124,7 @@ async def probe_account(
     redact: Redactor | None = None,
     ports: Sequence[tuple[int, str]] | None = None,
     dnschecks: DnsChecksFile | None = None,
+    on_step: Callable[[ProbeResult], None] | None = None,
 ) -> ProbeRun:
     """Every probe for the account; a run cut off by its deadline keeps what it had found.
 
@@ -129,7 +134,7 @@ async def probe_account(
     """
     # DNS, connection and each dialogue step have their own timeouts; this only stops runaways.
     budget = settings.timeout * 4 + RUN_SLACK_SECONDS
-    run = ProbeRun()
+    run = ProbeRun(on_step=on_step)
     run.observations.extend(location.machine())
     checking = None
     if settings.check_dns and dnschecks is not None:
@@ -148,6 +153,7 @@ def run_probes(
     redact: Redactor | None = None,
     ports: Sequence[tuple[int, str]] | None = None,
     dnschecks: DnsChecksFile | None = None,
+    on_step: Callable[[ProbeResult], None] | None = None,
 ) -> ProbeRun:
     """probe_account in its own event loop, for one account at a time."""
-    return asyncio.run(probe_account(settings, redact, ports, dnschecks))
+    return asyncio.run(probe_account(settings, redact, ports, dnschecks, on_step))

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.facts import FactValue, Observation
@@ -48,12 +49,16 @@ class Dialogue:
     transcript: Transcript = field(default_factory=Transcript)
     stage: str = "connect"
     delivered: bool = False
+    # Told of each step as it completes (a live checklist); the dialogue does not depend on it.
+    on_step: Callable[[ProbeResult], None] | None = None
 
     def fact(self, name: str, value: FactValue, evidence: str | None = None, origin: str = "smtp") -> None:
         self.observations.append(Observation(name, value, "probe", evidence, origin))
 
     def result(self, name: str, ok: bool, watch: Stopwatch, detail: str) -> None:
         self.results.append(ProbeResult(name, "ok" if ok else "fail", watch.ms(), detail))
+        if self.on_step is not None:
+            self.on_step(self.results[-1])
 
     def reply(self, stage: str, reply: Reply) -> None:
         """A refusal (4xx or 5xx) as the reply.* facts every source gives, so rules read it whole."""
@@ -82,8 +87,10 @@ def _target(plan: Plan, address: str) -> Target:
     )
 
 
-async def probe_smtp(plan: Plan, address: str, redactor: Redactor | None = None) -> Dialogue:
-    d = Dialogue()
+async def probe_smtp(
+    plan: Plan, address: str, redactor: Redactor | None = None, on_step: Callable[[ProbeResult], None] | None = None
+) -> Dialogue:
+    d = Dialogue(on_step=on_step)
     if redactor is not None:
         d.transcript.redact = redactor
     loop = asyncio.get_running_loop()

@@ -84,10 +84,11 @@ def diagnose_account(
     redact: Redactor | None = None,
     queue: PostfixQueue | None = None,
     on_answer: Callable[[dict[str, FactValue]], None] | None = None,
+    on_step: Callable[[ProbeResult], None] | None = None,
 ) -> Outcome:
     from engine.probes.run import run_probes
 
-    probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports], kb.dnschecks)
+    probes = run_probes(settings, redact, [(p.port, p.security) for p in kb.ports], kb.dnschecks, on_step)
     if queue is not None:
         probes.add(postfix_queue_probe(kb, queue, redact))
     log_facts: list[Observation] = []
