@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,7 +37,11 @@ def answers_in(session: Path) -> dict[str, object]:
     return json.loads(session.read_text(encoding="utf-8"))["answers"]
 
 
-def finish(child: pexpect.spawn) -> int:
+def finish(child: pexpect.spawn, after_verdict: bool = True) -> int:
+    """The exit status, once the run ends; after a verdict, Enter leaves the how/fix prompt."""
+    if after_verdict:
+        child.expect_exact("Type 'how N'")
+        child.sendline("")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus is not None, child.signalstatus
@@ -63,8 +68,26 @@ def test_why_explains_each_answer_and_back_changes_the_previous_one(tmp_path, se
     child.expect_exact(PROMPT)
     child.sendline("2")
     child.expect_exact("Verdict")
+    # After the verdict: how the first finding was concluded, and its fix.
+    child.expect_exact("Type 'how N'")
+    child.sendline("how 1")
+    child.expect_exact("Facts, with where each came from:")
+    child.expect_exact("Connection refused")
+    child.expect_exact("So: network.connection_refused; who acts: the support of the vendor-managed cloud")
+    child.expect_exact("Type 'how N'")
+    child.sendline("fix 1")
+    child.expect_exact("What to do:")
+    child.expect_exact("  1. ")
     assert finish(child) == 1  # the refused connection is an error finding
     assert answers_in(session) == {"deployment": "vendor_cloud", "works_elsewhere": "no"}
+    # Later, from the session file alone: the same chain and fix.
+    explained = subprocess.run(
+        [sys.executable, "-m", "engine", "explain", str(session)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert explained.returncode == 0, explained.stderr
+    assert "1. The SMTP server refuses the connection (network.connection_refused" in explained.stdout
+    assert "So: network.connection_refused; who acts: the support of the vendor-managed cloud" in explained.stdout
+    assert "What to do:" in explained.stdout
 
 
 def test_ctrl_c_keeps_the_answers_and_the_same_command_resumes_without_asking_them_again(tmp_path, session_run):
@@ -78,7 +101,7 @@ def test_ctrl_c_keeps_the_answers_and_the_same_command_resumes_without_asking_th
     child.sendintr()
     child.expect_exact("interrupted; your answers so far are saved in")
     child.expect_exact("Resume with the same command: mailtriage diagnose")
-    assert finish(child) == 130
+    assert finish(child, after_verdict=False) == 130
     assert answers_in(session) == {"deployment": "own_cloud"}
 
     again = session_run(session)
@@ -99,7 +122,7 @@ def test_ctrl_c_without_a_session_file_says_nothing_was_kept(tmp_path, closed_po
     child.expect_exact(PROMPT)
     child.sendintr()
     child.expect_exact("nothing was kept (with --session FILE every answer is saved as it is given)")
-    assert finish(child) == 130
+    assert finish(child, after_verdict=False) == 130
 
 
 # --- the guided session from nothing ----------------------------------------------------------
@@ -146,6 +169,9 @@ def test_mailtriage_alone_guides_from_a_symptom_and_pasted_debug_output_to_a_rou
     child.expect_exact(PROMPT)
     child.sendline("yes")
     child.expect_exact(f"Testing 127.0.0.1 port {closed_port} from this machine")
+    # The checklist, a line per step as it completes, without colour under NO_COLOR.
+    child.expect(r"✗ tcp +fail +[0-9.]+ ms  connect to 127\.0\.0\.1:[0-9]+: Connection refused")
+    assert "\x1b[" not in child.after
     child.expect_exact(DEPLOYMENT)
     child.expect_exact(PROMPT)
     child.sendline("3")  # a cloud the vendor runs
@@ -176,9 +202,11 @@ def test_without_consent_the_guide_concludes_from_the_pasted_text_alone(tmp_path
     child.expect_exact(ELSEWHERE)
     child.expect_exact(PROMPT)
     child.sendline("skip")
-    child.expect(pexpect.EOF)
+    child.expect_exact("Type 'how N'")
     # The terminal shows stdout and stderr together: the JSON, then where the ticket went.
     screen = child.before.replace("\r\n", "\n")
+    child.sendline("")
+    child.expect(pexpect.EOF)
     report, _ = json.JSONDecoder().raw_decode(screen[screen.index('{\n  "schema"') :])
     child.close()
     assert child.exitstatus == 1
@@ -192,3 +220,12 @@ def test_the_guide_off_a_terminal_is_bad_input_with_one_line(cli):
     result = cli("guide")
     assert result.code == 2
     assert result.err.count("\n") == 1 and "guide asks questions at a terminal" in result.err
+
+
+def test_explain_names_a_session_file_without_a_finished_diagnosis_in_one_line(cli, tmp_path):
+    unfinished = tmp_path / "unfinished.json"
+    unfinished.write_text(json.dumps({"schema": "mailtriage.session/1", "answers": {}}), encoding="utf-8")
+    for path in (unfinished, tmp_path / "missing.json"):
+        result = cli("explain", str(path))
+        assert result.code == 2
+        assert result.err.count("\n") == 1 and str(path) in result.err

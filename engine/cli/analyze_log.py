@@ -19,4 +19,4 @@ def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
     queue = inputs.postfix_queue(args, 10.0)
     asker = inputs.asker(args, env, "-" in args.files)
     outcome = diagnose_text(kb, blocks, asker, answers, redact=redact, queue=queue)
-    return present(args, env, kb, outcome, redact, ticket=inputs.interactive(args, env, "-" in args.files))
+    return present(args, env, kb, outcome, redact, interactive=inputs.interactive(args, env, "-" in args.files))

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.cli import inputs
+from engine.cli import checklist, inputs
 from engine.cli.environment import BadInput, Environment, Exit
 from engine.cli.present import present
 from engine.facts import FactValue
@@ -74,14 +74,19 @@ def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
         if session:
             sessionfile.save_answers(session, settings.target(), answers, redact)
 
+    on_step = checklist.for_terminal(env.stderr, env.environ, redact)
+    if on_step is not None:
+        env.stderr.write(f"Testing {settings.host} port {settings.port} (security {settings.security}):\n")
     try:
-        outcome = diagnose_account(kb, settings, asker, answers, log_blocks, redact, queue, on_answer=save)
+        outcome = diagnose_account(
+            kb, settings, asker, answers, log_blocks, redact, queue, on_answer=save, on_step=on_step
+        )
     except KeyboardInterrupt:
         env.stderr.write("\n" + sessionfile.interrupted(args) + "\n")
         return Exit.INTERRUPTED
-    code = present(args, env, kb, outcome, redact, ticket=inputs.interactive(args, env, "-" in args.log))
+    code = present(args, env, kb, outcome, redact, interactive=inputs.interactive(args, env, "-" in args.log))
     if args.session:
-        sessionfile.save(args.session, outcome, redact)
+        sessionfile.save(args.session, outcome, redact, kb)
     return code
 
 

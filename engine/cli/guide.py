@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from engine.cli import inputs, sessionfile
+from engine.cli import checklist, inputs, sessionfile
 from engine.cli.environment import BadInput, Environment, Exit
 from engine.cli.present import present
 from engine.decide.session import AskContext, Asker, Back, run_session
@@ -82,16 +82,17 @@ def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
         if isinstance(host, str) and given.get("probe_consent") == "yes":
             settings = _settings(opened.facts, given, host, args.timeout)
             target.update(settings.target())
-            env.stderr.write(f"Testing {host} port {settings.port} from this machine...\n")
-            outcome = diagnose_account(kb, settings, asker, given, None, redact, on_answer=save)
+            env.stderr.write(f"Testing {host} port {settings.port} from this machine:\n")
+            on_step = checklist.for_terminal(env.stderr, env.environ, redact)
+            outcome = diagnose_account(kb, settings, asker, given, None, redact, on_answer=save, on_step=on_step)
         else:
             outcome = diagnose_text(kb, [], asker, given, redact=redact, on_answer=save)
     except KeyboardInterrupt:
         env.stderr.write("\n" + sessionfile.interrupted(args) + "\n")
         return Exit.INTERRUPTED
-    code = present(args, env, kb, outcome, redact, ticket=inputs.interactive(args, env))
+    code = present(args, env, kb, outcome, redact, interactive=inputs.interactive(args, env))
     if args.session:
-        sessionfile.save(args.session, outcome, redact)
+        sessionfile.save(args.session, outcome, redact, kb)
     return code
 
 

@@ -21,7 +21,7 @@ from engine.cli.sessionfile import SessionFileError
 from engine.inputs.configfiles.model import ConfigFileError
 from engine.inputs.textinput import TextInputError
 from engine.knowledge.model import KnowledgeInvalid
-from engine.redact import Redactor
+from engine.redact import Redactor, scrub
 
 __all__ = ["Environment", "Exit", "main"]
 
@@ -78,6 +78,13 @@ def _dispatch(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
         from engine.cli import analyze_log
 
         return analyze_log.run(args, env, redact)
+    if args.command == "explain":
+        from engine.cli import chain, sessionfile
+
+        report = sessionfile.load_report(args.session_file)
+        findings = scrub(report["findings"], Redactor(), clean=True)  # a file a person may have edited
+        env.stdout.write("\n".join(chain.explain(findings)) + "\n")
+        return Exit.OK
     if args.command == "guide":
         from engine.cli import guide
 

@@ -167,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_report_options(g)
 
+    e = sub.add_parser("explain", help="how each finding of a saved session was concluded, and its fix")
+    e.add_argument("session_file", metavar="SESSION_FILE", help="a file written by a run with --session")
+
     a = sub.add_parser("analyze-log", help="diagnose from pasted error text or a log alone")
     a.add_argument("files", nargs="+", metavar="FILE", help="file with error text, log or bounce ('-' for stdin)")
     _add_report_options(a)

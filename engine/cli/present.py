@@ -14,10 +14,10 @@ from engine.report.formats import chosen
 
 
 def present(
-    args: argparse.Namespace, env: Environment, kb: Knowledge, outcome: Any, redact: Redactor, ticket: bool = False
+    args: argparse.Namespace, env: Environment, kb: Knowledge, outcome: Any, redact: Redactor, interactive: bool = False
 ) -> Exit:
-    """ticket: also write the Markdown report as a ticket file in the current directory (an
-    interactive run without --output), and say where."""
+    """interactive (a person at a terminal): also write the Markdown report as a ticket file in
+    the current directory (unless --output names one), say where, and answer `how N`/`fix N`."""
     from engine.report.build import build_report
     from engine.report.render import render
 
@@ -32,7 +32,7 @@ def present(
         env.stdout.write(f"\nReport written to {args.output}\n")
     else:
         env.stdout.write(render(kb, report, outcome.session, fmt, redact))
-    if ticket and not args.output:
+    if interactive and not args.output:
         path = ticket_path(report.target.host, report.generated_at)
         try:
             path.write_text(render(kb, report, outcome.session, "md", redact), encoding="utf-8")
@@ -40,6 +40,12 @@ def present(
             env.stderr.write(f"mailtriage: could not write the ticket {path}: {exc.strerror or exc}\n")
         else:
             env.stderr.write(f"\nTicket written to {path}: paste it into the support ticket or an email.\n")
+    if interactive:
+        from engine.cli.chain import after_verdict
+        from engine.redact import scrub
+        from engine.report.model import dump
+
+        after_verdict(scrub(dump(report), redact, clean=True)["findings"], env.stdin, env.stderr)
     errors = [f for f in report.findings if f.severity == "error"]
     return Exit.PROBLEM_FOUND if errors else Exit.OK
 

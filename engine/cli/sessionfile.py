@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the CLI imports this module for its error before any probe is needed
+    from engine.knowledge.model import Knowledge
     from engine.redact import Redactor
     from engine.run.pipeline import Outcome
 
@@ -46,16 +47,36 @@ def interrupted(args: Any) -> str:
     )
 
 
-def save(path: str, outcome: Outcome, redact: Redactor) -> None:
-    """The finished session: answers, findings and facts."""
-    data = {
+def save(path: str, outcome: Outcome, redact: Redactor, kb: Knowledge | None = None) -> None:
+    """The finished session: answers, findings and facts, and (given the knowledge) the report,
+    so `mailtriage explain FILE` shows later exactly what this run concluded."""
+    data: dict[str, Any] = {
         "schema": SCHEMA,
         "target": outcome.target,
         "answers": {q.question.id: q.answer for q in outcome.session.questions},
         "findings": [c.finding for c in outcome.session.inference.findings],
         "facts": [{"name": o.name, "value": o.value, "source": o.source} for o in outcome.session.facts.items],
     }
+    if kb is not None:
+        from engine.report.build import build_report
+        from engine.report.model import dump
+
+        data["report"] = dump(build_report(kb, outcome.session, outcome.target, outcome.probes, outcome.transcript))
     _write(path, data, redact)
+
+
+def load_report(path: str) -> dict[str, Any]:
+    """The report a finished session saved; SessionFileError when there is none to show."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SessionFileError(f"cannot read session file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    report = data.get("report") if isinstance(data, dict) else None
+    if not isinstance(report, dict) or not isinstance(report.get("findings"), list):
+        raise SessionFileError(
+            f"{path}: no finished diagnosis in this session file (it is saved when a run with --session ends)"
+        )
+    return report
 
 
 def save_answers(path: str, target: dict[str, Any], answers: dict[str, Any], redact: Redactor) -> None:
