@@ -29,7 +29,8 @@ def test_how_shows_the_facts_with_their_source_the_rule_and_who_acts():
     assert "1. The server rejects the user name or password (auth.credentials_rejected, error" in shown
     assert "    - app.log:12: 535 5.7.8 Authentication failed" in shown
     assert "    - rule auth-535: A 535 reply to AUTH." in shown
-    assert "So: auth.credentials_rejected; who acts: the application's administrator (application_admin)." in shown
+    assert "So: auth.credentials_rejected; who acts: the administrator of the sending application" in shown
+    assert "and its queues (application_admin)." in shown
 
 
 def test_fix_numbers_the_steps():

@@ -11,13 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-CONTACTS = {
-    "network_admin": "your system or network administrator",
-    "cloud_support": "the support of the vendor-managed cloud that hosts the application",
-    "email_provider": "the email provider",
-    "application_admin": "the application's administrator",
-    "self": "you",
-}
+from engine.report.labels import CONTACTS
 
 
 def title(number: int, finding: Mapping[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from engine.decide.session import SessionResult
 from engine.knowledge.model import Knowledge
 from engine.redact import Redactor, scrub
 from engine.report.formats import Format
+from engine.report.labels import CONTACTS, CONTACTS_SHORT
 from engine.report.model import Report, dump
 from engine.report.view import view
 
@@ -31,6 +33,14 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
 
 
+def fence(lines: object) -> str:
+    """A Markdown code fence longer than any run of backticks in the text it encloses, so server
+    text or a pasted log can never close the block early (CommonMark)."""
+    texts = [lines] if isinstance(lines, str) else [str(line) for line in lines]  # type: ignore[attr-defined]
+    longest = max((len(run) for text in texts for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def environment(html: bool) -> jinja2.Environment:
     import jinja2  # the templates only: JSON needs none
 
@@ -43,6 +53,9 @@ def environment(html: bool) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["plural"] = plural
+    env.globals["fence"] = fence
+    env.globals["contacts"] = CONTACTS
+    env.globals["contacts_short"] = CONTACTS_SHORT
     return env
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from engine.decide.session import SessionResult
@@ -39,7 +41,24 @@ def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any
     data["unmatched_text"] = _unmatched_text(kb, session)
     data["errors"] = [f for f in data["findings"] if f["severity"] == "error"]
     data["location"] = _location(session.facts)
+    data["case_id"] = case_id(data)
+    data["owners"] = _owners(data["findings"])
     return data
+
+
+def case_id(data: dict[str, Any]) -> str:
+    """A short id for the ticket, the same for the same run: time, target and findings."""
+    seed = json.dumps([data["generated_at"], data["target"], [f["id"] for f in data["findings"]]], sort_keys=True)
+    return "MT-" + hashlib.sha256(seed.encode()).hexdigest()[:8].upper()
+
+
+def _owners(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who must act on what: each contact with the blocking findings theirs to fix, in report order."""
+    owners: dict[str, list[dict[str, Any]]] = {}
+    for finding in findings:
+        if finding["severity"] == "error":
+            owners.setdefault(finding["contact"], []).append(finding)
+    return [{"contact": contact, "findings": owned} for contact, owned in owners.items()]
 
 
 def _providers_view(kb: Knowledge, facts: FactSet) -> list[dict[str, Any]]:
