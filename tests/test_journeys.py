@@ -45,6 +45,15 @@ JOURNEYS = {
         {"symptom": "some_recipients", "recipients_failing": "some_domains"},
         "reputation.sender_untrusted",
     ),
+    "guided, relay refused from some nodes": (
+        {"session.guided": True},
+        {
+            "symptom": "stopped_working",
+            "error_text": "554 5.7.1 <someone@example.org>: Relay access denied",
+            "when_failing": "some_nodes",
+        },
+        "relay.denied",
+    ),
     "guided, queue processor stopped": (
         {"session.guided": True},
         {"symptom": "stays_queued", "queue_async": "yes", "queue_processor": "stopped", "queue_failed_count": 0},
