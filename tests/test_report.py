@@ -357,3 +357,19 @@ def test_the_ticket_names_its_case_and_who_must_act_on_which_finding(cli, tmp_pa
         f"send them this ticket (case {case.group(1)}) and ask them to fix finding 1, "
         '"The SMTP host name does not resolve" (`dns.host_not_found`)'
     ) in md
+
+
+def test_the_html_report_parses_without_error_and_draws_the_timings_and_each_decision_path(cli, closed_port):
+    import html5lib
+
+    page = cli("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1", "--format", "html")
+    assert page.code == 1
+    html5lib.HTMLParser(strict=True).parse(page.out)  # raises on the first parse error
+    report = json.loads(
+        cli("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1", "--format", "json").out
+    )
+    timed = [p for p in report["probes"] if p["status"] != "skipped"]
+    waterfall = page.out.split('<svg class="waterfall"', 1)[1].split("</svg>", 1)[0]
+    assert waterfall.count("<rect ") == len(timed) > 0
+    assert page.out.count('<svg class="path"') == len(report["findings"])
+    assert ">network.connection_refused</text>" in page.out

@@ -43,7 +43,38 @@ def view(kb: Knowledge, report: Report, session: SessionResult) -> dict[str, Any
     data["location"] = _location(session.facts)
     data["case_id"] = case_id(data)
     data["owners"] = _owners(data["findings"])
+    data["waterfall"] = waterfall(data["probes"])
     return data
+
+
+# The HTML report's timing waterfall: the probe steps in the order they ran, each bar as long as
+# the step took (a sweep of other ports overlaps the connection it stands beside).
+CHART_WIDTH = 640
+ROW_HEIGHT = 22
+LABEL_WIDTH = 90
+
+
+def waterfall(probes: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Bars for an inline SVG: x and width in pixels on one time scale, one row per step."""
+    timed = [p for p in probes if p["status"] != "skipped"]
+    total = sum(p["duration_ms"] for p in timed)
+    if not timed or total <= 0:
+        return None
+    scale = (CHART_WIDTH - LABEL_WIDTH - 80) / total
+    bars, start = [], 0.0
+    for row, probe in enumerate(timed):
+        bars.append(
+            {
+                "name": probe["name"],
+                "status": probe["status"],
+                "ms": probe["duration_ms"],
+                "x": LABEL_WIDTH + round(start * scale, 1),
+                "width": max(1.0, round(probe["duration_ms"] * scale, 1)),
+                "y": row * ROW_HEIGHT,
+            }
+        )
+        start += probe["duration_ms"]
+    return {"width": CHART_WIDTH, "height": len(bars) * ROW_HEIGHT, "bars": bars, "total_ms": round(total, 1)}
 
 
 def case_id(data: dict[str, Any]) -> str:
