@@ -10,7 +10,7 @@ import pytest
 
 from engine.decide.session import ScriptedAsker, run_session
 from engine.knowledge.load import load_knowledge
-from tests.layers import facts_of, routed_finding, rule, write
+from tests.layers import facts_of, write
 
 TYPICAL_MOST = 5
 
@@ -91,8 +91,6 @@ def idle_questions(tmp_path_factory):
             when: {finding: network.connection_refused}
     """,
     )
-    routed_finding(root, "warning")
-    rule(root, "refused-routed", "fact: tcp.connect\nequals: refused", finding="custom.routed")
     return load_knowledge([root])
 
 

@@ -33,6 +33,13 @@ def session_run(tmp_path, closed_port):
     return spawn
 
 
+def answer(child: pexpect.spawn, question: str, reply: str) -> None:
+    """Wait for the question and its prompt, then type the reply."""
+    child.expect_exact(question)
+    child.expect_exact(PROMPT)
+    child.sendline(reply)
+
+
 def answers_in(session: Path) -> dict[str, object]:
     return json.loads(session.read_text(encoding="utf-8"))["answers"]
 
@@ -51,9 +58,7 @@ def finish(child: pexpect.spawn, after_verdict: bool = True) -> int:
 def test_why_explains_each_answer_and_back_changes_the_previous_one(tmp_path, session_run):
     session = tmp_path / "session.json"
     child = session_run(session)
-    child.expect_exact(DEPLOYMENT)
-    child.expect_exact(PROMPT)
-    child.sendline("why")
+    answer(child, DEPLOYMENT, "why")
     child.expect_exact("What each answer would do:")
     child.expect_exact("goes to the cloud support (not the network admin)")
     child.expect_exact(PROMPT)
@@ -61,12 +66,8 @@ def test_why_explains_each_answer_and_back_changes_the_previous_one(tmp_path, se
     child.expect_exact(ELSEWHERE)
     child.expect_exact("back")  # offered now that there is an answer to go back to
     child.sendline("back")
-    child.expect_exact(DEPLOYMENT)
-    child.expect_exact(PROMPT)
-    child.sendline("3")
-    child.expect_exact(ELSEWHERE)
-    child.expect_exact(PROMPT)
-    child.sendline("2")
+    answer(child, DEPLOYMENT, "3")
+    answer(child, ELSEWHERE, "2")
     child.expect_exact("Verdict")
     # After the verdict: how the first finding was concluded, and its fix.
     child.expect_exact("Type 'how N'")
@@ -93,9 +94,7 @@ def test_why_explains_each_answer_and_back_changes_the_previous_one(tmp_path, se
 def test_ctrl_c_keeps_the_answers_and_the_same_command_resumes_without_asking_them_again(tmp_path, session_run):
     session = tmp_path / "session.json"
     child = session_run(session)
-    child.expect_exact(DEPLOYMENT)
-    child.expect_exact(PROMPT)
-    child.sendline("2")
+    answer(child, DEPLOYMENT, "2")
     child.expect_exact(ELSEWHERE)
     child.expect_exact(PROMPT)
     child.sendintr()
@@ -175,9 +174,7 @@ def test_mailtriage_alone_guides_from_a_symptom_and_pasted_debug_output_to_a_rou
     child.expect_exact(DEPLOYMENT)
     child.expect_exact(PROMPT)
     child.sendline("3")  # a cloud the vendor runs
-    child.expect_exact(ELSEWHERE)
-    child.expect_exact(PROMPT)
-    child.sendline("no")
+    answer(child, ELSEWHERE, "no")
     child.expect_exact("Verdict")
     child.expect_exact("The SMTP server refuses the connection (network.connection_refused")
     child.expect_exact("Who should act: the support of the vendor-managed cloud")
@@ -193,15 +190,9 @@ def test_mailtriage_alone_guides_from_a_symptom_and_pasted_debug_output_to_a_rou
 def test_without_consent_the_guide_concludes_from_the_pasted_text_alone(tmp_path, closed_port):
     child = guide(tmp_path, "guide", "--format", "json")
     open_with_pasted_text(child, closed_port)
-    child.expect_exact(CONSENT)
-    child.expect_exact(PROMPT)
-    child.sendline("no")
-    child.expect_exact(DEPLOYMENT)
-    child.expect_exact(PROMPT)
-    child.sendline("1")
-    child.expect_exact(ELSEWHERE)
-    child.expect_exact(PROMPT)
-    child.sendline("skip")
+    answer(child, CONSENT, "no")
+    answer(child, DEPLOYMENT, "1")
+    answer(child, ELSEWHERE, "skip")
     child.expect_exact("Type 'how N'")
     # The terminal shows stdout and stderr together: the JSON, then where the ticket went.
     screen = child.before.replace("\r\n", "\n")
