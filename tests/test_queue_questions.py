@@ -28,13 +28,15 @@ def test_when_every_probe_passes_the_queue_questions_follow_one_another(kb: Know
         {"queue_async": "yes", "queue_processor": "running", "queue_failed_count": 4, "queue_failed_error": AUTH_535}
     )
     result = run_session(kb, facts_of(PROBES_PASS), asker)
-    # The failed item's error text is a refused login, which opens the question about web sign-in.
+    # The failed item's error text is a refused login, which opens the questions about the login:
+    # does it work at the provider's web sign-in, and is it a password or OAuth 2.0.
     assert asker.asked == [
         "queue_async",
         "queue_processor",
         "queue_failed_count",
         "queue_failed_error",
         "credentials_web_signin",
+        "auth_method",
     ]
     found = [f.finding for f in result.inference.findings]
     assert "queue.failed_messages" in found and "auth.credentials_rejected" in found
