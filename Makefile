@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup postfix java demo test lint clean
+.PHONY: setup postfix java chromium demo test lint clean
 
 # The test extra includes the lab extra (aiosmtpd, trustme), which the demo's server needs too.
 setup: $(STAMP)
@@ -79,6 +79,21 @@ java:
 		echo "a JDK or Jakarta Mail is missing and cannot be installed here (needs root and apt-get): the Jakarta Mail tests will fail; set MAILTRIAGE_NO_JAVA=1 to skip them on purpose"; \
 	fi
 
+# The HTML report is rendered by headless Chromium in the tests (a page that parses is not yet a
+# page that shows): Debian's chromium. Without root or apt-get nothing is installed and that test
+# fails saying why; MAILTRIAGE_NO_CHROMIUM=1 declares a machine that cannot have it (it skips).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$${MAILTRIAGE_NO_CHROMIUM:-}" = 1 ]; then \
+		echo "MAILTRIAGE_NO_CHROMIUM=1: no Chromium installed; the HTML rendering test skips"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the HTML rendering test"; \
+		$(APT_GET) install -y -q --no-install-recommends chromium >/dev/null \
+		|| { $(APT_GET) update -q >/dev/null && $(APT_GET) install -y -q --no-install-recommends chromium >/dev/null; }; \
+	else \
+		echo "chromium is missing and cannot be installed here (needs root and apt-get): the HTML rendering test will fail; set MAILTRIAGE_NO_CHROMIUM=1 to skip it on purpose"; \
+	fi
+
 
 # Style, types and the knowledge base, before any test runs.
 lint: setup
@@ -87,7 +102,7 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/mailtriage knowledge lint
 
-test: setup postfix java lint
+test: setup postfix java chromium lint
 	$(BIN)/python -m pytest
 
 clean:
