@@ -207,10 +207,10 @@ def test_without_consent_the_guide_concludes_from_the_pasted_text_alone(tmp_path
     assert {q["id"]: q["answer"] for q in report["questions"]}["symptom"] == "nothing_sends"
 
 
-def test_the_guide_off_a_terminal_is_bad_input_with_one_line(cli):
-    result = cli("guide")
-    assert result.code == 2
-    assert result.err.count("\n") == 1 and "guide asks questions at a terminal" in result.err
+def test_the_guide_off_a_terminal_or_told_not_to_ask_is_bad_input_with_one_line(cli):
+    for result in (cli("guide"), cli("guide", "--non-interactive", tty=True)):
+        assert result.code == 2
+        assert result.err.count("\n") == 1 and "guide asks questions at a terminal" in result.err
 
 
 def test_explain_names_a_session_file_without_a_finished_diagnosis_in_one_line(cli, tmp_path):

@@ -57,7 +57,7 @@ class OpeningAsker:
 def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
     from engine.run.pipeline import diagnose_account, diagnose_text
 
-    if not env.interactive():
+    if not env.interactive() or args.non_interactive:
         raise BadInput(
             "guide asks questions at a terminal; for a script use 'analyze-log FILE' or "
             "'diagnose --host HOST --answers FILE --non-interactive'"
