@@ -373,3 +373,15 @@ def test_the_html_report_parses_without_error_and_draws_the_timings_and_each_dec
     assert waterfall.count("<rect ") == len(timed) > 0
     assert page.out.count('<svg class="path"') == len(report["findings"])
     assert ">network.connection_refused</text>" in page.out
+
+
+def test_the_ticket_ends_with_the_environment_it_was_made_in(cli, tmp_path, closed_port):
+    probed = cli("diagnose", "--host", "127.0.0.1", "--port", str(closed_port), "--timeout", "1", "--format", "md").out
+    environment = probed.split("## Environment", 1)[1]
+    assert "| mailtriage | " in environment and "| Probed from | `" in environment
+    assert "| Local address | `127.0.0.1` |" in environment
+    assert "| Egress address | not checked (add --check-dns) |" in environment
+    log = tmp_path / "error.txt"
+    log.write_text("java.net.UnknownHostException: smtp.example.invalid\n", encoding="utf-8")
+    pasted = cli("analyze-log", str(log), "--non-interactive", "--format", "md").out
+    assert "| Probed from | nowhere: pasted text and answers only |" in pasted.split("## Environment", 1)[1]
