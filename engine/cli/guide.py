@@ -10,7 +10,7 @@ session goes on through the questions the rules find worth asking, and ends with
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from engine.cli import checklist, inputs, sessionfile
 from engine.cli.environment import BadInput, Environment, Exit
@@ -18,28 +18,19 @@ from engine.cli.present import present
 from engine.decide.session import AskContext, Asker, Back, run_session
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import schema as s
+from engine.knowledge.conditions import facts_read
 from engine.knowledge.model import Knowledge
 from engine.redact import Redactor
 
+if TYPE_CHECKING:
+    from engine.inputs.settings import AccountSettings
+
 GUIDED = "session.guided"
-DEFAULT_PORT = 587
 
 
 def opening_questions(kb: Knowledge) -> set[str]:
     """The questions whose condition reads session.guided: the guide's own opening."""
-    return {q.id for q in kb.questions.values() if GUIDED in _facts_read(q.when)}
-
-
-def _facts_read(cond: Any) -> set[str]:
-    if isinstance(cond, s.AllOf):
-        return set().union(*(_facts_read(c) for c in cond.all))
-    if isinstance(cond, s.AnyOf):
-        return set().union(*(_facts_read(c) for c in cond.any))
-    if isinstance(cond, s.NotOf):
-        return _facts_read(cond.not_)
-    if isinstance(cond, s.ReplyTest):
-        return _facts_read(cond.reply)
-    return {cond.fact} if isinstance(cond, s.FactTest) else set()
+    return {q.id for q in kb.questions.values() if GUIDED in facts_read(q.when)}
 
 
 class OpeningAsker:
@@ -96,9 +87,9 @@ def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
     return code
 
 
-def _settings(facts: FactSet, given: dict[str, FactValue], host: str, timeout: float) -> Any:
+def _settings(facts: FactSet, given: dict[str, FactValue], host: str, timeout: float) -> AccountSettings:
     """The account to test: what the pasted text showed, else what the person answered."""
-    from engine.inputs.settings import AccountSettings
+    from engine.inputs.settings import DEFAULT_PORT, AccountSettings
 
     port = facts.first("config.port")
     if not isinstance(port, int):

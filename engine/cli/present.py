@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.cli.environment import BadInput, Environment, Exit
 from engine.knowledge.model import Knowledge
-from engine.redact import Redactor
+from engine.redact import Redactor, scrub
 from engine.report.formats import chosen
 
 
@@ -42,7 +42,6 @@ def present(
             env.stderr.write(f"\nTicket written to {path}: paste it into the support ticket or an email.\n")
     if interactive:
         from engine.cli.chain import after_verdict
-        from engine.redact import scrub
         from engine.report.model import dump
 
         after_verdict(scrub(dump(report), redact, clean=True)["findings"], env.stdin, env.stderr)

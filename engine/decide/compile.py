@@ -133,17 +133,24 @@ def _outranking(tier: str) -> Any:
     return Concluded(verdict="found", severity="error")
 
 
+Triple = tuple[str, str, FactValue]  # a fact as (name, type name, value): True and 1 stay apart
+
+
+def triple(name: str, value: FactValue) -> Triple:
+    return (name, type(value).__name__, value)
+
+
 @dataclass(frozen=True)
 class Given:
     """The facts one inference starts from, as a key: what an engine of only the rules that
     could fire is built for. Values carry their type, since True == 1 must not share a key."""
 
-    facts: tuple[tuple[str, str, FactValue], ...]  # (name, type, value), each pair once
+    facts: tuple[Triple, ...]  # each fact once
     replies: tuple[tuple[tuple[str, FactValue], ...], ...]  # each reply's reply.* facts
 
     @classmethod
     def of(cls, pairs: Iterable[tuple[str, FactValue]], replies: Iterable[Mapping[str, FactValue]]) -> Given:
-        facts = tuple(sorted({(name, type(value).__name__, value) for name, value in pairs}, key=repr))
+        facts = tuple(sorted({triple(name, value) for name, value in pairs}, key=repr))
         return cls(facts, tuple(tuple(sorted(reply.items())) for reply in replies))
 
     @functools.cached_property

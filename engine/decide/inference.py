@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.decide.compile import Compiled, Concluded, Given, Need, Obs, Reply, compiled_for
+from engine.decide.compile import Compiled, Concluded, Given, Need, Obs, Reply, Triple, compiled_for, triple
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
@@ -66,15 +66,15 @@ def infer(kb: Knowledge, facts: FactSet, rules: Literal["auto", "every", "subset
     one way (the equivalence test compares them)."""
     distinct = facts.distinct()
     replies: list[tuple[dict[str, FactValue], tuple[int, ...]]] = []
-    index_of = {(name, value, type(value)): i for i, (name, value) in enumerate(distinct)}
+    place = {triple(name, value): i for i, (name, value) in enumerate(distinct)}
     for group in facts.reply_groups():
         fields: dict[str, FactValue] = {}
         for obs in group:
             fields.setdefault(obs.name, obs.value)
-        replies.append((fields, tuple(sorted({index_of[(o.name, o.value, type(o.value))] for o in group}))))
+        replies.append((fields, tuple(sorted({place[triple(o.name, o.value)] for o in group}))))
     given = None if rules == "every" else Given.of(distinct, (fields for fields, _ in replies))
     compiled = compiled_for(kb, given, subset=rules == "subset")
-    declared = tuple((name, type(value).__name__, value) for name, value in distinct if name in compiled.referenced)
+    declared = tuple(triple(name, value) for name, value in distinct if name in compiled.referenced)
     # Many accounts on one server reach the same facts (only timings, which no rule reads,
     # differ): what the engine concludes from them is worked out once per knowledge base.
     memo: dict[object, Fired] = prepared(kb, "inference-memo", lambda kb: {})
@@ -83,8 +83,8 @@ def infer(kb: Knowledge, facts: FactSet, rules: Literal["auto", "every", "subset
         if len(memo) >= MEMO_SIZE:
             memo.clear()
         memo[memo_key] = _run(compiled, distinct, replies)
-    fired_in, needs = memo[memo_key]
-    fired = [_with_indices(fact, index_of) for fact in fired_in]
+    fired_in, asked_for = memo[memo_key]
+    fired = [{**fact, "keys": tuple(sorted(place[t] for t in fact["evidence"]))} for fact in fired_in]
 
     # In knowledge order, not firing order: experta's agenda order depends on how the network was
     # built, and a finding's lead rule and steps must not depend on which rules were built.
@@ -130,14 +130,14 @@ def infer(kb: Knowledge, facts: FactSet, rules: Literal["auto", "every", "subset
     routing = {
         c.contact_assumed_by for c in found if c.contact_assumed_by and facts.first(c.contact_assumed_by) is None
     }
-    needs += [fact.removeprefix("answer.") for fact in routing if fact.removeprefix("answer.") in kb.questions]
+    # (A new list: the memo's must stay as the engine left it.)
+    needs = asked_for + [f.removeprefix("answer.") for f in routing if f.removeprefix("answer.") in kb.questions]
     pending = sorted((kb.questions[q] for q in set(needs)), key=lambda q: (q.priority, q.id))
     return Inference(found, ruled_out, pending, sorted({f["rule"] for f in fired}))
 
 
 # A concluded fact with its evidence named by value, not by its place in one run's facts, so one
 # run's result serves another whose facts are the same; and the questions found worth asking.
-Triple = tuple[str, type, FactValue]
 Fired = tuple[list[dict[str, Any]], list[str]]
 MEMO_SIZE = 256
 
@@ -159,20 +159,15 @@ def _run(
     needs: list[str] = []
     for fact in engine.facts.values():
         if isinstance(fact, Concluded):
-            triples = tuple((distinct[k][0], type(distinct[k][1]), distinct[k][1]) for k in fact["keys"])
-            fired.append({"rule": fact["rule"], "finding": fact["finding"], "evidence": triples, "used": fact["used"]})
+            evidence = _triples(distinct, fact["keys"])
+            fired.append({"rule": fact["rule"], "finding": fact["finding"], "evidence": evidence, "used": fact["used"]})
         elif isinstance(fact, Need):
             needs.append(fact["question"])
     return fired, needs
 
 
-def _triples(distinct: list[tuple[str, FactValue]], keys: tuple[int, ...]) -> tuple[tuple[str, str, FactValue], ...]:
-    return tuple(sorted(((distinct[k][0], type(distinct[k][1]).__name__, distinct[k][1]) for k in keys), key=repr))
-
-
-def _with_indices(fact: dict[str, Any], index_of: dict[tuple[str, FactValue, type], int]) -> dict[str, Any]:
-    keys = tuple(sorted(index_of[(name, value, kind)] for name, kind, value in fact["evidence"]))
-    return {**fact, "keys": keys}
+def _triples(distinct: list[tuple[str, FactValue]], keys: tuple[int, ...]) -> tuple[Triple, ...]:
+    return tuple(sorted((triple(*distinct[k]) for k in keys), key=repr))
 
 
 def order_key(kb: Knowledge, c: Conclusion) -> tuple[int, int, int, int, str]:

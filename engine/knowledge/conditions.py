@@ -72,6 +72,19 @@ def holds(cond: Any, values: Values, found: Collection[str] = (), replies: Seque
     return any(test(v) for v in known)
 
 
+def facts_read(cond: Any) -> set[str]:
+    """The names of the facts a condition tests, at any depth (other findings are not facts)."""
+    if isinstance(cond, s.AllOf):
+        return set().union(*(facts_read(c) for c in cond.all))
+    if isinstance(cond, s.AnyOf):
+        return set().union(*(facts_read(c) for c in cond.any))
+    if isinstance(cond, s.NotOf):
+        return facts_read(cond.not_)
+    if isinstance(cond, s.ReplyTest):
+        return facts_read(cond.reply)
+    return {cond.fact} if isinstance(cond, s.FactTest) else set()
+
+
 def reply_holds(cond: Any, reply: Reply) -> bool:
     """The inner condition of a reply test, over one reply's facts."""
     return holds(cond, lambda name: [reply[name]] if name in reply else [])

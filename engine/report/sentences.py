@@ -47,8 +47,7 @@ def fill(plan: Plan, values: Mapping[str, object]) -> str:
 
 
 def _value(ref: FactRef, values: Mapping[str, object]) -> str:
-    default = _lookup(ref.default, values) if isinstance(ref.default, FactRef) else ref.default
-    value = values.get(ref.name, default)
+    value = _lookup(ref, values)
     return FILTERS[ref.filter](value) if ref.filter else str(value)
 
 
