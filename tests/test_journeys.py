@@ -104,3 +104,33 @@ def test_a_question_no_answer_of_which_changes_anything_is_not_asked_of_a_person
     script = ScriptedAsker({"deployment": "on_premises", "works_elsewhere": "no"})
     run_session(idle_questions, facts_of(facts), script)
     assert script.asked[0] == "idle_curiosity"
+
+
+def test_a_client_that_sends_from_the_application_server_hands_the_case_to_its_administrator(kb):
+    facts = {"config.host": "smtp.example.com", "config.port": 587, "tcp.connect": "timeout"}
+    person = ScriptedAsker(
+        {"deployment": "on_premises", "works_elsewhere": "yes", "app_server_client": "sends"}, only_useful=True
+    )
+    result = run_session(kb, facts_of(facts), person)
+    found = {c.finding: c.contact for c in result.inference.findings}
+    assert person.asked[-1] == "app_server_client"
+    assert found.get("config.invalid") == "application_admin"
+    assert "network.server_specific" not in found
+
+
+def test_a_client_that_fails_on_the_application_server_too_keeps_the_case_with_its_network(kb):
+    facts = {"config.host": "smtp.example.com", "config.port": 587, "tcp.connect": "timeout"}
+    person = ScriptedAsker(
+        {"deployment": "vendor_cloud", "works_elsewhere": "yes", "app_server_client": "fails"}, only_useful=True
+    )
+    result = run_session(kb, facts_of(facts), person)
+    found = {c.finding: c.contact for c in result.inference.findings}
+    assert found.get("network.server_specific") == "cloud_support"
+    assert "config.invalid" not in found
+
+
+def test_the_application_server_client_is_not_asked_when_nothing_works_anywhere(kb):
+    facts = {"config.host": "smtp.example.com", "config.port": 587, "tcp.connect": "timeout"}
+    person = ScriptedAsker({"deployment": "on_premises", "works_elsewhere": "no"}, only_useful=True)
+    run_session(kb, facts_of(facts), person)
+    assert "app_server_client" not in person.asked
