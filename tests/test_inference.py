@@ -162,6 +162,19 @@ def test_an_unknown_or_absent_answer_routes_to_otherwise(lab, answer, contact):
     assert conclusion.contact == contact
 
 
+@pytest.mark.parametrize(
+    ("answer", "assumed"),
+    [("yes", None), ("unknown", "answer.credentials_web_signin"), (None, "answer.credentials_web_signin")],
+)
+def test_a_known_answer_no_case_names_routes_by_otherwise_without_an_assumption(kb, answer, assumed):
+    values = {"reply.code": 535, "reply.enhanced": "5.7.8", "reply.stage": "auth"}
+    if answer is not None:
+        values["answer.credentials_web_signin"] = answer
+    [conclusion] = [c for c in infer(kb, facts_of(values)).findings if c.finding == "auth.credentials_rejected"]
+    assert conclusion.contact == "application_admin"
+    assert conclusion.contact_assumed_by == assumed
+
+
 def test_a_rules_own_contact_overrides_the_findings_routing(lab):
     values = {"lab.word": "provider", "answer.deployment": "vendor_cloud"}
     [conclusion] = [c for c in infer(lab, facts_of(values)).findings if c.finding == "custom.routed"]

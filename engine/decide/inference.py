@@ -42,6 +42,9 @@ class Conclusion:
         return list(seen.values())
 
 
+UNKNOWN = "unknown"  # the answer "I don't know"
+
+
 @dataclass
 class Inference:
     findings: list[Conclusion]
@@ -57,7 +60,10 @@ def route(contact: s.ContactRule, facts: FactSet) -> tuple[str, str | None]:
     value = facts.first(contact.by)
     if value is not None and str(value) in contact.cases:
         return contact.cases[str(value)], None
-    return contact.otherwise, contact.by
+    # A known value that no case names is routed by `otherwise` as surely as a case would be;
+    # only a value nobody gave, or "I don't know", leaves the contact assumed.
+    known = value is not None and str(value) != UNKNOWN
+    return contact.otherwise, None if known else contact.by
 
 
 def infer(kb: Knowledge, facts: FactSet, rules: Literal["auto", "every", "subset"] = "auto") -> Inference:

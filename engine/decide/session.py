@@ -8,14 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from engine.decide.inference import Inference, infer
+from engine.decide.inference import UNKNOWN, Inference, infer
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 from engine.text.replies import meanings
 from engine.text.signatures import mine_snippets
-
-UNKNOWN = "unknown"
 
 
 class AnswerError(ValueError):
