@@ -52,7 +52,7 @@ def kb() -> Knowledge:
     return load_knowledge()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def cli(tmp_path_factory: pytest.TempPathFactory):
     """Run the real CLI in-process with injected streams; stdin is a terminal only with tty=True,
     and then the run happens in a directory of its own (an interactive run writes a ticket file)."""

@@ -196,10 +196,11 @@ class LabServer:
         await server.wait_closed()
 
 
-def start(name: str, port: int = 0, workdir: Path | None = None) -> LabServer:
-    """Start the named scenario on 127.0.0.1 (port 0 = any free port); return once it accepts connections."""
-    if name not in SCENARIOS:
+def start(name: str | Scenario, port: int = 0, workdir: Path | None = None) -> LabServer:
+    """Start a scenario (by name, or one of the caller's own) on 127.0.0.1 (port 0 = any free
+    port); return once it accepts connections."""
+    if isinstance(name, str) and name not in SCENARIOS:
         raise KeyError(f"unknown lab scenario {name!r}; known scenarios: {', '.join(SCENARIOS)}")
-    server = LabServer(SCENARIOS[name], port, workdir)
+    server = LabServer(SCENARIOS[name] if isinstance(name, str) else name, port, workdir)
     server._start()
     return server

@@ -41,6 +41,39 @@ def fence(lines: object) -> str:
     return "`" * max(3, longest + 1)
 
 
+def code(value: object) -> str:
+    """A Markdown code span that holds any text: delimited by more backticks than any run
+    inside, padded where the text starts or ends with one (CommonMark 6.1)."""
+    text = " ".join(str(value).splitlines())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+_CODE_SPAN = re.compile(r"(`+).+?(?<!`)\1(?!`)", re.DOTALL)
+# A '<' that would open an HTML tag, comment or autolink, and the '](' that closes a link's text:
+# server text must not become markup that a tracker hides or a link a reader follows.
+_MARKUP = re.compile(r"<(?=[A-Za-z/!?])|\](?=\()")
+
+
+def prose(value: object) -> str:
+    """Running Markdown text that may carry server or pasted text: what would become HTML or a
+    link is backslash-escaped, outside the code spans the knowledge wrote."""
+    text, out, last = str(value), [], 0
+    for span in _CODE_SPAN.finditer(text):
+        out.append(_MARKUP.sub(lambda m: "\\" + m.group(), text[last : span.start()]))
+        out.append(span.group())
+        last = span.end()
+    out.append(_MARKUP.sub(lambda m: "\\" + m.group(), text[last:]))
+    return "".join(out)
+
+
+def cell(value: object) -> str:
+    """Text for one Markdown table cell: a pipe would end the cell and a line break the row."""
+    return " ".join(str(value).splitlines()).replace("|", "\\|")
+
+
 def environment(html: bool) -> jinja2.Environment:
     import jinja2  # the templates only: JSON needs none
 
@@ -54,6 +87,9 @@ def environment(html: bool) -> jinja2.Environment:
     )
     env.filters["plural"] = plural
     env.globals["fence"] = fence
+    env.globals["code"] = code
+    env.filters["cell"] = cell
+    env.filters["prose"] = prose
     env.globals["contacts"] = CONTACTS
     env.globals["contacts_short"] = CONTACTS_SHORT
     return env
