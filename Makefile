@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup postfix java chromium demo test lint clean
+.PHONY: setup postfix java chromium demo picture test lint clean
 
 # The test extra includes the lab extra (aiosmtpd, trustme), which the demo's server needs too.
 setup: $(STAMP)
@@ -34,6 +34,10 @@ demo: setup
 		--security starttls --cafile $$cafile --user app@example.com --from app@example.com \
 		--to someone@example.com --answers $(VENV)/demo-answers.yaml --non-interactive --timeout 5; \
 	rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 1 ]
+
+# The README's picture of the HTML report: the demo's diagnosis, drawn by headless Chromium.
+picture: setup chromium
+	$(BIN)/python -m docs.picture
 
 # The Postfix tests start private Postfix instances on loopback, so they need Debian's postfix
 # package, and for SASL logins Cyrus SASL's saslpasswd2 (sasl2-bin) and its PLAIN/LOGIN modules

@@ -1,10 +1,7 @@
 """The HTML report as a browser shows it: headless Chromium renders it to a PNG that is not blank,
 and the DOM it builds holds the verdict and the findings.
 
-Chromium is kept off every network but loopback: no background services, a dead loopback proxy,
-and a resolver that answers nothing, so opening a local file sends nothing outside. (Its IPv6
-reachability check connects a UDP socket to a public address, which only asks the kernel for a
-route and sends no packet: checked with strace, no data goes to that socket.)
+(Chromium is kept off every network but loopback: see tests/browser.py.)
 """
 
 from __future__ import annotations
@@ -12,27 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import struct
-import subprocess
 import zlib
-from pathlib import Path
 
 import pytest
 
-OPT_OUT = "MAILTRIAGE_NO_CHROMIUM"
-ISOLATED = [
-    "--headless=new",
-    "--no-sandbox",  # the tests run as root, where Chromium's sandbox refuses to start
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-default-apps",
-    "--disable-sync",
-    "--disable-extensions",
-    "--metrics-recording-only",
-    "--proxy-server=127.0.0.1:9",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-]
+from tests.browser import OPT_OUT, browse
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +25,6 @@ def chromium() -> str:
             pytest.skip(f"{problem} ({OPT_OUT}=1 says this machine cannot have it)")
         pytest.fail(f"{problem}; or set {OPT_OUT}=1 to skip this test deliberately", pytrace=False)
     return found
-
-
-def browse(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    command = [chromium, *ISOLATED, f"--user-data-dir={profile}", *args]
-    return subprocess.run(command, capture_output=True, timeout=120, check=False)
 
 
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
