@@ -385,3 +385,33 @@ def test_the_ticket_ends_with_the_environment_it_was_made_in(cli, tmp_path, clos
     log.write_text("java.net.UnknownHostException: smtp.example.invalid\n", encoding="utf-8")
     pasted = cli("analyze-log", str(log), "--non-interactive", "--format", "md").out
     assert "| Probed from | nowhere: pasted text and answers only |" in pasted.split("## Environment", 1)[1]
+
+
+def one_text_per_finding(kb) -> list[tuple[str, str]]:
+    """The first corpus text labelled with each finding: every finding a text can show, once."""
+    chosen: dict[str, tuple[str, str]] = {}
+    for scenario in kb.scenarios.values():
+        label = scenario.expect.first
+        alone = not scenario.facts and not scenario.answers  # the text alone shows it
+        if scenario.text and alone and label and not scenario.todo and label not in chosen:
+            chosen[label] = (scenario.id, scenario.text)
+    return sorted(chosen.values())
+
+
+def test_every_report_format_carries_the_findings_the_json_has(kb):
+    import html
+
+    texts = one_text_per_finding(kb)
+    assert len(texts) >= 25
+    for name, text in texts:
+        outcome = from_text(kb, text)
+        found = json.loads(rendered(kb, outcome, "json"))["findings"]
+        assert found, name
+        md = rendered(kb, outcome, "md")
+        page = html.unescape(rendered(kb, outcome, "html"))
+        plain = rendered(kb, outcome, "text")
+        for finding in found:
+            for fmt, shown in (("text", plain), ("md", md), ("html", page)):
+                assert finding["id"] in shown and finding["title"] in shown, (name, fmt, finding["id"])
+        # As many numbered findings in the ticket as in the JSON, no more.
+        assert len(re.findall(r"^## \d+\. ", md, re.MULTILINE)) == len(found), name
