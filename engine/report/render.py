@@ -77,7 +77,10 @@ def cell(value: object) -> str:
 def environment(html: bool) -> jinja2.Environment:
     import jinja2  # the templates only: JSON needs none
 
+    from engine.report.templatecache import bytecode_cache
+
     env = jinja2.Environment(
+        bytecode_cache=bytecode_cache(),
         loader=jinja2.FileSystemLoader(str(reports_root())),
         autoescape=html,
         trim_blocks=True,
