@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -104,3 +105,27 @@ def test_a_cached_base_stored_without_literal_sets_gets_them_when_a_caller_deriv
     assert cached_knowledge().derived == {}  # a caller that derives nothing stores nothing derived
     assert cached_knowledge(derive=derive_literal_sets).derived[multimatch.WANTED]
     assert cached_knowledge().derived[multimatch.WANTED]  # and the cache now keeps them
+
+
+def test_the_cache_holds_what_runs_need_and_leaves_scenarios_and_rule_tests_to_the_files(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    first = cached_knowledge()
+    assert first.scenarios and first.rule_tests  # read from the files
+    cached = cached_knowledge()
+    assert cached.scenarios == {} and cached.rule_tests == {}
+    assert cached.rules == first.rules and cached.signatures == first.signatures
+
+
+def test_old_caches_are_pruned_to_the_newest_few(tmp_path: Path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(cache))
+    cache.mkdir()
+    for i in range(kbcache.KEPT + 5):
+        old = cache / f"knowledge-old{i:02d}.pickle"
+        old.write_bytes(b"stale")
+        os.utime(old, ns=(i * 10**9, i * 10**9))
+    cached_knowledge()
+    kept = sorted(p.name for p in cache.glob("knowledge-*.pickle"))
+    assert len(kept) == kbcache.KEPT
+    assert f"knowledge-{kbcache.fingerprint([shipped_root()])}.pickle" in kept
+    assert "knowledge-old00.pickle" not in kept and f"knowledge-old{kbcache.KEPT + 4:02d}.pickle" in kept

@@ -2,7 +2,8 @@
 
 Keyed by every knowledge file's path, size and modification time, plus the program's version:
 any edit, added or removed file makes a new key. Only knowledge that passed lint is stored.
-A cache that cannot be read or written is ignored; it only ever saves time.
+A cache that cannot be read or written is ignored; it only ever saves time. It holds what
+runs need: `knowledge lint` and `knowledge test` always read the files.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def cache_dir() -> Path:
 
 # Raised whenever what is stored changes shape (the knowledge model, or what a caller derives
 # into it), so an older pickle is never read as a newer one.
-CACHE_FORMAT = 8
+CACHE_FORMAT = 9
 
 
 def fingerprint(roots: list[Path]) -> str:
@@ -81,8 +82,15 @@ def load(roots: list[Path]) -> Knowledge | None:
 
 
 def store(kb: Knowledge) -> None:
-    # Parsed documents are kept for lint's line numbers only; the cache needs the places alone.
-    slim = dataclasses.replace(kb, where={k: dataclasses.replace(w, located=None) for k, w in kb.where.items()})
+    # What runs need, no more: parsed documents serve lint's line numbers (the places suffice),
+    # and scenarios and rule tests serve `knowledge test`, which always reads the files. Each
+    # would cost every run its unpickling.
+    slim = dataclasses.replace(
+        kb,
+        where={k: dataclasses.replace(w, located=None) for k, w in kb.where.items()},
+        scenarios={},
+        rule_tests={},
+    )
     try:
         directory = cache_dir()
         directory.mkdir(parents=True, exist_ok=True)
@@ -91,5 +99,17 @@ def store(kb: Knowledge) -> None:
         with os.fdopen(fd, "wb") as handle:
             pickle.dump(slim, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, target)
+        prune(directory, keep=target)
     except Exception:
         return
+
+
+# Each knowledge edit makes a new key; the newest few serve the layer sets a person switches
+# between, and older ones would only fill the disk.
+KEPT = 8
+
+
+def prune(directory: Path, keep: Path) -> None:
+    stored = sorted(directory.glob("knowledge-*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in [p for p in stored if p != keep][KEPT - 1 :]:
+        old.unlink(missing_ok=True)
