@@ -12,12 +12,14 @@ swaks comes from Debian's swaks package (apt-get install swaks); without it, tha
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from engine import lab
@@ -48,6 +50,24 @@ class Server:
     password: str
     sender: str
     recipient: str
+
+
+@contextlib.contextmanager
+def real_postfix() -> Iterator[Server | None]:
+    """A healthy Postfix with STARTTLS and SASL AUTH, or None where this machine cannot start one."""
+    from tests import postfixtarget as pt
+    from tests.postfixserver import SBIN
+
+    if (
+        os.geteuid() != 0
+        or shutil.which("postfix", path=SBIN) is None
+        or shutil.which("saslpasswd2", path=SBIN) is None
+    ):
+        yield None
+        return
+    user, password = next(iter(pt.Target().users.items()))
+    with pt.postfix_target(pt.Target()) as pf:
+        yield Server(pf.port, str(pf.cafile), user, password, user, f"someone@{pt.DOMAIN}")
 
 
 def lab_server(server: lab.LabServer) -> Server:

@@ -21,41 +21,20 @@ Prints each median and the ratios; it asserts nothing. A peer that fails stops t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-from bench_diagnose import Server, commands, lab_server, run_once
+from bench_diagnose import commands, lab_server, real_postfix, run_once
 from engine import lab
 
 # The tests' private Postfix: benchmarks run from a source checkout, as `make test` does.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 ONE_LINE = "java.net.UnknownHostException: smtp.example.invalid\n"
-
-
-@contextlib.contextmanager
-def real_postfix() -> Iterator[Server | None]:
-    """A healthy Postfix with STARTTLS and SASL AUTH, or None where this machine cannot start one."""
-    from tests import postfixtarget as pt
-    from tests.postfixserver import SBIN
-
-    if (
-        os.geteuid() != 0
-        or shutil.which("postfix", path=SBIN) is None
-        or shutil.which("saslpasswd2", path=SBIN) is None
-    ):
-        yield None
-        return
-    user, password = next(iter(pt.Target().users.items()))
-    with pt.postfix_target(pt.Target()) as pf:
-        yield Server(pf.port, str(pf.cafile), user, password, user, f"someone@{pt.DOMAIN}")
 
 
 def main() -> None:
