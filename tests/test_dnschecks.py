@@ -18,6 +18,7 @@ from engine import lab
 from engine.probes.dnschecks import CheckPlan, probe_dnschecks, reversed_name
 from engine.probes.dnsquery import Querier
 from engine.probes.spf import check_host
+from tests.bounds import ended, measured
 from tests.dnsserver import DnsServer
 
 TIMEOUT = 1.0
@@ -194,7 +195,7 @@ def test_a_silent_server_gives_temperror_within_the_timeout(kb, dns_server):
     outcome = spf(kb, dns_server, "slowinclude.lab.test")
 
     assert outcome.result == "temperror"
-    assert time.monotonic() - started < TIMEOUT + 1.0
+    ended(time.monotonic() - started, TIMEOUT)
 
 
 # --- DMARC and MX -------------------------------------------------------------------------------
@@ -298,7 +299,8 @@ def test_a_silent_resolver_turns_every_check_into_a_failure_fact_within_two_time
 
     elapsed = time.monotonic() - started
     facts = {o.name: o.value for o in result.observations}
-    assert elapsed < 2 * TIMEOUT + 1.0
+    ended(elapsed, 2 * TIMEOUT)
+    measured([result.duration_ms], 2 * TIMEOUT)
     assert result.status == "fail"
     assert facts["dns.spf_lookup"] == "error"
     assert facts["dns.dmarc_lookup"] == "error"
@@ -482,7 +484,8 @@ def test_a_silent_resolver_never_hangs_the_whole_command(cli, silent_resolver):
 
     report = json.loads(result.out)
     assert result.code in (0, 1), result.err
-    assert elapsed < 2 * TIMEOUT + 1.5
+    ended(elapsed, 2 * TIMEOUT)
     checks = next(p for p in report["probes"] if p["name"] == "dnschecks")
+    measured([checks["duration_ms"]], 2 * TIMEOUT)
     assert checks["status"] == "fail" and "egress address unknown" in checks["detail"]
     assert "reputation.sender_untrusted" not in [f["id"] for f in report["findings"]]

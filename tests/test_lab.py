@@ -15,6 +15,7 @@ import yaml
 
 from engine import lab
 from engine.lab import LAB_PASSWORD, LAB_RECIPIENT, LAB_SENDER, LAB_USER, SCENARIOS, start
+from tests.bounds import ended
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 5.0
@@ -360,8 +361,9 @@ def test_garbage_tls_answers_a_client_hello_with_bytes_that_are_not_tls():
         started = time.monotonic()
         with pytest.raises(ssl.SSLError) as caught:
             context.wrap_socket(sock, server_hostname=server.host)
+    # A prompt failure, not a timeout: a socket timeout would be a TimeoutError, not an SSLError.
     assert not isinstance(caught.value, ssl.SSLCertVerificationError)
-    assert time.monotonic() - started < 1.0  # a prompt failure, not a timeout
+    ended(time.monotonic() - started, 0)
 
 
 def test_disconnect_mid_reply_sends_half_a_reply_then_closes():
@@ -379,7 +381,7 @@ def test_close_returns_promptly_and_hangs_up_on_a_connected_client(name):
     time.sleep(0.05)  # let the server reach its steady state (greeting sent, dripping, ...)
     started = time.monotonic()
     server.close()
-    assert time.monotonic() - started < 2.0
+    ended(time.monotonic() - started, 2.0)
     try:
         read_until_closed(sock, limit=4 * 1024 * 1024)  # EOF, not a timeout
     except ConnectionResetError:

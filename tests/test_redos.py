@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from engine.knowledge import redos
+from tests.bounds import ended
 from tests.layers import line_of, write
 
 SIGNATURES = """
@@ -46,8 +47,8 @@ def test_lint_names_each_catastrophic_pattern_at_its_line_and_spares_the_rest(cl
     assert lines[1].startswith(f"{path}:{second}: signature 'adjacent-quantifiers' backtracks catastrophically")
     assert "plain-literal" not in result.err
     assert lines[-1] == "mailtriage: 2 problems in the knowledge files"
-    # Each runaway pattern is stopped after HANG_SECONDS, never waited for.
-    assert elapsed < 2 * redos.HANG_SECONDS + 3
+    # Each runaway pattern is stopped after HANG_SECONDS, never waited for (it would take hours).
+    ended(elapsed, 2 * redos.HANG_SECONDS)
 
 
 def test_the_shipped_signatures_are_all_fast_on_adversarial_lines(kb):
