@@ -21,6 +21,7 @@ from engine.knowledge.load import load_knowledge
 from engine.knowledge.model import Knowledge
 from tests.dnsserver import DnsServer, Zone
 from tests.jakartamail import jakarta_mail  # noqa: F401 (a session fixture: compiles the Java client once)
+from tests.schemas import check_output
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -68,6 +69,7 @@ def cli(tmp_path_factory: pytest.TempPathFactory):
         )
         with contextlib.chdir(tmp_path_factory.mktemp("terminal")) if tty else contextlib.nullcontext():
             code = main(list(argv), env)
+        check_output(out.getvalue())
         return Result(code, out.getvalue(), err.getvalue())
 
     return run
@@ -90,6 +92,7 @@ def run_process(tmp_path: Path):
             env=full_env,
             timeout=timeout,
         )
+        check_output(proc.stdout)
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run

@@ -33,6 +33,8 @@ def test_the_wheel_ships_every_knowledge_file_and_template(wheel: Path):
         assert f"engine/_data/knowledge/{path.relative_to(REPO / 'knowledge').as_posix()}" in names
     for path in (REPO / "reports").glob("*.j2"):
         assert f"engine/_data/reports/{path.name}" in names
+    for path in (REPO / "engine" / "schemas").glob("*.json"):
+        assert f"engine/schemas/{path.name}" in names
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
@@ -86,3 +88,7 @@ def test_the_installed_wheel_diagnoses_from_outside_the_repository(wheel: Path, 
     )
     assert run.returncode == 1, run.stderr
     assert "dns.host_not_found" in run.stdout
+    schema = subprocess.run(
+        [sys.executable, "-m", "engine", "schema", "report"], capture_output=True, text=True, cwd=elsewhere, env=env
+    )
+    assert schema.returncode == 0 and '"mailtriage.report/1"' in schema.stdout, schema.stderr

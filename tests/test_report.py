@@ -16,107 +16,9 @@ from engine.redact import Redactor
 from engine.report.build import build_report
 from engine.report.render import render
 from engine.run.pipeline import diagnose_account, diagnose_text
+from tests.schemas import validator as shipped_validator
 
 TIMEOUT = 1.0
-
-NULLABLE_STRING = {"type": ["string", "null"]}
-FACT_VALUE = {"type": ["string", "integer", "number", "boolean"]}
-
-# The JSON report as cli-contract.md specifies it, with the enums of findings.md.
-REPORT_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "required": ["schema", "tool", "generated_at", "target", "findings", "facts", "questions", "probes", "transcript"],
-    "properties": {
-        "schema": {"const": "mailtriage.report/1"},
-        "tool": {
-            "type": "object",
-            "required": ["name", "version"],
-            "properties": {"name": {"const": "mailtriage"}, "version": {"type": "string", "minLength": 1}},
-        },
-        "generated_at": {"type": "string", "format": "date-time", "minLength": 1},
-        "target": {
-            "type": "object",
-            "required": ["host", "port", "security", "user", "from", "to"],
-            "properties": {
-                "host": NULLABLE_STRING,
-                "port": {"type": ["integer", "null"]},
-                "security": {"enum": ["auto", "starttls", "ssl", "none", None]},
-                "user": NULLABLE_STRING,
-                "from": NULLABLE_STRING,
-                "to": NULLABLE_STRING,
-            },
-        },
-        "findings": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": [
-                    "id",
-                    "title",
-                    "severity",
-                    "contact",
-                    "confidence",
-                    "evidence",
-                    "remediation",
-                    "rule",
-                    "explanation",
-                ],
-                "properties": {
-                    "id": {"type": "string", "pattern": r"^[a-z]+(\.[a-z_]+)+$"},
-                    "title": {"type": "string", "minLength": 1},
-                    "severity": {"enum": ["error", "warning", "info"]},
-                    "contact": {
-                        "enum": ["network_admin", "cloud_support", "email_provider", "application_admin", "self"]
-                    },
-                    "confidence": {"enum": ["high", "medium", "low"]},
-                    "evidence": {"type": "array", "items": {"type": "string"}},
-                    "remediation": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-                    "rule": {"type": "string", "minLength": 1},
-                    "explanation": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                },
-            },
-        },
-        "facts": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "value", "source"],
-                "properties": {
-                    "name": {"type": "string"},
-                    "value": FACT_VALUE,
-                    "source": {"enum": ["probe", "answer", "log", "config"]},
-                },
-            },
-        },
-        "questions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "text", "answer"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "text": {"type": "string", "minLength": 1},
-                    "answer": {"type": ["string", "integer", "number", "boolean", "null"]},
-                },
-            },
-        },
-        "probes": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "status", "duration_ms", "detail"],
-                "properties": {
-                    "name": {"type": "string"},
-                    "status": {"enum": ["ok", "fail", "skipped"]},
-                    "duration_ms": {"type": "number", "minimum": 0},
-                    "detail": {"type": "string"},
-                },
-            },
-        },
-        "transcript": {"type": "array", "items": {"type": "string"}},
-    },
-}
 
 UNKNOWN_HOST = "java.net.UnknownHostException: smtp.example.invalid"
 
@@ -145,8 +47,7 @@ def against(kb, port: int):
 
 @pytest.fixture
 def validator():
-    jsonschema.Draft202012Validator.check_schema(REPORT_SCHEMA)
-    return jsonschema.Draft202012Validator(REPORT_SCHEMA, format_checker=jsonschema.FormatChecker())
+    return shipped_validator("report")  # the schema the package ships, `mailtriage schema report`
 
 
 def test_the_json_report_of_pasted_text_meets_the_contract(kb, validator):

@@ -89,6 +89,14 @@ def _dispatch(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
         from engine.cli import guide
 
         return guide.run(args, env, redact)
+    if args.command == "schema":
+        from engine.report import schemas
+
+        try:
+            env.stdout.write(schemas.text(args.name))
+        except KeyError as exc:
+            raise BadInput(str(exc.args[0])) from None
+        return Exit.OK
     if args.command == "lab":
         from engine.cli import lab
 

@@ -179,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--list", action="store_true", help="list the scenarios")
     lab.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
 
+    sc = sub.add_parser("schema", help="print the JSON Schema of a JSON output (report, accounts)")
+    sc.add_argument("name", metavar="NAME", help="report (mailtriage.report/1) or accounts (mailtriage.accounts/1)")
+
     k = sub.add_parser("knowledge", help="lint, test and list the knowledge base")
     ksub = k.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     ksub.required = True
