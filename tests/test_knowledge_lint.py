@@ -649,7 +649,7 @@ def test_a_routing_case_that_is_not_a_value_of_its_fact_is_reported(extra, lint)
 
 
 def test_several_broken_files_are_all_reported_in_one_run_with_a_count_at_the_end(extra, lint):
-    bad_rule = rule(extra, "my-rule", "fact: tcp.conect\nequals: refused")
+    bad_rule = rule(extra, "my-rule", "fact: tcp.conect\nequals: refused", finding="custom.broken_template")
     bad_signature = write(extra, "signatures/s.yaml", SIGNATURE.format(match="nothing like it", no_match="nothing"))
     bad_findings = write(
         extra,

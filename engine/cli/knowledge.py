@@ -22,6 +22,8 @@ def command(args: argparse.Namespace, env: Environment) -> Exit:
     kb = inputs.knowledge(args, cached=args.action in ("list", "explain"))
     if args.action == "coverage":
         return _coverage(kb, env, args.output)
+    if args.action == "graph":
+        return _graph(kb, env, args.format, args.output)
     try:
         return Exit(run(args.action, kb, env, getattr(args, "ident", None)))
     except UnknownId as exc:
@@ -41,7 +43,7 @@ def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
         slow = check_backtracking(kb)
         if slow:
             raise KnowledgeInvalid(slow)
-        for warning in _coverage_warnings(kb):
+        for warning in [*_graph_warnings(kb), *_coverage_warnings(kb)]:
             env.stderr.write(f"{warning}\n")
         roots = ", ".join(display(r) for r in kb.roots)
         out.write(
@@ -153,11 +155,25 @@ def _step(step: s.FixStep) -> str:
 
 
 def _coverage(kb: Knowledge, env: Environment, output: str | None) -> Exit:
-    from pathlib import Path
-
     from engine.run.coverage import coverage, markdown
 
-    text = markdown(kb, coverage(kb))
+    return _write(markdown(kb, coverage(kb)), env, output, "coverage")
+
+
+def _graph(kb: Knowledge, env: Environment, fmt: str | None, output: str | None) -> Exit:
+    from engine.knowledge.graph import build
+    from engine.report.graph import mermaid, page
+
+    chosen = fmt or ("html" if output and output.endswith((".html", ".htm")) else "mermaid")
+    graph = build(kb)
+    text = page(graph, "mailtriage knowledge: the decision tree") if chosen == "html" else mermaid(graph)
+    return _write(text, env, output, "graph")
+
+
+def _write(text: str, env: Environment, output: str | None, what: str) -> Exit:
+    """To stdout, or to the file and a line saying so."""
+    from pathlib import Path
+
     if output is None:
         env.stdout.write(text)
         return Exit.OK
@@ -165,8 +181,25 @@ def _coverage(kb: Knowledge, env: Environment, output: str | None) -> Exit:
         Path(output).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise BadInput(f"cannot write {output}: {exc.strerror or exc}") from None
-    env.stdout.write(f"coverage written to {output}\n")
+    env.stdout.write(f"{what} written to {output}\n")
     return Exit.OK
+
+
+def _graph_warnings(kb: Knowledge) -> list[str]:
+    """A fact nothing reads and a question no answer of which can matter: warnings, not failures."""
+    from engine.knowledge.graph import idle_questions, unread_facts
+
+    facts = [
+        f"{kb.where[('fact', name)]}: warning: fact '{name}' is read by no rule, question, fix step or sentence; "
+        "use it, remove it, or mark it 'report_only: true' if the report shows it"
+        for name in unread_facts(kb)
+    ]
+    questions = [
+        f"{kb.where[('question', ident)]}: warning: question '{ident}' can never be worth asking: no rule, "
+        f"contact routing or other question reads answer.{ident}"
+        for ident in idle_questions(kb)
+    ]
+    return facts + questions
 
 
 def _coverage_warnings(kb: Knowledge) -> list[str]:

@@ -191,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("list", "list rules, questions, findings and signatures"),
         ("explain", "show everything known about one finding or rule"),
         ("coverage", "which error findings each client ecosystem's signatures lead to (Markdown)"),
+        ("graph", "the decision tree: facts -> rules -> findings -> who acts (Mermaid, or HTML with SVG)"),
     ):
         kp = ksub.add_parser(name, help=text)
         if name == "explain":
@@ -199,5 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
             kp.add_argument(
                 "--output", metavar="FILE", help="write the table here (knowledge/coverage.md in the repository)"
             )
+        if name == "graph":
+            kp.add_argument("--format", choices=("mermaid", "html"), help="default: mermaid, or html for an .html FILE")
+            kp.add_argument("--output", metavar="FILE", help="write the graph here instead of to stdout")
         add_knowledge_option(kp)
     return parser

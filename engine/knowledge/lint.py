@@ -51,6 +51,15 @@ class _Linter:
                         where.sub("text_silent", eco),
                         f"finding '{ident}': unknown ecosystem '{eco}'{hint}; one of {', '.join(s.ECOSYSTEMS)}",
                     )
+        if self.complete("rule"):
+            from engine.knowledge.graph import unreachable_findings
+
+            for ident in unreachable_findings(self.kb):
+                self.problem(
+                    self.at("finding", ident),
+                    f"finding '{ident}' is unreachable: no rule concludes it; add a rule in knowledge/rules/ "
+                    f"with 'finding: {ident}', or remove the finding",
+                )
         for ident, rule in self.kb.rules.items():
             where = self.at("rule", ident)
             if rule.finding not in self.kb.findings and self.complete("finding"):

@@ -194,6 +194,9 @@ class FactSpec(Strict):
     description: str
     choices: list[str] | None = None
     unit: str | None = None
+    # Recorded for the report, the transcript or the program's own use (where the probe stood,
+    # timings), not for rules: lint does not ask for a reader.
+    report_only: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -324,6 +327,9 @@ class QuestionSpec(Strict):
     # The answer is error text (a queue item's error, a pasted line): mine it with the
     # signatures as a log would be, so the facts it names count like any other.
     mine: bool = False
+    # The session itself takes the answer (the guide's host, port and consent to probe), rather
+    # than a rule reading it: lint does not ask for a rule.
+    session_input: bool = False
 
     def __post_init__(self) -> None:
         if self.mine and self.kind != "text":
