@@ -74,15 +74,24 @@ def holds(cond: Any, values: Values, found: Collection[str] = (), replies: Seque
 
 def facts_read(cond: Any) -> set[str]:
     """The names of the facts a condition tests, at any depth (other findings are not facts)."""
+    return _leaves(cond, lambda leaf: {leaf.fact} if isinstance(leaf, s.FactTest) else set())
+
+
+def findings_read(cond: Any) -> set[str]:
+    """The findings a condition builds on, at any depth."""
+    return _leaves(cond, lambda leaf: {leaf.finding} if isinstance(leaf, s.FindingTest) else set())
+
+
+def _leaves(cond: Any, names: Callable[[Any], set[str]]) -> set[str]:
     if isinstance(cond, s.AllOf):
-        return set().union(*(facts_read(c) for c in cond.all))
+        return set().union(*(_leaves(c, names) for c in cond.all))
     if isinstance(cond, s.AnyOf):
-        return set().union(*(facts_read(c) for c in cond.any))
+        return set().union(*(_leaves(c, names) for c in cond.any))
     if isinstance(cond, s.NotOf):
-        return facts_read(cond.not_)
+        return _leaves(cond.not_, names)
     if isinstance(cond, s.ReplyTest):
-        return facts_read(cond.reply)
-    return {cond.fact} if isinstance(cond, s.FactTest) else set()
+        return _leaves(cond.reply, names)
+    return names(cond)
 
 
 def reply_holds(cond: Any, reply: Reply) -> bool:

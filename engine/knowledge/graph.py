@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from engine.knowledge import schema as s
-from engine.knowledge.conditions import facts_read
+from engine.knowledge.conditions import facts_read, findings_read
 from engine.knowledge.model import Knowledge
 
 # Where a fact comes from, by the first part of its name.
@@ -35,17 +34,6 @@ _SENTENCE_FACT = re.compile(r"fact\('([a-z0-9_.]+)'")
 
 def source_of(fact: str) -> str:
     return SOURCES.get(fact.split(".", 1)[0], "probe")
-
-
-def findings_read(cond: Any) -> set[str]:
-    """The findings a condition builds on, at any depth."""
-    if isinstance(cond, s.AllOf):
-        return set().union(*(findings_read(c) for c in cond.all))
-    if isinstance(cond, s.AnyOf):
-        return set().union(*(findings_read(c) for c in cond.any))
-    if isinstance(cond, s.NotOf):
-        return findings_read(cond.not_)
-    return {cond.finding} if isinstance(cond, s.FindingTest) else set()
 
 
 @dataclass(frozen=True)
