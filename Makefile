@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup postfix java chromium demo picture test lint clean
+.PHONY: setup postfix java chromium demo picture test test-pythons lint clean
 
 # The test extra includes the lab extra (aiosmtpd, trustme), which the demo's server needs too.
 setup: $(STAMP)
@@ -101,13 +101,32 @@ chromium:
 
 # Style, types and the knowledge base, before any test runs.
 lint: setup
-	$(BIN)/ruff check engine tests benchmarks
-	$(BIN)/ruff format --check engine tests benchmarks
+	$(BIN)/ruff check engine tests benchmarks docs
+	$(BIN)/ruff format --check engine tests benchmarks docs
 	$(BIN)/mypy
 	$(BIN)/mailtriage knowledge lint
 
 test: setup postfix java chromium lint
 	$(BIN)/python -m pytest
 
+# Users run Python 3.11, 3.12 and 3.13. `make test` uses the default python3; this runs the whole
+# suite again on each other version, in a venv of its own (.venv-3.12, ...), found on PATH or
+# among pyenv's versions. CI runs both.
+OTHER_PYTHONS ?= 3.12 3.13
+
+test-pythons: postfix java chromium
+	@for v in $(OTHER_PYTHONS); do \
+		py=""; \
+		if python$$v -c pass 2>/dev/null; then py=$$(command -v python$$v); \
+		elif command -v pyenv >/dev/null 2>&1; then \
+			full=$$(pyenv versions --bare | grep -E "^$$v(\.|$$)" | tail -n 1); \
+			[ -n "$$full" ] && py="$$(pyenv root)/versions/$$full/bin/python$$v"; \
+		fi; \
+		[ -n "$$py" ] && [ -x "$$py" ] || { echo "Python $$v is not installed: pyenv install $$v, or set OTHER_PYTHONS"; exit 2; }; \
+		echo "== the suite on Python $$v ($$py)"; \
+		$(MAKE) --no-print-directory PYTHON="$$py" VENV=.venv-$$v setup || exit $$?; \
+		.venv-$$v/bin/python -m pytest -q || exit $$?; \
+	done
+
 clean:
-	rm -rf $(VENV) build dist .pytest_cache
+	rm -rf $(VENV) .venv-3.* build dist .pytest_cache
