@@ -12,7 +12,7 @@ from engine.inputs.textinput import Block, read_blocks
 from engine.knowledge.load import load_knowledge
 from engine.knowledge.model import KnowledgeInvalid
 from engine.run.pipeline import diagnose_text
-from engine.text.signatures import MAX_EVIDENCE, Matcher, mine
+from engine.text.signatures import COUNTS, MAX_EVIDENCE, Matcher, mine
 from tests.layers import write
 
 JAVAMAIL_TIMEOUT = (
@@ -60,7 +60,7 @@ def test_the_older_javamail_wording_gives_the_port_as_an_int_too(kb):
 
 def test_an_unknown_host_gives_a_false_boolean_and_the_host_name(kb):
     observations = facts_from(kb, "java.net.UnknownHostException: smtp.example.invalid")
-    assert {(o.name, o.value) for o in observations if o.name != "log.lines" and o.name != "log.matched"} == {
+    assert {(o.name, o.value) for o in observations if o.name not in COUNTS} == {
         ("dns.resolved", False),
         ("dns.error", "error"),  # Java says the same for SERVFAIL and timeouts
         ("config.host", "smtp.example.invalid"),
@@ -83,7 +83,12 @@ def test_a_case_insensitive_signature_matches_shouting(kb):
 
 def test_unrelated_text_gives_no_facts_and_counts_no_matched_lines(kb):
     observations = facts_from(kb, "INFO application started", "DEBUG pool size 10", "all is well")
-    assert [(o.name, o.value) for o in observations] == [("log.lines", 3), ("log.matched", 0)]
+    # What the text was: its lines, none matched, and the file it came from.
+    assert [(o.name, o.value) for o in observations] == [
+        ("log.lines", 3),
+        ("log.matched", 0),
+        ("log.source", "err.txt"),
+    ]
 
 
 def test_lines_read_and_matched_are_counted(kb):
@@ -278,3 +283,8 @@ def test_a_log_repeating_one_error_keeps_only_the_first_hits_as_evidence_but_cou
     assert len(refused) == MAX_HITS_PER_SIGNATURE
     assert refused[0].origin == "app.log:1"
     assert (result.lines_read, result.lines_matched) == (10_000, 10_000)
+
+
+@pytest.mark.parametrize("name", ["<stdin>", "pasted"])
+def test_text_from_stdin_or_a_paste_names_no_file(kb, name):
+    assert named(facts_from(kb, "java.net.ConnectException: Connection refused", name=name), "log.source") == []

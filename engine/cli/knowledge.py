@@ -18,6 +18,10 @@ class UnknownId(Exception):
 
 
 def command(args: argparse.Namespace, env: Environment) -> Exit:
+    if args.action == "reference":
+        return _reference(env, args.update)
+    if args.action == "new":
+        return _new(args, env)
     # lint and test always read every file; list and explain may use the cache.
     kb = inputs.knowledge(args, cached=args.action in ("list", "explain"))
     if args.action == "coverage":
@@ -168,6 +172,74 @@ def _graph(kb: Knowledge, env: Environment, fmt: str | None, output: str | None)
     graph = build(kb)
     text = page(graph, "mailtriage knowledge: the decision tree") if chosen == "html" else mermaid(graph)
     return _write(text, env, output, "graph")
+
+
+def _reference(env: Environment, update: str | None) -> Exit:
+    from pathlib import Path
+
+    from engine.knowledge.reference import BEGIN, markdown, replace_block
+
+    if update is None:
+        env.stdout.write(markdown())
+        return Exit.OK
+    try:
+        guide = Path(update).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot read {update}: {exc.strerror or exc}") from None
+    if BEGIN not in guide:
+        raise BadInput(f"{update}: no reference block to update; add the line {BEGIN} and the end marker")
+    return _write(replace_block(guide), env, update, "reference")
+
+
+def _new(args: argparse.Namespace, env: Environment) -> Exit:
+    """Draft a signature, its fact and the rule with its cases into the last --knowledge DIR."""
+    from pathlib import Path
+
+    from engine.knowledge.draft import draft_signature
+    from engine.knowledge.model import did_you_mean
+    from engine.redact import Redactor
+
+    if not args.knowledge:
+        raise BadInput("knowledge new writes into a layer of your own: add --knowledge DIR")
+    layer = Path(args.knowledge[-1])
+    try:
+        text = Path(args.from_text).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise BadInput(f"cannot read {args.from_text}: {exc.strerror or exc}") from None
+    try:
+        layer.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"cannot make {layer}: {exc.strerror or exc}") from None
+    kb = inputs.knowledge(args, cached=False)
+    try:
+        draft = draft_signature(kb, text, args.finding, Redactor())
+    except KeyError:
+        hint = did_you_mean(args.finding, kb.findings)
+        raise BadInput(f"unknown finding '{args.finding}'{hint}; see mailtriage knowledge list") from None
+    except ValueError as exc:
+        raise BadInput(f"{args.from_text}: {exc}") from None
+    facts = layer / "facts.yaml"
+    try:
+        for relative, content in draft.files.items():
+            path = layer / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("x", encoding="utf-8") as handle:  # never over a file a person wrote
+                handle.write(content)
+        existing = facts.read_text(encoding="utf-8") if facts.exists() else "facts:\n"
+        facts.write_text(existing.rstrip("\n") + "\n" + draft.fact_entry, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write into {layer}: {exc.strerror or exc}") from None
+    out = env.stdout
+    out.write(f"drafted from: {draft.line}\n")
+    for relative in [*draft.files, "facts.yaml"]:
+        out.write(f"  {layer / relative}\n")
+    out.write(
+        "next: check it, then make it yours (widen the pattern, add the texts you have):\n"
+        f"  mailtriage knowledge lint --knowledge {layer}\n"
+        f"  mailtriage knowledge test --knowledge {layer}\n"
+        f"  mailtriage analyze-log {args.from_text} --knowledge {layer}\n"
+    )
+    return Exit.OK
 
 
 def _write(text: str, env: Environment, output: str | None, what: str) -> Exit:

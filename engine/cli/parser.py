@@ -192,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("explain", "show everything known about one finding or rule"),
         ("coverage", "which error findings each client ecosystem's signatures lead to (Markdown)"),
         ("graph", "the decision tree: facts -> rules -> findings -> who acts (Mermaid, or HTML with SVG)"),
+        ("new", "draft knowledge into the last --knowledge DIR: a signature from an unrecognised text"),
+        ("reference", "every key of every knowledge file, from the models that validate them (Markdown)"),
     ):
         kp = ksub.add_parser(name, help=text)
         if name == "explain":
@@ -200,6 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
             kp.add_argument(
                 "--output", metavar="FILE", help="write the table here (knowledge/coverage.md in the repository)"
             )
+        if name == "new":
+            kp.add_argument("kind", choices=("signature",), help="what to draft")
+            kp.add_argument("--from-text", required=True, metavar="FILE", help="the error text it did not recognise")
+            kp.add_argument("--finding", required=True, metavar="ID", help="the finding the text should lead to")
+        if name == "reference":
+            kp.add_argument("--update", metavar="FILE", help="rewrite the reference block of this guide in place")
         if name == "graph":
             kp.add_argument("--format", choices=("mermaid", "html"), help="default: mermaid, or html for an .html FILE")
             kp.add_argument("--output", metavar="FILE", help="write the graph here instead of to stdout")

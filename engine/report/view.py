@@ -138,4 +138,5 @@ def _unmatched_text(kb: Knowledge, session: SessionResult) -> dict[str, Any] | N
     families: dict[str, list[str]] = {}
     for ident, sig in kb.signatures.items():
         families.setdefault(kb.where[("signature", ident)].path.stem, []).append(sig.description)
-    return {"lines": read, "signatures": len(kb.signatures), "families": sorted(families)}
+    source = session.facts.first("log.source")
+    return {"lines": read, "signatures": len(kb.signatures), "families": sorted(families), "source": source}

@@ -127,8 +127,11 @@ def mine(
     observations: list[Observation] = []
     kept: dict[str, int] = {}
     read = matched = 0
+    files: list[str] = []  # the files the text came from, as named (not stdin or a paste)
     for block in blocks:
         read += block.lines
+        if not block.name.startswith("<") and block.name not in files and block.name != "pasted":
+            files.append(block.name)
         folded = _Folded(block)
         for line in matcher.finder.nominate(block.data):
             hits = []
@@ -154,10 +157,13 @@ def mine(
     observations = with_stage_hints(observations)
     observations.append(Observation("log.lines", read, "log"))
     observations.append(Observation("log.matched", matched, "log"))
+    if files:
+        observations.append(Observation("log.source", files[0], "log"))
     return TextFacts(observations, read, matched)
 
 
-COUNTS = ("log.lines", "log.matched")
+# What mine() says about the text as a whole rather than about an error in it.
+COUNTS = ("log.lines", "log.matched", "log.source")
 
 
 MAX_FOLDED_LINES = 6  # continuation lines read after a reply, as bounces wrap long replies

@@ -1,0 +1,105 @@
+"""From an error text mailtriage did not recognise to a rule that concludes it: `knowledge new
+signature` drafts the signature, its fact and the rule with their tests into a layer, and lint,
+test and analyze-log accept them at once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from engine.knowledge.draft import generalise, pick_line
+
+# A provider's refusal no shipped signature knows (its words are made up for this test).
+UNKNOWN = (
+    "2026-11-30 08:14:03 ERROR [mail-sender-3] Sending failed\n"
+    "com.example.mail.SendException: 554 5.7.1 Sender account billing@corp.example is suspended by "
+    "Acme Mail policy (case AB12CD34EF) - see https://help.acme-mail.example/suspended\n"
+)
+
+
+def test_the_draft_keeps_the_words_and_widens_what_varies():
+    line = pick_line(UNKNOWN)
+    assert line.startswith("com.example.mail.SendException: 554 5.7.1")
+    pattern = generalise(line)
+    assert "com\\.example\\.mail\\.SendException" in pattern and "5\\.7\\.1" in pattern
+    assert "billing" not in pattern and "AB12CD34EF" not in pattern and "acme-mail.example" not in pattern
+    other = line.replace("billing@corp.example", "orders@shop.example").replace("AB12CD34EF", "ZZ99YY88XX")
+    assert re.search(pattern, other)
+    assert not re.search(pattern, line.replace("suspended", "active"))
+
+
+def test_an_unrecognised_text_becomes_a_passing_rule_through_knowledge_new(cli, tmp_path):
+    text = tmp_path / "error.txt"
+    text.write_text(UNKNOWN, encoding="utf-8")
+    layer = tmp_path / "layer"
+    before = cli("analyze-log", str(text), "--non-interactive", "--format", "json")
+    assert "sender.not_registered" not in before.out
+
+    made = cli(
+        "knowledge", "new", "signature", "--from-text", str(text), "--finding", "sender.not_registered",
+        "--knowledge", str(layer),
+    )  # fmt: skip
+    assert made.code == 0, made.err
+    written = sorted(p.relative_to(layer).as_posix() for p in layer.rglob("*.yaml"))
+    assert written == [
+        "facts.yaml",
+        "rules/sender/draft-sender-not-registered-1.test.yaml",
+        "rules/sender/draft-sender-not-registered-1.yaml",
+        "signatures/draft-sender-not-registered-1.yaml",
+    ]
+    assert f"mailtriage knowledge lint --knowledge {layer}" in made.out
+    assert cli("knowledge", "lint", "--knowledge", str(layer)).code == 0
+    tested = cli("knowledge", "test", "--knowledge", str(layer))
+    assert tested.code == 0, tested.out
+    after = cli("analyze-log", str(text), "--knowledge", str(layer), "--non-interactive", "--format", "json")
+    assert after.code == 1
+    assert "sender.not_registered" in after.out
+
+
+def test_a_second_draft_for_the_same_finding_gets_its_own_id_and_shares_the_facts_file(cli, tmp_path):
+    layer = tmp_path / "layer"
+    for i, words in enumerate(("is suspended by Acme Mail policy", "was frozen by Acme Mail review")):
+        text = tmp_path / f"error{i}.txt"
+        text.write_text(f"com.example.mail.SendException: 554 5.7.1 Sender {words}\n", encoding="utf-8")
+        made = cli(
+            "knowledge", "new", "signature", "--from-text", str(text), "--finding", "sender.not_registered",
+            "--knowledge", str(layer),
+        )  # fmt: skip
+        assert made.code == 0, made.err
+    assert (layer / "signatures" / "draft-sender-not-registered-2.yaml").is_file()
+    assert cli("knowledge", "lint", "--knowledge", str(layer)).code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--finding", "no.such_finding"], "unknown finding 'no.such_finding'"),
+        (["--finding", "sender.not_registered", "--from-text", "/nonexistent/error.txt"], "cannot read"),
+    ],
+)
+def test_bad_input_to_knowledge_new_is_one_line_and_exit_2(cli, tmp_path, args, message):
+    text = tmp_path / "error.txt"
+    text.write_text(UNKNOWN, encoding="utf-8")
+    argv = ["knowledge", "new", "signature", "--from-text", str(text), *args, "--knowledge", str(tmp_path / "l")]
+    result = cli(*argv)
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1 and message in result.err
+
+
+def test_knowledge_new_needs_the_layer_to_write_into(cli, tmp_path):
+    text = tmp_path / "error.txt"
+    text.write_text(UNKNOWN, encoding="utf-8")
+    result = cli("knowledge", "new", "signature", "--from-text", str(text), "--finding", "sender.not_registered")
+    assert result.code == 2 and "--knowledge DIR" in result.err
+
+
+def test_the_report_of_an_unexplained_failure_names_knowledge_new_with_the_text_s_file(cli, tmp_path):
+    text = tmp_path / "error.txt"
+    text.write_text("com.example.mail.SendException: 554 5.7.1 Sender account is suspended\n", encoding="utf-8")
+    report = cli("analyze-log", str(text), "--non-interactive", "--format", "md").out
+    assert f"mailtriage knowledge new signature --from-text {text} --finding ID --knowledge DIR" in report
+    unknown = tmp_path / "weather.txt"
+    unknown.write_text("The weather is fine today.\n", encoding="utf-8")
+    report = cli("analyze-log", str(unknown), "--non-interactive").out
+    assert f"mailtriage knowledge new signature --from-text {unknown} --finding ID --knowledge DIR" in report
