@@ -29,12 +29,12 @@ def command(args: argparse.Namespace, env: Environment) -> Exit:
     if args.action == "graph":
         return _graph(kb, env, args.format, args.output)
     try:
-        return Exit(run(args.action, kb, env, getattr(args, "ident", None)))
+        return Exit(run(args.action, kb, env, getattr(args, "ident", None), getattr(args, "verbose", False)))
     except UnknownId as exc:
         raise BadInput(str(exc)) from None
 
 
-def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
+def run(action: str, kb: Knowledge, env: Any, ident: str | None = None, verbose: bool = False) -> int:
     out = env.stdout
     if action == "explain":
         _explain(kb, ident or "", out)
@@ -60,8 +60,10 @@ def run(action: str, kb: Knowledge, env: Any, ident: str | None = None) -> int:
 
         results = check_all(kb)
         for r in results:
-            if r.status != "pass":
-                detail = f": {r.detail}" if r.detail else ""
+            if r.status != "pass" or verbose:
+                # A failure says why on lines of its own; a known gap (todo) only what.
+                lines = r.detail.splitlines() if r.failed else r.detail.splitlines()[:1]
+                detail = ": " + "\n    ".join(lines) if lines else ""
                 todo = f" (todo: {r.todo})" if r.todo else ""
                 out.write(f"{r.status} {r.kind} {r.name} [{r.where}]{detail}{todo}\n")
         failed = sum(r.failed for r in results)

@@ -202,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
             kp.add_argument(
                 "--output", metavar="FILE", help="write the table here (knowledge/coverage.md in the repository)"
             )
+        if name == "test":
+            kp.add_argument("-v", "--verbose", action="store_true", help="list every case, passed ones too")
         if name == "new":
             kp.add_argument("kind", choices=("signature",), help="what to draft")
             kp.add_argument("--from-text", required=True, metavar="FILE", help="the error text it did not recognise")

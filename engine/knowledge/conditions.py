@@ -72,6 +72,16 @@ def holds(cond: Any, values: Values, found: Collection[str] = (), replies: Seque
     return any(test(v) for v in known)
 
 
+def failing(cond: Any, values: Values, found: Collection[str] = (), replies: Sequence[Reply] = ()) -> list[Any]:
+    """The parts of a condition that keep it from holding, for an author to read: each failing
+    part of an `all`, an `any` whose alternatives all failed, a `not` whose inner part held."""
+    if holds(cond, values, found, replies):
+        return []
+    if isinstance(cond, s.AllOf):
+        return [part for c in cond.all for part in failing(c, values, found, replies)]
+    return [cond]
+
+
 def facts_read(cond: Any) -> set[str]:
     """The names of the facts a condition tests, at any depth (other findings are not facts)."""
     return _leaves(cond, lambda leaf: {leaf.fact} if isinstance(leaf, s.FactTest) else set())

@@ -9,8 +9,10 @@ from engine.decide.session import NoAsker, check_answers
 from engine.facts import FactSet
 from engine.inputs.textinput import Block
 from engine.knowledge import schema as s
+from engine.knowledge.conditions import describe, failing
 from engine.knowledge.model import Knowledge
 from engine.run.pipeline import diagnose_text, given_facts
+from engine.text.signatures import COUNTS
 
 
 @dataclass
@@ -20,7 +22,7 @@ class CaseResult:
     where: str
     passed: bool
     todo: str | None
-    detail: str
+    detail: str  # what went wrong, one line per point; the first says what, the rest why
 
     @property
     def status(self) -> str:
@@ -47,10 +49,32 @@ def check_rule_case(kb: Knowledge, rule_id: str, index: int) -> CaseResult:
     where = str(kb.where[("rule test", rule_id)].sub("cases", index))
     facts = FactSet()
     facts.extend(given_facts(case.facts))
-    fired = rule_id in infer(kb, facts).fired
+    inference = infer(kb, facts)
+    fired = rule_id in inference.fired
     passed = fired == (case.expect == "fire")
-    detail = "" if passed else ("did not fire" if case.expect == "fire" else "fired, but must not")
+    detail = ""
+    if not passed:
+        given = ", ".join(f"{name} = {value!r}" for name, value in case.facts.items()) or "none"
+        what = "did not fire" if case.expect == "fire" else "fired, but must not"
+        detail = f"{what}\nfacts given: {given}\nrules fired: {', '.join(inference.fired) or 'none'}"
+        if case.expect == "fire":
+            found = {c.finding for c in inference.findings}
+            missed = failing(kb.rules[rule_id].when, facts.values, found, facts.replies())
+            detail += f"\nnot true: {'; '.join(describe(c) for c in missed)}"
     return CaseResult("rule", f"{rule_id}: {case.name}", where, passed, case.todo, detail)
+
+
+def nearest_miss(kb: Knowledge, finding: str, facts: FactSet, found: set[str]) -> str:
+    """The rule for a finding that came closest to firing, and what in its condition was not true."""
+    candidates = []
+    for rule in kb.rules.values():
+        if rule.finding == finding and rule.verdict == "found":
+            missed = failing(rule.when, facts.values, found, facts.replies())
+            candidates.append((len(missed), rule.id, missed))
+    if not candidates:
+        return f"no rule concludes {finding}"
+    _, ident, missed = min(candidates)
+    return f"nearest rule for {finding}: {ident}, where not true: {'; '.join(describe(c) for c in missed)}"
 
 
 def run_scenario(kb: Knowledge, sc: s.Scenario) -> list[str]:
@@ -61,11 +85,21 @@ def run_scenario(kb: Knowledge, sc: s.Scenario) -> list[str]:
     ids = [c.finding for c in found]
     problems = []
     exp = sc.expect
+    missing = [fid for fid in exp.findings if fid not in ids]
+    if exp.first is not None and exp.first not in ids:
+        missing.insert(0, exp.first)
     if exp.first is not None and (not ids or ids[0] != exp.first):
         problems.append(f"expected first finding {exp.first}, got {ids[0] if ids else 'none'}")
     for fid in exp.findings:
         if fid not in ids:
             problems.append(f"expected finding {fid} (got {', '.join(ids) or 'none'})")
+    if missing:
+        # For an author: what the engine had to go on, and how near the rule they meant came.
+        facts = outcome.session.facts
+        shown = sorted({f"{o.name} = {o.value!r}" for o in facts.items if o.name not in COUNTS})
+        problems.append(f"facts: {', '.join(shown) or 'none'}")
+        problems.append(f"rules fired: {', '.join(outcome.session.inference.fired) or 'none'}")
+        problems += [nearest_miss(kb, fid, facts, set(ids)) for fid in dict.fromkeys(missing)]
     for fid in exp.absent:
         if fid in ids:
             problems.append(f"finding {fid} must not appear")
@@ -88,7 +122,7 @@ def check_scenario(kb: Knowledge, ident: str) -> CaseResult:
     sc = kb.scenarios[ident]
     problems = run_scenario(kb, sc)
     where = str(kb.where[("scenario", ident)])
-    return CaseResult("scenario", ident, where, not problems, sc.todo, "; ".join(problems))
+    return CaseResult("scenario", ident, where, not problems, sc.todo, "\n".join(problems))
 
 
 def check_all(kb: Knowledge) -> list[CaseResult]:
