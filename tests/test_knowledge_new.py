@@ -103,3 +103,48 @@ def test_the_report_of_an_unexplained_failure_names_knowledge_new_with_the_text_
     unknown.write_text("The weather is fine today.\n", encoding="utf-8")
     report = cli("analyze-log", str(unknown), "--non-interactive").out
     assert f"mailtriage knowledge new signature --from-text {unknown} --finding ID --knowledge DIR" in report
+
+
+def test_a_finding_comes_with_the_rule_that_reaches_it_and_a_question_with_its_condition(cli, tmp_path):
+    layer = str(tmp_path / "layer")
+    finding = cli(
+        "knowledge", "new", "finding", "--id", "sender.suspended", "--title", "The sending account is suspended",
+        "--contact", "email_provider", "--when", "smtp.failure=closed", "--when", "smtp.stage=auth",
+        "--knowledge", layer,
+    )  # fmt: skip
+    assert finding.code == 0, finding.err
+    rule = cli(
+        "knowledge", "new", "rule", "--finding", "sender.suspended", "--when", "auth.result=rejected",
+        "--knowledge", layer,
+    )  # fmt: skip
+    question = cli(
+        "knowledge", "new", "question", "--id", "account_suspended", "--text", "Did the provider suspend the account?",
+        "--finding", "sender.suspended", "--knowledge", layer,
+    )  # fmt: skip
+    assert rule.code == 0 and question.code == 0, (rule.err, question.err)
+    lint = cli("knowledge", "lint", "--knowledge", layer)
+    assert lint.code == 0, lint.err
+    # The question is drafted, but nothing reads its answer yet: lint says so.
+    assert "warning: question 'account_suspended' can never be worth asking" in lint.err
+    tested = cli("knowledge", "test", "--knowledge", layer).out
+    assert "draft-sender-suspended" not in "\n".join(line for line in tested.splitlines() if line.startswith("FAIL"))
+    explained = cli("knowledge", "explain", "sender.suspended", "--knowledge", layer).out
+    assert "draft-sender-suspended-1" in explained and "draft-sender-suspended-2" in explained
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["rule", "--finding", "sender.not_registered"], "name the facts the rule needs with --when FACT=VALUE"),
+        (["rule", "--finding", "sender.not_registered", "--when", "tcp.conect=refused"], "unknown fact 'tcp.conect'"),
+        (["rule", "--finding", "sender.not_registered", "--when", "config.port=abc"], "fact 'config.port' is int"),
+        (
+            ["finding", "--id", "x.y", "--title", "t", "--contact", "nobody", "--when", "tcp.connect=ok"],
+            "unknown contact",
+        ),
+        (["question", "--id", "deployment", "--text", "t", "--finding", "dns.host_not_found"], "exists already"),
+    ],
+)
+def test_knowledge_new_refuses_what_it_cannot_draft_in_one_line(cli, tmp_path, argv, message):
+    result = cli("knowledge", "new", *argv, "--knowledge", str(tmp_path / "layer"))
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1 and message in result.err, result.err

@@ -194,54 +194,102 @@ def _reference(env: Environment, update: str | None) -> Exit:
 
 
 def _new(args: argparse.Namespace, env: Environment) -> Exit:
-    """Draft a signature, its fact and the rule with its cases into the last --knowledge DIR."""
+    """Draft knowledge into the last --knowledge DIR: never over a file that is there."""
     from pathlib import Path
-
-    from engine.knowledge.draft import draft_signature
-    from engine.knowledge.model import did_you_mean
-    from engine.redact import Redactor
 
     if not args.knowledge:
         raise BadInput("knowledge new writes into a layer of your own: add --knowledge DIR")
     layer = Path(args.knowledge[-1])
-    try:
-        text = Path(args.from_text).read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise BadInput(f"cannot read {args.from_text}: {exc.strerror or exc}") from None
     try:
         layer.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BadInput(f"cannot make {layer}: {exc.strerror or exc}") from None
     kb = inputs.knowledge(args, cached=False)
     try:
-        draft = draft_signature(kb, text, args.finding, Redactor())
-    except KeyError:
-        hint = did_you_mean(args.finding, kb.findings)
-        raise BadInput(f"unknown finding '{args.finding}'{hint}; see mailtriage knowledge list") from None
+        files, entries, line = _drafted(args, kb)
     except ValueError as exc:
-        raise BadInput(f"{args.from_text}: {exc}") from None
-    facts = layer / "facts.yaml"
+        raise BadInput(f"knowledge new {args.kind}: {exc}") from None
     try:
-        for relative, content in draft.files.items():
+        for relative, content in files.items():
             path = layer / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("x", encoding="utf-8") as handle:  # never over a file a person wrote
+            with path.open("x", encoding="utf-8") as handle:
                 handle.write(content)
-        existing = facts.read_text(encoding="utf-8") if facts.exists() else "facts:\n"
-        facts.write_text(existing.rstrip("\n") + "\n" + draft.fact_entry, encoding="utf-8")
+        for relative, (top, entry) in entries.items():
+            path = layer / relative
+            existing = path.read_text(encoding="utf-8") if path.exists() else f"{top}:\n"
+            path.write_text(existing.rstrip("\n") + "\n" + entry, encoding="utf-8")
+    except FileExistsError as exc:
+        raise BadInput(f"{exc.filename} is there already; give another --id or remove it") from None
     except OSError as exc:
         raise BadInput(f"cannot write into {layer}: {exc.strerror or exc}") from None
     out = env.stdout
-    out.write(f"drafted from: {draft.line}\n")
-    for relative in [*draft.files, "facts.yaml"]:
+    if line:
+        out.write(f"drafted from: {line}\n")
+    for relative in [*files, *entries]:
         out.write(f"  {layer / relative}\n")
     out.write(
-        "next: check it, then make it yours (widen the pattern, add the texts you have):\n"
+        "next: write the sentences marked 'Drafted', then check it:\n"
         f"  mailtriage knowledge lint --knowledge {layer}\n"
         f"  mailtriage knowledge test --knowledge {layer}\n"
-        f"  mailtriage analyze-log {args.from_text} --knowledge {layer}\n"
     )
+    if args.kind == "signature":
+        out.write(f"  mailtriage analyze-log {args.from_text} --knowledge {layer}\n")
+    if args.kind == "question":
+        out.write(f"  (a rule must read answer.{args.id} for the question to be worth asking)\n")
     return Exit.OK
+
+
+def _drafted(args: argparse.Namespace, kb: Knowledge) -> tuple[dict[str, str], dict[str, tuple[str, str]], str]:
+    """New files, entries to add to shared files (path -> (top-level key, entry)), the text line."""
+    from pathlib import Path
+
+    from engine.knowledge import draft
+    from engine.knowledge.model import did_you_mean
+    from engine.redact import Redactor
+
+    def need(value: str | None, option: str) -> str:
+        if not value:
+            raise ValueError(f"needs {option}")
+        return value
+
+    def known_finding(ident: str) -> str:
+        if ident not in kb.findings:
+            raise ValueError(
+                f"unknown finding '{ident}'{did_you_mean(ident, kb.findings)}; see mailtriage knowledge list"
+            )
+        return ident
+
+    if args.kind == "signature":
+        finding = known_finding(need(args.finding, "--finding ID"))
+        source = need(args.from_text, "--from-text FILE")
+        try:
+            text = Path(source).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise ValueError(f"cannot read {source}: {exc.strerror or exc}") from None
+        made = draft.draft_signature(kb, text, finding, Redactor())
+        return made.files, {"facts.yaml": ("facts", made.fact_entry)}, made.line
+    if args.kind == "rule":
+        finding = known_finding(need(args.finding, "--finding ID"))
+        return draft.draft_rule(kb, finding, draft.parse_when(kb, args.when)), {}, ""
+    if args.kind == "finding":
+        ident = need(args.id, "--id ID (area.what, like sender.suspended)")
+        if ident in kb.findings:
+            raise ValueError(f"finding '{ident}' exists already")
+        contact = need(args.contact, "--contact CONTACT")
+        if contact not in s.CONTACTS:
+            raise ValueError(f"unknown contact '{contact}'; one of {', '.join(s.CONTACTS)}")
+        title = need(args.title, "--title TEXT")
+        # A finding no rule concludes would fail lint: the rule comes with it.
+        files = draft.draft_rule(kb, ident, draft.parse_when(kb, args.when))
+        return files, {"findings.yaml": ("findings", draft.finding_entry(ident, title, contact, args.severity))}, ""
+    ident = need(args.id, "--id ID")
+    if ident in kb.questions:
+        raise ValueError(f"question '{ident}' exists already")
+    entry = draft.question_entry(
+        ident, need(args.text, "--text TEXT"), known_finding(need(args.finding, "--finding ID"))
+    )
+    return {f"questions/{ident}.yaml": "questions:\n" + entry}, {}, ""
 
 
 def _write(text: str, env: Environment, output: str | None, what: str) -> Exit:

@@ -205,9 +205,19 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "test":
             kp.add_argument("-v", "--verbose", action="store_true", help="list every case, passed ones too")
         if name == "new":
-            kp.add_argument("kind", choices=("signature",), help="what to draft")
-            kp.add_argument("--from-text", required=True, metavar="FILE", help="the error text it did not recognise")
-            kp.add_argument("--finding", required=True, metavar="ID", help="the finding the text should lead to")
+            kp.add_argument("kind", choices=("signature", "rule", "finding", "question"), help="what to draft")
+            kp.add_argument("--from-text", metavar="FILE", help="signature: the error text it did not recognise")
+            kp.add_argument(
+                "--finding", metavar="ID", help="signature, rule: the finding to conclude; question: when to ask"
+            )
+            kp.add_argument(
+                "--when", action="append", default=[], metavar="FACT=VALUE", help="rule, finding: a fact it needs"
+            )
+            kp.add_argument("--id", metavar="ID", help="the new id (finding, question; a rule's is drafted)")
+            kp.add_argument("--title", metavar="TEXT", help="finding: its title")
+            kp.add_argument("--contact", metavar="CONTACT", help="finding: who must act (network_admin, ...)")
+            kp.add_argument("--severity", choices=("error", "warning", "info"), default="error", help="finding")
+            kp.add_argument("--text", metavar="TEXT", help="question: what to ask")
         if name == "reference":
             kp.add_argument("--update", metavar="FILE", help="rewrite the reference block of this guide in place")
         if name == "graph":

@@ -173,3 +173,104 @@ def _rule_test_yaml(ident: str, fact: str) -> str:
         f"  - name: the text says it\n    facts: {{{fact}: true}}\n    expect: fire\n"
         "  - name: nothing said\n    facts: {}\n    expect: silent\n"
     )
+
+
+# --- rules, findings and questions, from a few words on the command line -------------------------
+
+
+def parse_when(kb: Knowledge, pairs: list[str]) -> list[tuple[str, object]]:
+    """FACT=VALUE pairs, each value typed as its fact is declared; ValueError names the bad one."""
+    from engine.knowledge.model import did_you_mean
+
+    out: list[tuple[str, object]] = []
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--when wants FACT=VALUE, not {pair!r}")
+        spec = kb.fact_spec(name)
+        if spec is None:
+            raise ValueError(f"unknown fact '{name}'{did_you_mean(name, kb.known_fact_names())}")
+        out.append((name, _typed(raw, spec.type, name)))
+    if not out:
+        raise ValueError("name the facts the rule needs with --when FACT=VALUE")
+    return out
+
+
+def _typed(raw: str, kind: str, name: str) -> object:
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise ValueError(f"fact '{name}' is {kind}; {raw!r} is not") from None
+    if kind == "bool":
+        if raw.lower() not in ("true", "false"):
+            raise ValueError(f"fact '{name}' is bool; write true or false, not {raw!r}")
+        return raw.lower() == "true"
+    return raw
+
+
+def _yaml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return _quoted(str(value))
+
+
+def draft_rule(kb: Knowledge, finding: str, when: list[tuple[str, object]], ident: str | None = None) -> dict[str, str]:
+    """A rule concluding `finding` when every FACT=VALUE holds, and its cases (all hold: fire;
+    none given: silent)."""
+    ident = ident or signature_id(kb, finding)
+    tests = [f"      - fact: {name}\n        equals: {_yaml_value(value)}\n" for name, value in when]
+    condition = (
+        f"  fact: {when[0][0]}\n  equals: {_yaml_value(when[0][1])}\n"
+        if len(when) == 1
+        else "  all:\n" + "".join(tests)
+    )
+    facts = ", ".join(f"{name}: {_yaml_value(value)}" for name, value in when)
+    said = " and ".join(f"{name} is {value}" for name, value in when)
+    area = finding.split(".", 1)[0]
+    return {
+        f"rules/{area}/{ident}.yaml": (
+            f"id: {ident}\n"
+            f"description: {_quoted(f'Drafted: {finding} when {said}.')}\n"
+            f"finding: {finding}\n"
+            "confidence: medium\n"
+            f"when:\n{condition}"
+        ),
+        f"rules/{area}/{ident}.test.yaml": (
+            f"rule: {ident}\n"
+            "cases:\n"
+            f"  - name: every fact it needs\n    facts: {{{facts}}}\n    expect: fire\n"
+            "  - name: nothing known\n    facts: {}\n    expect: silent\n"
+        ),
+    }
+
+
+def finding_entry(ident: str, title: str, contact: str, severity: str) -> str:
+    """A finding's entry under `findings:`, with the sentences its author must write marked."""
+    return (
+        f"  {ident}:\n"
+        f"    title: {_quoted(title)}\n"
+        f"    severity: {severity}\n"
+        f"    contact: {contact}\n"
+        f"    summary: {_quoted('Drafted: say in one or two sentences what is wrong.')}\n"
+        f"    why: {_quoted('Drafted: say why it happens and why it stops email.')}\n"
+        "    fix:\n"
+        f"      - {_quoted('Drafted: the first thing the person who must act does.')}\n"
+        "    step: 2\n"
+    )
+
+
+def question_entry(ident: str, text: str, finding: str) -> str:
+    """A yes/no question asked when `finding` is concluded; a rule must read answer.<id>."""
+    return (
+        f"  - id: {ident}\n"
+        f"    text: {_quoted(text)}\n"
+        f"    why: {_quoted('Drafted: say what each answer would confirm or rule out.')}\n"
+        "    kind: yes_no\n"
+        "    when:\n"
+        f"      finding: {finding}\n"
+    )
