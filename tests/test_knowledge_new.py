@@ -148,3 +148,10 @@ def test_a_finding_comes_with_the_rule_that_reaches_it_and_a_question_with_its_c
 def test_knowledge_new_refuses_what_it_cannot_draft_in_one_line(cli, tmp_path, argv, message):
     result = cli("knowledge", "new", *argv, "--knowledge", str(tmp_path / "layer"))
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1 and message in result.err, result.err
+
+
+def test_an_error_code_is_kept_as_the_concept_and_an_interleaved_id_is_widened():
+    assert generalise("AADSTS700082: The refresh token has expired").startswith("AADSTS700082:")
+    assert "SMTP0002" in generalise("Pega SMTP0002: cannot connect")
+    assert "DB8PR04CA0003" not in generalise("535 5.7.3 Authentication unsuccessful [DB8PR04CA0003 2024-01-01]")
+    assert "AB12CD34EF" not in generalise("suspended (case AB12CD34EF)")

@@ -21,7 +21,9 @@ VARIABLE = [
     ("bracketed", r"\[[^\]\r\n]{1,200}\]", r"\[[^\]]*\]"),
     ("ipv4", r"\b\d{1,3}(?:\.\d{1,3}){3}\b", r"\d{1,3}(?:\.\d{1,3}){3}"),
     ("dotted", r"\b[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+\b", None),  # decided below: a host or a name
-    ("id", r"\b(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{6,}\b", r"\w+"),
+    # Letters and digits interleaved (DB8PR04CA0003, AB12CD34EF) are an id; letters then digits
+    # (AADSTS700082, SMTP0002) are an error code, a concept to keep.
+    ("id", r"\b(?=[A-Za-z0-9]*[A-Za-z]\d)(?=[A-Za-z0-9]*\d[A-Za-z])[A-Za-z0-9]{6,}\b", r"\w+"),
     ("number", r"\b\d{4,}\b", r"\d+"),
 ]
 _TOKENS = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex, _ in VARIABLE))
