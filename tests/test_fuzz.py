@@ -180,3 +180,32 @@ def test_server_words_never_become_markup_in_the_ticket_or_html(kb, words):
     # The HTML report holds no element the same report of plain words does not.
     plain = element_names(rendered(kb, from_text(kb, "javax.mail.AuthenticationFailedException: 535 5.7.8 x"), "html"))
     assert element_names(rendered(kb, outcome, "html")) <= plain
+
+
+# A profile a person might write: TOML-ish lines with the keys a profile knows, some nonsense.
+profile_lines = st.lists(
+    st.one_of(
+        st.sampled_from(["[defaults]", "[[accounts]]", "[accounts]", "[[nope]]", ""]),
+        st.tuples(
+            st.sampled_from(["name", "host", "port", "security", "user", "from", "to", "password_env", "hots"]),
+            st.sampled_from(['"a"', "587", "0", "70000", '"ssl"', '"weird"', "true", "[1, 2]", '"x', "= ="]),
+        ).map(lambda kv: f"{kv[0]} = {kv[1]}"),
+        st.text(max_size=20),
+    ),
+    max_size=12,
+).map("\n".join)
+
+
+@BUDGET
+@given(text=profile_lines)
+def test_any_profile_is_read_or_refused_in_one_line_at_its_place(text):
+    from engine.inputs.profile import ProfileError, load_profile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "accounts.toml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            load_profile(str(path))
+        except ProfileError as exc:
+            message = str(exc)
+            assert "\n" not in message and (message.startswith(f"{path}:") or message.startswith("cannot read"))
