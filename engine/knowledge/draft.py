@@ -120,11 +120,9 @@ def draft_signature(kb: Knowledge, text: str, finding: str, redact: Callable[[st
         for example in sig.examples.match[:1]
         if not regex.search(example) and "\n" not in example.strip() and example.strip()
     )[:2]
-    area = finding.split(".", 1)[0]
     files = {
         f"signatures/{ident}.yaml": _signature_yaml(ident, finding, fact, pattern, line, others),
-        f"rules/{area}/{ident}.yaml": _rule_yaml(ident, finding, fact),
-        f"rules/{area}/{ident}.test.yaml": _rule_test_yaml(ident, fact),
+        **draft_rule(kb, finding, [(fact, True)], ident),
     }
     return Draft(ident, fact, line, pattern, files, _fact_entry(fact, finding))
 
@@ -154,27 +152,6 @@ def _signature_yaml(ident: str, finding: str, fact: str, pattern: str, line: str
 
 def _fact_entry(fact: str, finding: str) -> str:
     return f"  {fact}:\n    type: bool\n    description: {_quoted(f'the text says what {finding} is about')}\n"
-
-
-def _rule_yaml(ident: str, finding: str, fact: str) -> str:
-    return (
-        f"id: {ident}\n"
-        f"description: {_quoted(f'The text carries the words of signature {ident}: {finding}.')}\n"
-        f"finding: {finding}\n"
-        "confidence: medium\n"
-        "when:\n"
-        f"  fact: {fact}\n"
-        "  equals: true\n"
-    )
-
-
-def _rule_test_yaml(ident: str, fact: str) -> str:
-    return (
-        f"rule: {ident}\n"
-        "cases:\n"
-        f"  - name: the text says it\n    facts: {{{fact}: true}}\n    expect: fire\n"
-        "  - name: nothing said\n    facts: {}\n    expect: silent\n"
-    )
 
 
 # --- rules, findings and questions, from a few words on the command line -------------------------
