@@ -7,11 +7,11 @@ and lint reads what it shows to be unreachable or unread.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from engine.knowledge import schema as s
 from engine.knowledge.conditions import facts_read, findings_read
+from engine.knowledge.lint import sentence_facts
 from engine.knowledge.model import Knowledge
 
 # Where a fact comes from, by the first part of its name.
@@ -29,7 +29,6 @@ SOURCE_LABELS = {
     "answer": "answers",
     "queue": "queue",
 }
-_SENTENCE_FACT = re.compile(r"fact\('([a-z0-9_.]+)'")
 
 
 def source_of(fact: str) -> str:
@@ -52,9 +51,6 @@ class Graph:
     # finding -> (routing fact or None, answer value or "" for a fixed contact or the default, contact)
     contacts: dict[str, list[tuple[str | None, str, str]]] = field(default_factory=dict)
     questions: dict[str, str] = field(default_factory=dict)  # question id -> its text
-
-    def concluding(self, finding: str) -> list[RuleNode]:
-        return [r for r in self.rules if r.finding == finding and r.verdict == "found"]
 
 
 def build(kb: Knowledge) -> Graph:
@@ -107,7 +103,7 @@ def unread_facts(kb: Knowledge) -> list[str]:
         for steps in provider.remediation.values():
             texts += [_step_text(st, read) for st in steps]
     for text in texts:
-        read |= set(_SENTENCE_FACT.findall(text))
+        read |= sentence_facts(text)
     return [name for name, spec in kb.facts.items() if name not in read and not spec.report_only]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from engine.facts import REPLY_PREFIX
@@ -11,6 +12,27 @@ from engine.knowledge.model import Knowledge, Problem, Where, did_you_mean
 
 if TYPE_CHECKING:
     from engine.knowledge.load import Reader
+
+
+def fact_calls(tree: Any) -> Iterator[str | None]:
+    """The fact named by each fact('...') call of a parsed sentence; None for a call that names none."""
+    from jinja2 import nodes
+
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name == "fact":
+            first = call.args[0] if call.args else None
+            yield first.value if isinstance(first, nodes.Const) and isinstance(first.value, str) else None
+
+
+def sentence_facts(text: str) -> set[str]:
+    """The facts a knowledge sentence fills in (none if it does not parse: lint reports that)."""
+    import jinja2
+
+    try:
+        tree = jinja2.Environment().parse(text)
+    except jinja2.TemplateSyntaxError:
+        return set()
+    return {name for name in fact_calls(tree) if name is not None}
 
 
 def lint(kb: Knowledge, reader: Reader) -> None:
@@ -209,14 +231,11 @@ class _Linter:
                 f"{what}: a decision ('{{% ... %}}') does not belong in wording; write the step as "
                 "'when: <condition>' with 'text: ...', or use \"| aside\" for a value shown only when known",
             )
-        for call in tree.find_all(nodes.Call):
-            if not (isinstance(call.node, nodes.Name) and call.node.name == "fact"):
-                continue
-            first = call.args[0] if call.args else None
-            if not isinstance(first, nodes.Const) or not isinstance(first.value, str):
+        for name in fact_calls(tree):
+            if name is None:
                 self.problem(where, f"{what}: fact() takes a fact name in quotes, like fact('config.host')")
                 continue
-            self.check_fact_name(first.value, where)
+            self.check_fact_name(name, where)
 
     def check_rule_tests(self, ident: str, where: Where) -> None:
         if ident in self.kb.generated:
