@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from engine.cli.environment import Exit
 from engine.cli.parser import build_parser
 from engine.knowledge import schema as s
 from engine.knowledge.load import load_knowledge
@@ -15,13 +16,14 @@ from engine.report.labels import CONTACTS_SHORT
 
 DOCS = Path(__file__).resolve().parent
 HEADER = "<!-- written by `make docs` (docs/generate.py); do not edit by hand -->\n\n"
-EXIT_CODES = [
-    ("0", "no blocking problem (warnings may be reported)"),
-    ("1", "a problem of severity `error` was found"),
-    ("2", "bad input: an invalid flag, an unreadable file, broken knowledge (one line, with file:line)"),
-    ("3", "internal error"),
-    ("130", "interrupted (Ctrl-C); with `--session` the answers so far are kept"),
-]
+# One line per exit status the CLI has (a new Exit member without one fails `make docs`).
+EXIT_MEANINGS = {
+    Exit.OK: "no blocking problem (warnings may be reported)",
+    Exit.PROBLEM_FOUND: "a problem of severity `error` was found",
+    Exit.BAD_INPUT: "bad input: an invalid flag, an unreadable file, broken knowledge (one line, with file:line)",
+    Exit.INTERNAL_ERROR: "internal error",
+    Exit.INTERRUPTED: "interrupted (Ctrl-C); with `--session` the answers so far are kept",
+}
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -80,7 +82,7 @@ def cli_page() -> str:
         "",
         "| code | meaning |",
         "|---|---|",
-        *(f"| {code} | {meaning} |" for code, meaning in EXIT_CODES),
+        *(f"| {int(code)} | {EXIT_MEANINGS[code]} |" for code in Exit),
         "",
         "## Commands",
         "",

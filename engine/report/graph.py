@@ -159,8 +159,8 @@ def page(graph: Graph, title: str) -> str:
         f"for {len(contacts)} contacts; {len(graph.questions)} questions route or feed a rule"
     )
     headers = "".join(
-        f'<text class="source" x="{x}" y="14">{name}</text>'
-        for name, x in (("facts", 20), ("rules", 360), ("findings", 700), ("who acts", 1000))
+        f'<text class="source" x="{COLUMN[kind]}" y="14">{name}</text>'
+        for kind, name in (("fact", "facts"), ("rule", "rules"), ("finding", "findings"), ("contact", "who acts"))
     )
     return (
         "<!DOCTYPE html>\n"
