@@ -37,16 +37,18 @@ def fence(lines: object) -> str:
     """A Markdown code fence longer than any run of backticks in the text it encloses, so server
     text or a pasted log can never close the block early (CommonMark)."""
     texts = [lines] if isinstance(lines, str) else [str(line) for line in lines]  # type: ignore[attr-defined]
-    longest = max((len(run) for text in texts for run in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
+    return "`" * max(3, _longest_backticks(texts) + 1)
+
+
+def _longest_backticks(texts: list[str]) -> int:
+    return max((len(run) for text in texts for run in re.findall(r"`+", text)), default=0)
 
 
 def code(value: object) -> str:
     """A Markdown code span that holds any text: delimited by more backticks than any run
     inside, padded where the text starts or ends with one (CommonMark 6.1)."""
     text = " ".join(str(value).splitlines())
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    ticks = "`" * (longest + 1)
+    ticks = "`" * (_longest_backticks([text]) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
 

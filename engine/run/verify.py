@@ -60,7 +60,7 @@ def check_rule_case(kb: Knowledge, rule_id: str, index: int) -> CaseResult:
         if case.expect == "fire":
             found = {c.finding for c in inference.findings}
             missed = failing(kb.rules[rule_id].when, facts.values, found, facts.replies())
-            detail += f"\nnot true: {'; '.join(describe(c) for c in missed)}"
+            detail += f"\nnot true: {_described(missed)}"
     return CaseResult("rule", f"{rule_id}: {case.name}", where, passed, case.todo, detail)
 
 
@@ -74,7 +74,11 @@ def nearest_miss(kb: Knowledge, finding: str, facts: FactSet, found: set[str]) -
     if not candidates:
         return f"no rule concludes {finding}"
     _, ident, missed = min(candidates)
-    return f"nearest rule for {finding}: {ident}, where not true: {'; '.join(describe(c) for c in missed)}"
+    return f"nearest rule for {finding}: {ident}, where not true: {_described(missed)}"
+
+
+def _described(conditions: list[object]) -> str:
+    return "; ".join(describe(c) for c in conditions)
 
 
 def run_scenario(kb: Knowledge, sc: s.Scenario) -> list[str]:
