@@ -163,9 +163,12 @@ def diagnose(
     password: str = PASSWORD,
     sender: str = USER,
     recipient: str = INSIDE,
+    source: str | None = None,
 ) -> Diagnosis:
     """mailtriage diagnose against the instance, as a user would run it, in JSON and in text."""
     argv = ["diagnose", "--host", pf.host, "--port", str(pf.port), "--security", "starttls", "--cafile", str(pf.cafile)]
+    if source:
+        argv += ["--source-address", source]
     if login:
         argv += ["--user", USER, "--password-env", "SMTP_PASSWORD"]
     argv += ["--from", sender, "--to", recipient, "--timeout", "5", "--non-interactive"]
@@ -223,17 +226,6 @@ def refusing_127_0_0_2_at_connect() -> Iterator[PostfixTarget]:
 @pytest.fixture(scope="module")
 def refusing_127_0_0_2_at_rcpt() -> Iterator[PostfixTarget]:
     yield from refusing(REFUSED_SOURCE, delay_reject=True)
-
-
-# mailtriage cannot choose its source address yet: these refuse 127.0.0.1, where it connects from.
-@pytest.fixture(scope="module")
-def refusing_127_0_0_1_at_connect() -> Iterator[PostfixTarget]:
-    yield from refusing("127.0.0.1", delay_reject=False)
-
-
-@pytest.fixture(scope="module")
-def refusing_127_0_0_1_at_rcpt() -> Iterator[PostfixTarget]:
-    yield from refusing("127.0.0.1", delay_reject=True)
 
 
 @pytest.fixture(scope="module")
@@ -303,17 +295,27 @@ def test_postfix_with_delay_refuses_the_client_at_rcpt(refusing_127_0_0_2_at_rcp
 
 
 def test_diagnose_calls_a_client_refused_at_connect_not_safelisted(
-    cli, refusing_127_0_0_1_at_connect: PostfixTarget
+    cli, refusing_127_0_0_2_at_connect: PostfixTarget
 ) -> None:
-    diagnosis = diagnose(cli, refusing_127_0_0_1_at_connect)
-    said = f"the greeting with {shown(client_rejected('127.0.0.1'))!r} (smtpd_delay_reject = no)"
+    diagnosis = diagnose(cli, refusing_127_0_0_2_at_connect, source=REFUSED_SOURCE)
+    said = f"the greeting with {shown(client_rejected(REFUSED_SOURCE))!r} (smtpd_delay_reject = no)"
     expect_first_error(diagnosis, "ip.not_safelisted", said)
 
 
-def test_diagnose_calls_a_client_refused_at_rcpt_not_safelisted(cli, refusing_127_0_0_1_at_rcpt: PostfixTarget) -> None:
-    diagnosis = diagnose(cli, refusing_127_0_0_1_at_rcpt)
-    said = f"RCPT TO with {shown(client_rejected('127.0.0.1'))!r} (smtpd_delay_reject = yes)"
+def test_diagnose_calls_a_client_refused_at_rcpt_not_safelisted(cli, refusing_127_0_0_2_at_rcpt: PostfixTarget) -> None:
+    diagnosis = diagnose(cli, refusing_127_0_0_2_at_rcpt, source=REFUSED_SOURCE)
+    said = f"RCPT TO with {shown(client_rejected(REFUSED_SOURCE))!r} (smtpd_delay_reject = yes)"
     expect_first_error(diagnosis, "ip.not_safelisted", said)
+
+
+def test_diagnose_from_an_address_the_server_accepts_finds_the_path_healthy(
+    cli, refusing_127_0_0_2_at_rcpt: PostfixTarget
+) -> None:
+    diagnosis = diagnose(cli, refusing_127_0_0_2_at_rcpt, source="127.0.0.3")
+
+    assert diagnosis.code == 0, diagnosis.summary()
+    assert diagnosis.facts["probe.local_address"] == "127.0.0.3"
+    assert "ip.not_safelisted" not in [f["id"] for f in diagnosis.report["findings"]], diagnosis.summary()
 
 
 # --- 3. relaying for a client that is not logged in -----------------------------------------------

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -23,35 +21,6 @@ def facts_of(run) -> dict[str, object]:
     for o in run.observations:
         out.setdefault(o.name, o.value)
     return out
-
-
-@pytest.fixture
-def accepting_port() -> Iterator[tuple[int, list[tuple[str, int]]]]:
-    """A loopback port that accepts connections and records each client's address and port."""
-    peers: list[tuple[str, int]] = []
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(4)
-    server.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, peer = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            peers.append(peer)
-            conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], peers
-    stop.set()
-    thread.join(2)
-    server.close()
 
 
 def test_the_machine_is_named_by_its_own_host_name(closed_port):
@@ -87,7 +56,7 @@ def test_the_route_source_sends_nothing():
         listener.bind(("127.0.0.1", 0))
         listener.settimeout(0.3)
 
-        observations = location.route_source("127.0.0.1", listener.getsockname()[1])
+        observations = location.route_source("127.0.0.1", port=listener.getsockname()[1])
 
         assert [o.value for o in observations if o.name == "probe.local_address"] == ["127.0.0.1"]
         with pytest.raises((TimeoutError, socket.timeout)):

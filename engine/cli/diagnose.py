@@ -28,6 +28,8 @@ def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
     from engine.cli import sessionfile
     from engine.run.pipeline import diagnose_account
 
+    if args.source_address:
+        inputs.check_source_address(args.source_address, "--source-address")
     if args.profile:
         from engine.cli import profile
 
@@ -61,6 +63,7 @@ def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
         to_addr=args.to_addr,
         timeout=args.timeout,
         resolver=args.resolver,
+        source_address=args.source_address,
         cafile=args.cafile,
         send_message=args.send_test_message,
         check_dns=args.check_dns,

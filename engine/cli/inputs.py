@@ -110,3 +110,12 @@ def postfix_queue(args: argparse.Namespace, timeout: float) -> PostfixQueue | No
             "/etc/postfix-out)"
         )
     return PostfixQueue(args.postfix_queue or None, timeout)
+
+
+def check_source_address(source: str, where: str) -> None:
+    """BadInput, in one line naming where it was given, unless this machine can send from source."""
+    from engine.inputs.settings import source_address_problem
+
+    problem = source_address_problem(source)
+    if problem:
+        raise BadInput(f"{where} {source}: {problem}")

@@ -132,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--resolver", type=_host_port, metavar="HOST:PORT", help="ask this DNS server instead of the system resolver"
     )
     d.add_argument(
+        "--source-address",
+        metavar="IP",
+        help="connect from this local address, the one the application's traffic leaves from (a multi-homed node)",
+    )
+    d.add_argument(
         "--check-dns",
         action="store_true",
         help=(

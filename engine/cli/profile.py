@@ -76,12 +76,16 @@ def settings_of(args: argparse.Namespace, environ: Any, redact: Redactor) -> lis
         register(redact, fields.get("user"), secrets, imported)
         if entry.cafile and not Path(entry.cafile).is_file():
             raise BadInput(f"{account.origin}: account '{account.name}': cafile {entry.cafile}: no such file")
+        source = entry.source_address or args.source_address
+        if entry.source_address:
+            inputs.check_source_address(entry.source_address, f"{account.origin}: account '{account.name}': source_address")
         settings = account_settings(
             fields,
             secrets,
             to_addr=entry.to_addr,
             timeout=entry.timeout or args.timeout,
             resolver=args.resolver,
+            source_address=source,
             cafile=entry.cafile,
             send_message=args.send_test_message,
             check_dns=args.check_dns,

@@ -54,6 +54,7 @@ class AccountEntry(BaseModel):
     oauth_token_env: str | None = None
     cafile: str | None = None
     timeout: float | None = Field(default=None, gt=0, le=300)
+    source_address: str | None = None  # as --source-address, for this account
     # A JavaMail or Spring Boot file the application reads; the account's own keys win over it,
     # and the file over [defaults]. A relative path is taken from the profile's folder.
     settings_file: str | None = None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +30,22 @@ def read_password_file(path: str) -> str:
         ) from None
 
 
+def source_address_problem(source: str) -> str | None:
+    """Why the machine cannot send from source (not an address, or not one of its own), or None."""
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(source).version == 6 else socket.AF_INET
+    except ValueError:
+        return "not an IP address"
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.bind((source, 0))  # binds locally; nothing is sent
+    except OSError as exc:
+        if exc.errno == errno.EADDRNOTAVAIL:
+            return "this machine has no such address (ip -brief address lists the ones it has)"
+        return exc.strerror or str(exc)
+    return None
+
+
 # A plain dataclass: every field is set by this program (flags are checked by the parser, files by
 # their readers), so there is nothing left to validate, and a pasted-text run need not load pydantic.
 @dataclass(kw_only=True)
@@ -47,6 +65,8 @@ class AccountSettings:
     timeout: float = 10.0
     source: str = "flags"
     resolver: tuple[str, int] | None = None
+    # --source-address: the local address every probe connection leaves from (a multi-homed node).
+    source_address: str | None = None
     # --check-dns: SPF, DMARC, MX, blocklists and the egress echo, asked of outside resolvers.
     check_dns: bool = False
 

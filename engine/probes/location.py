@@ -16,16 +16,23 @@ ORIGIN = "location"
 _ROUTE_PORT = 9
 
 
-def machine() -> list[Observation]:
+def machine(source: str | None = None) -> list[Observation]:
+    """The machine's name, and the local address the run was told to leave from, if any."""
     name = socket.gethostname()
-    return [Observation("probe.hostname", name, "probe", f"this machine's host name: {name}", ORIGIN)]
+    facts = [Observation("probe.hostname", name, "probe", f"this machine's host name: {name}", ORIGIN)]
+    if source:
+        shown = f"--source-address {source}: every probe connection is bound to it"
+        facts.append(Observation("probe.source_address", source, "probe", shown, ORIGIN))
+    return facts
 
 
-def route_source(address: str, port: int = _ROUTE_PORT) -> list[Observation]:
+def route_source(address: str, source: str | None = None, port: int = _ROUTE_PORT) -> list[Observation]:
     """The local address the kernel would use to reach address; nothing when there is no route."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     try:
         with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            if source:
+                sock.bind((source, 0))
             sock.connect((address, port))
             local = str(sock.getsockname()[0])
     except OSError:

@@ -10,6 +10,7 @@ from typing import Protocol
 from engine.facts import FactValue, Observation
 from engine.probes import Stopwatch
 from engine.probes import tls as tlsmod
+from engine.probes.dial import Streams, dial
 from engine.probes.wire import Reply, Transcript, Wire, WireError
 
 # How long a silent port is given before a TLS handshake is tried beside it.
@@ -32,6 +33,12 @@ class Target:
     timeout: float  # seconds for the opening as a whole
     cafile: str | None
     ehlo_name: str  # for a second look at a certificate served after STARTTLS
+    source: str | None = None  # the local address to connect from (--source-address)
+
+    async def dial(self, deadline: float, tls: ssl.SSLContext | None = None) -> Streams:
+        """A connection to the target from the run's source address, within what is left of deadline."""
+        remaining = deadline - asyncio.get_running_loop().time()
+        return await dial(self.address, self.port, remaining, source=self.source, tls=tls, server_hostname=self.host)
 
 
 class Record(Protocol):
@@ -129,20 +136,10 @@ async def _greeting(
 
 async def _connect(
     target: Target, d: Record, deadline: float, ssl_ctx: ssl.SSLContext | None
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    loop = asyncio.get_running_loop()
+) -> Streams:
     address, port = target.address, target.port
     try:
-        return await asyncio.wait_for(
-            asyncio.open_connection(
-                address,
-                port,
-                ssl=ssl_ctx,
-                server_hostname=target.host if ssl_ctx else None,
-                ssl_handshake_timeout=max(deadline - loop.time(), 0.1) if ssl_ctx else None,
-            ),
-            max(deadline - loop.time(), 0.01),
-        )
+        return await target.dial(deadline, ssl_ctx)
     except TimeoutError:
         d.stage = "tls" if ssl_ctx else "connect"
         d.fact("smtp.failure", "timeout", f"connect to {address}:{port}: no answer within {target.timeout:g} s")
@@ -175,11 +172,8 @@ async def _connect(
 
 async def _plain_look(target: Target, d: Record, deadline: float) -> None:
     """After a TLS hello got a non-TLS answer: is it SMTP in the clear (wrong mode) or junk?"""
-    loop = asyncio.get_running_loop()
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(target.address, target.port), max(deadline - loop.time(), 0.01)
-        )
+        reader, writer = await target.dial(deadline)
     except (TimeoutError, OSError):
         return
     wire = Wire(reader, writer, Transcript())
@@ -253,12 +247,8 @@ async def _greeting_or_tls(
 
 async def _tls_hello(target: Target, deadline: float) -> bool:
     """True when the port completes a TLS handshake (any certificate): it speaks implicit TLS."""
-    loop = asyncio.get_running_loop()
     try:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(target.address, target.port, ssl=tlsmod.context(None, verify=False)),
-            max(deadline - loop.time(), 0.01),
-        )
+        _, writer = await target.dial(deadline, tlsmod.context(None, verify=False))
     except (TimeoutError, OSError, ssl.SSLError):
         return False
     writer.transport.abort()  # the handshake was the question; no need to close politely
@@ -271,17 +261,10 @@ async def _fetch_certificate(target: Target, deadline: float) -> bytes | None:
     writer: asyncio.StreamWriter | None = None
     try:
         if target.implicit:
-            _, opened = await asyncio.wait_for(
-                asyncio.open_connection(
-                    target.address, target.port, ssl=tlsmod.context(None, verify=False), server_hostname=target.host
-                ),
-                max(deadline - loop.time(), 0.01),
-            )
+            _, opened = await target.dial(deadline, tlsmod.context(None, verify=False))
             writer = opened
         else:
-            reader, opened = await asyncio.wait_for(
-                asyncio.open_connection(target.address, target.port), max(deadline - loop.time(), 0.01)
-            )
+            reader, opened = await target.dial(deadline)
             writer = opened
             wire = Wire(reader, opened, Transcript())
             await wire.reply(deadline)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from engine.facts import Observation
 from engine.probes import ProbeResult, Stopwatch
 from engine.probes import tls as tlsmod
+from engine.probes.dial import dial
 from engine.probes.wire import Transcript, Wire, WireError
 
 
@@ -20,14 +21,12 @@ class PortAnswer:
     greeting: str
 
 
-async def _try(address: str, port: int, security: str, deadline: float) -> PortAnswer | None:
+async def _try(address: str, port: int, security: str, deadline: float, source: str | None) -> PortAnswer | None:
     """A port answers when it gives an SMTP greeting (over TLS for implicit-TLS ports)."""
     loop = asyncio.get_running_loop()
     ctx = tlsmod.context(None, verify=False) if security == "ssl" else None
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(address, port, ssl=ctx), max(deadline - loop.time(), 0.01)
-        )
+        reader, writer = await dial(address, port, deadline - loop.time(), source=source, tls=ctx)
     except (TimeoutError, OSError, ssl.SSLError):
         return None
     wire = Wire(reader, writer, Transcript())
@@ -40,11 +39,13 @@ async def _try(address: str, port: int, security: str, deadline: float) -> PortA
     return PortAnswer(port, security, reply.shown()) if reply.code == 220 else None
 
 
-async def sweep(address: str, configured: int, ports: Sequence[tuple[int, str]], deadline: float) -> ProbeResult:
+async def sweep(
+    address: str, configured: int, ports: Sequence[tuple[int, str]], deadline: float, source: str | None = None
+) -> ProbeResult:
     """All other submission ports (knowledge/ports.yaml, in order of preference) at once."""
     watch = Stopwatch()
     candidates = [(p, s) for p, s in ports if p != configured]
-    answers = await asyncio.gather(*(_try(address, p, s, deadline) for p, s in candidates))
+    answers = await asyncio.gather(*(_try(address, p, s, deadline, source) for p, s in candidates))
     found = [a for a in answers if a is not None]
     tried = ", ".join(str(p) for p, _ in candidates)
     if not found:

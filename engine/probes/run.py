@@ -49,11 +49,11 @@ async def _connect(
     """TCP connect; if it fails or lags, sweep the other submission ports within the same timeout."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.timeout
-    tcp = asyncio.ensure_future(probe_tcp(addresses, settings.port, settings.timeout))
+    tcp = asyncio.ensure_future(probe_tcp(addresses, settings.port, settings.timeout, settings.source_address))
     done, _ = await asyncio.wait({tcp}, timeout=min(SWEEP_AFTER_SECONDS, settings.timeout / 3))
     swept = None
     if not done or tcp.result().status != "ok":
-        swept = asyncio.ensure_future(sweep(addresses[0], settings.port, ports, deadline))
+        swept = asyncio.ensure_future(sweep(addresses[0], settings.port, ports, deadline, settings.source_address))
     result = await tcp
     run.add(result)
     if swept is not None:
@@ -82,11 +82,11 @@ async def _probe_all(
             return
     if not settings.port_valid:
         run.add(skipped("tcp", f"port {settings.port} is not a TCP port"))
-        run.observations.extend(location.route_source(addresses[0]))
+        run.observations.extend(location.route_source(addresses[0], settings.source_address))
         return
     connected = await _connect(settings, addresses, run, ports)
     if not any(o.name == "probe.local_address" for o in run.observations):
-        run.observations.extend(location.route_source(addresses[0]))
+        run.observations.extend(location.route_source(addresses[0], settings.source_address))
     if not connected:
         return
     address = next(o.value for o in run.observations if o.name == "tcp.address")
@@ -103,6 +103,7 @@ async def _probe_all(
         cafile=settings.cafile,
         send_message=settings.send_message,
         implicit_tls_ports=frozenset(port for port, security in ports if security == "ssl"),
+        source_address=settings.source_address,
     )
     dialogue = await probe_smtp(plan, str(address), redact, run.on_step)
     run.results.extend(dialogue.results)
@@ -135,7 +136,7 @@ async def probe_account(
     # DNS, connection and each dialogue step have their own timeouts; this only stops runaways.
     budget = settings.timeout * 4 + RUN_SLACK_SECONDS
     run = ProbeRun(on_step=on_step)
-    run.observations.extend(location.machine())
+    run.observations.extend(location.machine(settings.source_address))
     checking = None
     if settings.check_dns and dnschecks is not None:
         checking = asyncio.ensure_future(_check_dns(settings, dnschecks, budget))

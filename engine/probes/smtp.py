@@ -36,6 +36,7 @@ class Plan:
     send_message: bool = False
     # Ports where `auto` means implicit TLS (knowledge/ports.yaml marks them ssl).
     implicit_tls_ports: frozenset[int] = frozenset()
+    source_address: str | None = None  # the local address to connect from (--source-address)
     # gethostname, not getfqdn: no lookup (and no DNS traffic) just to name ourselves.
     ehlo_name: str = field(default_factory=lambda: socket.gethostname() or "mailtriage.localdomain")
 
@@ -84,6 +85,7 @@ def _target(plan: Plan, address: str) -> Target:
         timeout=plan.timeout,
         cafile=plan.cafile,
         ehlo_name=plan.ehlo_name,
+        source=plan.source_address,
     )
 
 

@@ -8,6 +8,7 @@ import os
 
 from engine.facts import Observation
 from engine.probes import ProbeResult, Stopwatch
+from engine.probes.dial import dial
 
 _ERRNO_OUTCOME = {
     errno.ECONNREFUSED: "refused",
@@ -18,7 +19,7 @@ _ERRNO_OUTCOME = {
 }
 
 
-async def probe_tcp(addresses: list[str], port: int, timeout: float) -> ProbeResult:
+async def probe_tcp(addresses: list[str], port: int, timeout: float, source: str | None = None) -> ProbeResult:
     """Try each address in turn, as a client library would, inside one shared deadline."""
     watch = Stopwatch()
     loop = asyncio.get_running_loop()
@@ -30,7 +31,7 @@ async def probe_tcp(addresses: list[str], port: int, timeout: float) -> ProbeRes
             outcome, detail = "timeout", f"no answer from {address}:{port} within {timeout:g} s"
             break
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(address, port), remaining)
+            _, writer = await dial(address, port, remaining, source=source)
         except TimeoutError:
             outcome, detail = "timeout", f"connect to {address}:{port}: no answer within {timeout:g} s"
             continue

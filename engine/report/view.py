@@ -124,6 +124,7 @@ def _location(facts: FactSet) -> dict[str, Any] | None:
         "hostname": hostname,
         "local_address": facts.first("probe.local_address"),
         "local_method": facts.first("probe.local_address_method"),
+        "source_address": facts.first("probe.source_address"),
         "egress_address": facts.first("egress.address"),
         "egress_method": facts.first("egress.method"),
         "egress_error": facts.first("egress.error"),

@@ -1,0 +1,119 @@
+"""--source-address and a profile's source_address: every probe connection leaves from that address."""
+
+from __future__ import annotations
+
+import json
+
+from engine import lab
+from engine.inputs.settings import AccountSettings
+from engine.probes.run import run_probes
+from tests.test_cli_profile import account, profile
+
+TIMEOUT = 1.0
+
+
+def facts_of(report: dict) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for fact in report["facts"]:
+        out.setdefault(fact["name"], fact["value"])
+    return out
+
+
+def test_every_connection_of_the_probe_leaves_from_the_source_address(accepting_port):
+    port, peers = accepting_port
+
+    run = run_probes(AccountSettings(host="127.0.0.1", port=port, timeout=TIMEOUT, source_address="127.0.0.5"))
+
+    # The TCP probe and the dialogue each connect; the server saw only the chosen address.
+    assert len(peers) >= 2
+    assert {address for address, _ in peers} == {"127.0.0.5"}
+    facts = {o.name: o.value for o in run.observations}
+    assert facts["probe.local_address"] == "127.0.0.5"
+    assert facts["probe.source_address"] == "127.0.0.5"
+
+
+def test_without_a_connection_the_route_is_taken_from_the_source_address(closed_port):
+    run = run_probes(AccountSettings(host="127.0.0.1", port=closed_port, timeout=TIMEOUT, source_address="127.0.0.6"))
+
+    facts = {o.name: o.value for o in run.observations}
+    assert facts["tcp.connect"] == "refused"
+    assert facts["probe.local_address"] == "127.0.0.6"
+    assert facts["probe.local_address_method"] == "route"
+
+
+def diagnose_healthy(cli, server, *extra: str, fmt: str = "json"):
+    return cli(
+        "diagnose",
+        *("--host", "127.0.0.1", "--port", str(server.port), "--security", "starttls"),
+        *("--cafile", str(server.cafile), "--user", lab.LAB_USER, "--password-env", "P"),
+        *("--from", lab.LAB_USER, "--to", lab.LAB_RECIPIENT, "--timeout", "2", "--non-interactive"),
+        *("--format", fmt),
+        *extra,
+        environ={"P": lab.LAB_PASSWORD},
+    )
+
+
+def test_the_report_says_which_source_address_was_used(cli):
+    with lab.start("healthy") as server:
+        report = json.loads(diagnose_healthy(cli, server, "--source-address", "127.0.0.7").out)
+        text = diagnose_healthy(cli, server, "--source-address", "127.0.0.7", fmt="text").out
+
+    facts = facts_of(report)
+    assert facts["probe.source_address"] == "127.0.0.7"
+    assert facts["probe.local_address"] == "127.0.0.7"
+    assert [f["id"] for f in report["findings"]] == ["connectivity.ok"]
+    assert "local address 127.0.0.7 (the source address asked for; source of the probe's own TCP connection)" in text
+
+
+def test_an_address_the_machine_does_not_have_is_refused_in_one_line(cli):
+    # 192.0.2.0/24 is TEST-NET-1: no machine has it; nothing is sent, the bind alone fails.
+    result = cli("diagnose", "--host", "127.0.0.1", "--source-address", "192.0.2.10", "--non-interactive")
+
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        "mailtriage: --source-address 192.0.2.10: this machine has no such address "
+        "(ip -brief address lists the ones it has)"
+    ]
+    assert result.out == ""
+
+
+def test_a_source_address_that_is_not_an_address_is_refused_in_one_line(cli):
+    result = cli("diagnose", "--host", "127.0.0.1", "--source-address", "eth0", "--non-interactive")
+
+    assert result.code == 2
+    assert result.err.strip() == "mailtriage: --source-address eth0: not an IP address"
+
+
+def test_each_profile_account_connects_from_its_own_source_address_or_the_flags(cli, tmp_path):
+    with lab.start("healthy") as server:
+        path = profile(
+            tmp_path,
+            account("node-a", server, source_address="127.0.0.11"),
+            account("node-b", server, source_address="127.0.0.12"),
+            account("default", server),
+        )
+        result = cli(
+            "diagnose",
+            "--profile",
+            path,
+            "--source-address",
+            "127.0.0.13",
+            "--format",
+            "json",
+            environ={"LAB_PASSWORD": lab.LAB_PASSWORD},
+        )
+
+    summary = json.loads(result.out)
+    used = {a["name"]: facts_of(a["report"])["probe.local_address"] for a in summary["accounts"]}
+    assert used == {"node-a": "127.0.0.11", "node-b": "127.0.0.12", "default": "127.0.0.13"}
+
+
+def test_a_profile_account_with_an_address_the_machine_lacks_is_refused_at_its_place(cli, tmp_path):
+    with lab.start("healthy") as server:
+        path = profile(tmp_path, account("node-a", server, source_address="192.0.2.10"))
+        result = cli("diagnose", "--profile", path, environ={"LAB_PASSWORD": lab.LAB_PASSWORD})
+
+    assert result.code == 2
+    (line,) = result.err.strip().splitlines()
+    assert line.startswith(f"mailtriage: {path}:")
+    assert "account 'node-a': source_address 192.0.2.10: this machine has no such address" in line
