@@ -78,7 +78,8 @@ def settings_of(args: argparse.Namespace, environ: Any, redact: Redactor) -> lis
             raise BadInput(f"{account.origin}: account '{account.name}': cafile {entry.cafile}: no such file")
         source = entry.source_address or args.source_address
         if entry.source_address:
-            inputs.check_source_address(entry.source_address, f"{account.origin}: account '{account.name}': source_address")
+            where = f"{account.origin}: account '{account.name}': source_address"
+            inputs.check_source_address(entry.source_address, where)
         settings = account_settings(
             fields,
             secrets,
