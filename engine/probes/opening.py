@@ -134,9 +134,7 @@ async def _greeting(
         raise Stop
 
 
-async def _connect(
-    target: Target, d: Record, deadline: float, ssl_ctx: ssl.SSLContext | None
-) -> Streams:
+async def _connect(target: Target, d: Record, deadline: float, ssl_ctx: ssl.SSLContext | None) -> Streams:
     address, port = target.address, target.port
     try:
         return await target.dial(deadline, ssl_ctx)
