@@ -11,7 +11,7 @@ from referencing import Registry, Resource
 
 from engine.report import schemas
 
-KINDS = {"mailtriage.report/1": "report", "mailtriage.accounts/1": "accounts"}
+KINDS = {"mailtriage.report/1": "report", "mailtriage.accounts/1": "accounts", "mailtriage.fleet/1": "fleet"}
 
 
 @functools.cache

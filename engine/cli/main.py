@@ -97,6 +97,10 @@ def _dispatch(args: argparse.Namespace, env: Environment, redact: Redactor) -> E
         except KeyError as exc:
             raise BadInput(str(exc.args[0])) from None
         return Exit.OK
+    if args.command == "merge":
+        from engine.cli import merge
+
+        return merge.run(args, env, redact)
     if args.command == "lab":
         from engine.cli import lab
 

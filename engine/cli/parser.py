@@ -184,8 +184,22 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--list", action="store_true", help="list the scenarios")
     lab.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
 
-    sc = sub.add_parser("schema", help="print the JSON Schema of a JSON output (report, accounts)")
-    sc.add_argument("name", metavar="NAME", help="report (mailtriage.report/1) or accounts (mailtriage.accounts/1)")
+    m = sub.add_parser("merge", help="one fleet report from the JSON reports of many nodes, grouped by cause")
+    m.add_argument(
+        "reports",
+        nargs="+",
+        metavar="REPORT",
+        help="a node's JSON report (mailtriage.report/1 or mailtriage.accounts/1), a folder of them, or '-' for stdin",
+    )
+    m.add_argument("--format", choices=FORMATS, help="text (default), md, html or json (mailtriage.fleet/1)")
+    m.add_argument("--output", metavar="FILE", help="write the fleet report here; the format follows the suffix")
+    add_knowledge_option(m)
+    sc = sub.add_parser("schema", help="print the JSON Schema of a JSON output (report, accounts, fleet)")
+    sc.add_argument(
+        "name",
+        metavar="NAME",
+        help="report (mailtriage.report/1), accounts (mailtriage.accounts/1) or fleet (mailtriage.fleet/1)",
+    )
 
     k = sub.add_parser("knowledge", help="lint, test and list the knowledge base")
     ksub = k.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)

@@ -246,6 +246,10 @@ class FindingSpec(Strict):
     # "account": about one account's own settings or standing (its password, its sender), so
     # accounts with it are not grouped as one cause when many accounts are diagnosed together.
     scope: Literal["server", "account"] = "server"
+    # For a fleet report (`mailtriage merge`): what the server's owner must do with the addresses
+    # of the nodes that have this finding ("Add these addresses to the allowed list of ..."); the
+    # report then lists each node's egress (or local) address. None: addresses are not the point.
+    fleet_addresses: str | None = None
     # False for findings error text alone cannot show (they need the probe, answers or settings):
     # knowledge coverage and its lint warning leave them out.
     text_evidence: bool = True
