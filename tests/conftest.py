@@ -99,6 +99,21 @@ def run_process(tmp_path: Path):
     return run
 
 
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """mailtriage's wheel, built once from this checkout."""
+    out = tmp_path_factory.mktemp("wheel")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (built,) = out.glob("mailtriage-*.whl")
+    return built
+
+
 @pytest.fixture
 def closed_port() -> int:
     """A loopback port where nothing listens: connections are refused."""
