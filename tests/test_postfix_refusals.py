@@ -375,3 +375,18 @@ def test_diagnose_calls_ehlo_localhost_rejected(
     assert "C: EHLO localhost" in diagnosis.report["transcript"], diagnosis.report["transcript"]
     said = f"RCPT TO with {shown(HELO_REJECTED)!r} (smtpd_delay_reject = yes)"
     expect_first_error(diagnosis, "smtp.helo_rejected", said)
+
+
+# --- one connection per diagnosis -------------------------------------------------------------
+
+
+def test_a_diagnosis_talks_over_the_tcp_probes_own_connection(cli, submission: PostfixTarget) -> None:
+    before = submission.maillog()
+
+    diagnosis = diagnose(cli, submission, source="127.0.0.4")
+
+    assert diagnosis.code == 0, diagnosis.summary()
+    # Two runs (JSON and text), one connection each: no probe connection dropped unused.
+    added = submission.maillog()[len(before) :]
+    assert added.count(": connect from unknown[127.0.0.4]") == 2, added
+    assert "lost connection after CONNECT from unknown[127.0.0.4]" not in added, added

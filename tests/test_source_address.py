@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
 
 from engine import lab
 from engine.inputs.settings import AccountSettings
@@ -19,12 +24,45 @@ def facts_of(report: dict) -> dict[str, object]:
     return out
 
 
-def test_every_connection_of_the_probe_leaves_from_the_source_address(accepting_port):
-    port, peers = accepting_port
+@pytest.fixture
+def silent_port() -> Iterator[tuple[int, list[tuple[str, int]]]]:
+    """A loopback port that accepts, records each client's address, and never says a word."""
+    peers: list[tuple[str, int]] = []
+    held: list[socket.socket] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, peer = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            peers.append(peer)
+            held.append(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], peers
+    stop.set()
+    thread.join(2)
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_every_connection_of_the_probe_leaves_from_the_source_address(silent_port):
+    port, peers = silent_port
 
     run = run_probes(AccountSettings(host="127.0.0.1", port=port, timeout=TIMEOUT, source_address="127.0.0.5"))
 
-    # The TCP probe and the dialogue each connect; the server saw only the chosen address.
+    # The dialogue waits for a greeting on the TCP probe's connection, then tries a TLS handshake
+    # on a second one: the server saw the chosen address on both.
     assert len(peers) >= 2
     assert {address for address, _ in peers} == {"127.0.0.5"}
     facts = {o.name: o.value for o in run.observations}

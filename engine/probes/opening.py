@@ -55,8 +55,12 @@ class Record(Protocol):
     def reply(self, stage: str, reply: Reply) -> None: ...
 
 
-async def open_smtp(target: Target, d: Record) -> Wire:
-    """Connect (with TLS first for implicit TLS) and read the greeting; raise Stop unless it is 220."""
+async def open_smtp(target: Target, d: Record, opened: Streams | None = None) -> Wire:
+    """Connect (with TLS first for implicit TLS) and read the greeting; raise Stop unless it is 220.
+
+    A plain connection already open (the TCP probe's) is used as it is; implicit TLS dials anew,
+    so that a failed handshake is told apart from the TCP connect exactly as a client sees it.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + target.timeout
     watch = Stopwatch()
@@ -70,9 +74,11 @@ async def open_smtp(target: Target, d: Record) -> Wire:
             "tls",
         )
     if implicit:
+        if opened is not None:
+            opened[1].close()
         wire = await _connect_tls(target, d, deadline)
     else:
-        reader, writer = await _connect(target, d, deadline, ssl_ctx=None)
+        reader, writer = opened or await _connect(target, d, deadline, ssl_ctx=None)
         wire = Wire(reader, writer, d.transcript)
     try:
         await _greeting(target, wire, d, deadline, loop, watch)

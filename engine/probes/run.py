@@ -10,11 +10,12 @@ from engine.facts import Observation
 from engine.inputs.settings import AccountSettings
 from engine.knowledge.schema import DnsChecksFile
 from engine.probes import ProbeResult, location
+from engine.probes.dial import Streams
 from engine.probes.dns import probe_dns
 from engine.probes.dnschecks import CheckPlan, probe_dnschecks
 from engine.probes.ports import sweep
 from engine.probes.smtp import Plan, probe_smtp
-from engine.probes.tcp import probe_tcp
+from engine.probes.tcp import connect_tcp
 from engine.redact import Redactor
 
 # Slack on top of the per-step timeouts for the whole run: set-up, teardown, scheduling.
@@ -45,23 +46,26 @@ def skipped(name: str, why: str) -> ProbeResult:
 
 async def _connect(
     settings: AccountSettings, addresses: list[str], run: ProbeRun, ports: Sequence[tuple[int, str]]
-) -> bool:
-    """TCP connect; if it fails or lags, sweep the other submission ports within the same timeout."""
+) -> Streams | None:
+    """TCP connect; if it fails or lags, sweep the other submission ports within the same timeout.
+
+    The connection made stays open for the dialogue (the caller closes it if it never gets there).
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.timeout
-    tcp = asyncio.ensure_future(probe_tcp(addresses, settings.port, settings.timeout, settings.source_address))
+    tcp = asyncio.ensure_future(connect_tcp(addresses, settings.port, settings.timeout, settings.source_address))
     done, _ = await asyncio.wait({tcp}, timeout=min(SWEEP_AFTER_SECONDS, settings.timeout / 3))
     swept = None
-    if not done or tcp.result().status != "ok":
+    if not done or tcp.result()[0].status != "ok":
         swept = asyncio.ensure_future(sweep(addresses[0], settings.port, ports, deadline, settings.source_address))
-    result = await tcp
+    result, streams = await tcp
     run.add(result)
     if swept is not None:
         if result.status == "ok":
             swept.cancel()
         else:
             run.add(await swept)
-    return result.status == "ok"
+    return streams
 
 
 async def _probe_all(
@@ -84,14 +88,29 @@ async def _probe_all(
         run.add(skipped("tcp", f"port {settings.port} is not a TCP port"))
         run.observations.extend(location.route_source(addresses[0], settings.source_address))
         return
-    connected = await _connect(settings, addresses, run, ports)
+    streams = await _connect(settings, addresses, run, ports)
     if not any(o.name == "probe.local_address" for o in run.observations):
         run.observations.extend(location.route_source(addresses[0], settings.source_address))
-    if not connected:
+    if streams is None:
         return
+    try:
+        await _dialogue(settings, settings.host, run, redact, ports, streams)
+    finally:
+        if not streams[1].is_closing():  # cut off before the dialogue took the connection over
+            streams[1].transport.abort()
+
+
+async def _dialogue(
+    settings: AccountSettings,
+    host: str,
+    run: ProbeRun,
+    redact: Redactor,
+    ports: Sequence[tuple[int, str]],
+    streams: Streams,
+) -> None:
     address = next(o.value for o in run.observations if o.name == "tcp.address")
     plan = Plan(
-        host=settings.host,
+        host=host,
         port=settings.port,
         security=settings.security,
         timeout=settings.timeout,
@@ -105,7 +124,7 @@ async def _probe_all(
         implicit_tls_ports=frozenset(port for port, security in ports if security == "ssl"),
         source_address=settings.source_address,
     )
-    dialogue = await probe_smtp(plan, str(address), redact, run.on_step)
+    dialogue = await probe_smtp(plan, str(address), redact, run.on_step, streams)
     run.results.extend(dialogue.results)
     run.observations.extend(dialogue.observations)
     run.transcript = dialogue.transcript.lines

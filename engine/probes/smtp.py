@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from engine.facts import FactValue, Observation
 from engine.probes import ProbeResult, Stopwatch
 from engine.probes import tls as tlsmod
+from engine.probes.dial import Streams
 from engine.probes.opening import Stop, Target, enhanced, open_smtp, tls_established, verify_failed, wire_failure
 from engine.probes.wire import Reply, Transcript, Wire, WireError
 from engine.redact import REDACTED, Redactor
@@ -90,8 +91,13 @@ def _target(plan: Plan, address: str) -> Target:
 
 
 async def probe_smtp(
-    plan: Plan, address: str, redactor: Redactor | None = None, on_step: Callable[[ProbeResult], None] | None = None
+    plan: Plan,
+    address: str,
+    redactor: Redactor | None = None,
+    on_step: Callable[[ProbeResult], None] | None = None,
+    opened: Streams | None = None,
 ) -> Dialogue:
+    """The dialogue, on `opened` (the TCP probe's connection) when given, else on a new connection."""
     d = Dialogue(on_step=on_step)
     if redactor is not None:
         d.transcript.redact = redactor
@@ -99,7 +105,7 @@ async def probe_smtp(
     wire: Wire | None = None
     try:
         target = _target(plan, address)
-        wire = await open_smtp(target, d)
+        wire = await open_smtp(target, d, opened)
         await _dialogue(plan, target, wire, d, loop)
         d.stage = "done"
     except Stop:

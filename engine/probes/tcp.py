@@ -8,7 +8,7 @@ import os
 
 from engine.facts import Observation
 from engine.probes import ProbeResult, Stopwatch
-from engine.probes.dial import dial
+from engine.probes.dial import Streams, dial
 
 _ERRNO_OUTCOME = {
     errno.ECONNREFUSED: "refused",
@@ -20,7 +20,29 @@ _ERRNO_OUTCOME = {
 
 
 async def probe_tcp(addresses: list[str], port: int, timeout: float, source: str | None = None) -> ProbeResult:
-    """Try each address in turn, as a client library would, inside one shared deadline."""
+    """connect_tcp, closing the connection: the connection itself was the question."""
+    result, streams = await connect_tcp(addresses, port, timeout, source)
+    if streams is not None:
+        await close(streams[1])
+    return result
+
+
+async def close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    try:
+        await asyncio.wait_for(writer.wait_closed(), 1.0)
+    except (TimeoutError, OSError):
+        pass  # the connection worked; how it closes says nothing about the network path
+
+
+async def connect_tcp(
+    addresses: list[str], port: int, timeout: float, source: str | None = None
+) -> tuple[ProbeResult, Streams | None]:
+    """Try each address in turn, as a client library would, inside one shared deadline.
+
+    The connection that succeeds stays open for the SMTP dialogue that follows, as an
+    application's own session would be: one connection per run, not a probe and then another.
+    """
     watch = Stopwatch()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -31,7 +53,7 @@ async def probe_tcp(addresses: list[str], port: int, timeout: float, source: str
             outcome, detail = "timeout", f"no answer from {address}:{port} within {timeout:g} s"
             break
         try:
-            _, writer = await dial(address, port, remaining, source=source)
+            reader, writer = await dial(address, port, remaining, source=source)
         except TimeoutError:
             outcome, detail = "timeout", f"connect to {address}:{port}: no answer within {timeout:g} s"
             continue
@@ -43,11 +65,6 @@ async def probe_tcp(addresses: list[str], port: int, timeout: float, source: str
             continue
         elapsed = watch.ms()
         local = writer.get_extra_info("sockname")
-        writer.close()
-        try:
-            await asyncio.wait_for(writer.wait_closed(), 1.0)
-        except (TimeoutError, OSError):
-            pass  # the connection worked; how it closes says nothing about the network path
         evidence = f"TCP connected to {address}:{port} in {elapsed} ms"
         facts = [
             Observation("tcp.connect", "ok", "probe", evidence, "tcp"),
@@ -58,7 +75,7 @@ async def probe_tcp(addresses: list[str], port: int, timeout: float, source: str
             shown = f"local end of the TCP connection to {address}:{port}: {local[0]}:{local[1]}"
             facts.append(Observation("probe.local_address", str(local[0]), "probe", shown, "tcp"))
             facts.append(Observation("probe.local_address_method", "tcp_connection", "probe", None, "tcp"))
-        return ProbeResult("tcp", "ok", elapsed, evidence, facts)
+        return ProbeResult("tcp", "ok", elapsed, evidence, facts), (reader, writer)
     elapsed = watch.ms()
     facts = [
         Observation("tcp.connect", outcome, "probe", detail, "tcp"),
@@ -67,4 +84,4 @@ async def probe_tcp(addresses: list[str], port: int, timeout: float, source: str
     if address:
         facts.append(Observation("tcp.address", address, "probe", None, "tcp"))
         facts.append(Observation("tcp.error", detail, "probe", None, "tcp"))
-    return ProbeResult("tcp", "fail", elapsed, detail, facts)
+    return ProbeResult("tcp", "fail", elapsed, detail, facts), None
