@@ -69,6 +69,7 @@ def played(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[subpr
             "ANSIBLE_LOCAL_TEMP": str(root / "ansible-tmp"),
             "ANSIBLE_REMOTE_TEMP": str(root / "ansible-remote-tmp"),
             "ANSIBLE_NOCOLOR": "1",
+            "LC_ALL": "C.UTF-8",  # ansible-core refuses to start in a locale that is not UTF-8
             "ANSIBLE_FORCE_COLOR": "0",
             "TMPDIR": str(root / "tmp"),
         }
