@@ -41,7 +41,14 @@ class Compiled:
     # Fact names some rule or question tests. Only these are declared: experta passes every
     # fact through every rule's tests, so a fact no rule reads would only cost time.
     referenced: frozenset[str] = frozenset()
+    # Referenced facts that conditions only test for presence (config.source: "settings were
+    # given"): their values cannot change what fires, so inference is memoised without them.
+    presence_only: frozenset[str] = frozenset()
     _engine: KnowledgeEngine | None = None
+
+    def settled(self, fact: Triple) -> Triple:
+        """The fact as far as the rules can tell it apart: a presence-only fact without its value."""
+        return (fact[0], "present", True) if fact[0] in self.presence_only else fact
 
     def engine(self) -> KnowledgeEngine:
         """One engine per knowledge base: experta builds its network per instance, and reset()
@@ -54,9 +61,10 @@ class Compiled:
 class _Builder:
     """Compiles one condition tree; names the facts it binds so the action can cite them."""
 
-    def __init__(self, names: set[str]) -> None:
+    def __init__(self, names: set[str], valued: set[str]) -> None:
         self.count = 0
         self.names = names  # every fact name the conditions test, shared across rules
+        self.valued = valued  # those some condition tests the value of
 
     def bind(self, pattern: Any, negated: bool) -> Any:
         if negated:
@@ -78,6 +86,8 @@ class _Builder:
             return self.bind(Reply(fields=P(lambda fields: reply_holds(inner, dict(fields)))), negated)
         assert isinstance(cond, s.FactTest)
         self.names.add(cond.fact)
+        if cond.operator not in ("absent", "present"):
+            self.valued.add(cond.fact)
         if cond.operator == "absent":
             return NOT(Obs(name=cond.fact))
         if cond.operator == "present":
@@ -190,6 +200,7 @@ def compile_knowledge(kb: Knowledge, given: Given | None = None) -> Compiled:
     cannot fire only costs building."""
     namespace: dict[str, Any] = {}
     names: set[str] = set()
+    valued: set[str] = set()
 
     def possible(cond: Any) -> bool:
         return given is None or could_hold(cond, given) is not False
@@ -197,7 +208,7 @@ def compile_knowledge(kb: Knowledge, given: Given | None = None) -> Compiled:
     for ident, rule in kb.rules.items():
         if rule.status == "deprecated" or not possible(rule.when):
             continue
-        ce = _Builder(names).build(rule.when)
+        ce = _Builder(names, valued).build(rule.when)
         if rule.tier != "specific":
             ce = AND(ce, NOT(_outranking(rule.tier)))
         severity = kb.findings[rule.finding].severity if rule.finding in kb.findings else "error"
@@ -207,10 +218,10 @@ def compile_knowledge(kb: Knowledge, given: Given | None = None) -> Compiled:
         if not possible(question.when):
             continue
         names.add(f"answer.{ident}")
-        ce = AND(_Builder(names).build(question.when), NOT(Obs(name=f"answer.{ident}")))
+        ce = AND(_Builder(names, valued).build(question.when), NOT(Obs(name=f"answer.{ident}")))
         namespace[f"ask__{ident}"] = Rule(ce)(_ask(question))
     engine_class = type("MailtriageEngine", (KnowledgeEngine,), namespace)
-    return Compiled(engine_class, frozenset(names))
+    return Compiled(engine_class, frozenset(names), frozenset(names - valued))
 
 
 # Subset engines built per knowledge base before a run of many inferences (a batch, the

@@ -80,17 +80,22 @@ def infer(kb: Knowledge, facts: FactSet, rules: Literal["auto", "every", "subset
         replies.append((fields, tuple(sorted({place[triple(o.name, o.value)] for o in group}))))
     given = None if rules == "every" else Given.of(distinct, (fields for fields, _ in replies))
     compiled = compiled_for(kb, given, subset=rules == "subset")
-    declared = tuple(triple(name, value) for name, value in distinct if name in compiled.referenced)
-    # Many accounts on one server reach the same facts (only timings, which no rule reads,
-    # differ): what the engine concludes from them is worked out once per knowledge base.
+    declared = tuple(compiled.settled(triple(name, value)) for name, value in distinct if name in compiled.referenced)
+    # Many accounts on one server reach the same facts (only timings, which no rule reads, and
+    # values only tested for presence, such as each profile account's own line, differ): what
+    # the engine concludes from them is worked out once per knowledge base.
     memo: dict[object, Fired] = prepared(kb, "inference-memo", lambda kb: {})
-    memo_key = (id(compiled), declared, tuple(_triples(distinct, keys) for _, keys in replies))
+    memo_key = (id(compiled), declared, tuple(_triples(compiled, distinct, keys) for _, keys in replies))
     if memo_key not in memo:
         if len(memo) >= MEMO_SIZE:
             memo.clear()
         memo[memo_key] = _run(compiled, distinct, replies)
     fired_in, asked_for = memo[memo_key]
-    fired = [{**fact, "keys": tuple(sorted(place[t] for t in fact["evidence"]))} for fact in fired_in]
+    # Evidence back to this run's own facts; a presence-only fact is this run's first of that name.
+    settled_place: dict[Triple, int] = {}
+    for t, i in place.items():
+        settled_place.setdefault(compiled.settled(t), i)
+    fired = [{**fact, "keys": tuple(sorted({settled_place[t] for t in fact["evidence"]}))} for fact in fired_in]
 
     # In knowledge order, not firing order: experta's agenda order depends on how the network was
     # built, and a finding's lead rule and steps must not depend on which rules were built.
@@ -165,15 +170,15 @@ def _run(
     needs: list[str] = []
     for fact in engine.facts.values():
         if isinstance(fact, Concluded):
-            evidence = _triples(distinct, fact["keys"])
+            evidence = _triples(compiled, distinct, fact["keys"])
             fired.append({"rule": fact["rule"], "finding": fact["finding"], "evidence": evidence, "used": fact["used"]})
         elif isinstance(fact, Need):
             needs.append(fact["question"])
     return fired, needs
 
 
-def _triples(distinct: list[tuple[str, FactValue]], keys: tuple[int, ...]) -> tuple[Triple, ...]:
-    return tuple(sorted((triple(*distinct[k]) for k in keys), key=repr))
+def _triples(compiled: Compiled, distinct: list[tuple[str, FactValue]], keys: tuple[int, ...]) -> tuple[Triple, ...]:
+    return tuple(sorted((compiled.settled(triple(*distinct[k])) for k in keys), key=repr))
 
 
 def order_key(kb: Knowledge, c: Conclusion) -> tuple[int, int, int, int, str]:
