@@ -16,7 +16,7 @@ from engine.facts import FactValue
 from engine.knowledge import schema as s
 from engine.knowledge.conditions import holds, reply_holds, value_test
 from engine.knowledge.model import Knowledge
-from engine.knowledge.prepared import prepared
+from engine.knowledge.prepared import existing, prepared
 
 
 class Obs(Fact):
@@ -231,10 +231,15 @@ SUBSETS_BEFORE_FULL = 2
 
 def compiled_for(kb: Knowledge, given: Given | None = None, subset: bool = False) -> Compiled:
     """The compiled engine for these facts: the few rules that could fire for the first
-    inferences of a process (a one-off run builds little), every rule once more are asked for.
+    inferences of a process (a one-off run builds little), every rule once more are asked for
+    or once its engine exists.
     subset: the few rules whatever came before (the equivalence test compares the two)."""
     built: list[object] = prepared(kb, "experta-subsets", lambda kb: [])
-    if given is None or (len(built) >= SUBSETS_BEFORE_FULL and not subset):
+    full: Compiled | None = existing(kb, "experta")
+    # Once the engine with every rule is built (a batch builds it before its workers fork),
+    # resetting it costs less than building any subset.
+    ready = full is not None and full._engine is not None
+    if given is None or ((ready or len(built) >= SUBSETS_BEFORE_FULL) and not subset):
         return prepared(kb, "experta", compile_knowledge)
     key = ("experta", given)
     if key not in built:

@@ -24,3 +24,8 @@ def prepared(kb: Knowledge, key: Any, build: Callable[[Knowledge], T]) -> T:
         artifacts[key] = build(kb)
     found: T = artifacts[key]
     return found
+
+
+def existing(kb: Knowledge, key: Any) -> Any | None:
+    """What prepared() built for key on this base, or None if nothing has asked for it yet."""
+    return _derived.get(kb, {}).get(key)
