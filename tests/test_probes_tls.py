@@ -66,3 +66,10 @@ def test_a_name_match_accepts_one_wildcard_label_and_exact_addresses():
     assert tls.name_matches("127.0.0.1", ["localhost", "127.0.0.1"])
     assert not tls.name_matches("127.0.0.2", ["127.0.0.1"])
     assert tls.name_matches("SMTP.Example.com.", ["smtp.example.com"])
+
+
+def test_one_trust_store_is_loaded_once_per_process_however_many_connections_use_it():
+    from engine.probes import tls
+
+    assert tls.context(None) is tls.context(None)
+    assert tls.context(None, verify=False) is not tls.context(None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import ssl
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ _VERIFY_KINDS = {
 }
 
 
+# One context per trust store for the process: loading the system's CA store costs milliseconds,
+# once per account of a batch otherwise; a context serves any number of connections.
+@functools.lru_cache(maxsize=16)
 def context(cafile: str | None, verify: bool = True) -> ssl.SSLContext:
     """A client context as a careful application would build it; verify=False only to look."""
     ctx = ssl.create_default_context(cafile=cafile) if verify else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
