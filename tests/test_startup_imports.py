@@ -21,9 +21,10 @@ with contextlib.redirect_stdout(io.StringIO()):
     code = main(sys.argv[1:])
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
-# Probing (asyncio, ssl, dnspython, cryptography), parsing and validating knowledge files (YAML,
+# Probing (sockets, asyncio, ssl, dnspython, cryptography), parsing and validating knowledge files (YAML,
 # pydantic: a warm cache holds plain dataclasses), prompting and the lab.
 NEVER_FOR_PASTED_TEXT = {
+    "socket",
     "asyncio",
     "ssl",
     "dns",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import ipaddress
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +30,10 @@ def read_password_file(path: str) -> str:
 
 def source_address_problem(source: str) -> str | None:
     """Why the machine cannot send from source (not an address, or not one of its own), or None."""
+    # Here, not at the top: reading pasted text imports this module and needs no sockets.
+    import errno
+    import socket
+
     try:
         family = socket.AF_INET6 if ipaddress.ip_address(source).version == 6 else socket.AF_INET
     except ValueError:
