@@ -122,14 +122,16 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def accepting_port() -> Iterator[tuple[int, list[tuple[str, int]]]]:
-    """A loopback port that accepts connections, records each client's address and port, and hangs up."""
+@contextlib.contextmanager
+def recording_port(hang_up: bool) -> Iterator[tuple[int, list[tuple[str, int]]]]:
+    """A loopback port that accepts connections and records each client's address and port;
+    it hangs up at once, or (hang_up False) holds each connection open and says nothing."""
     peers: list[tuple[str, int]] = []
+    held: list[socket.socket] = []
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
-    server.listen(4)
-    server.settimeout(0.2)
+    server.listen(8)
+    server.settimeout(0.1)
     stop = threading.Event()
 
     def serve() -> None:
@@ -141,14 +143,35 @@ def accepting_port() -> Iterator[tuple[int, list[tuple[str, int]]]]:
             except OSError:
                 return
             peers.append(peer)
-            conn.close()
+            if hang_up:
+                conn.close()
+            else:
+                held.append(conn)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield server.getsockname()[1], peers
-    stop.set()
-    thread.join(2)
-    server.close()
+    try:
+        yield server.getsockname()[1], peers
+    finally:
+        stop.set()
+        thread.join(2)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+@pytest.fixture
+def accepting_port() -> Iterator[tuple[int, list[tuple[str, int]]]]:
+    """A loopback port that records each client's address and port, and hangs up."""
+    with recording_port(hang_up=True) as port:
+        yield port
+
+
+@pytest.fixture
+def silent_port() -> Iterator[tuple[int, list[tuple[str, int]]]]:
+    """A loopback port that records each client's address and port, and never says a word."""
+    with recording_port(hang_up=False) as port:
+        yield port
 
 
 @pytest.fixture

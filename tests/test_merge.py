@@ -11,6 +11,7 @@ import pytest
 
 from engine import lab
 from tests.postfixtarget import DOMAIN, PostfixTarget, Target, postfix_target
+from tests.test_lab_diagnosis import diagnose_args
 
 USER = f"app@{DOMAIN}"
 PASSWORD = "s3cret-app"
@@ -103,25 +104,7 @@ def test_a_cause_every_node_shares_is_said_once_as_a_server_or_account_cause(cli
 
 def test_reports_of_another_target_are_flagged_and_grouped_on_their_own(cli, nodes):
     with lab.start("bad-password") as server:
-        other = cli(
-            "diagnose",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(server.port),
-            "--security",
-            "starttls",
-            "--cafile",
-            str(server.cafile),
-            "--user",
-            lab.LAB_USER,
-            "--password-env",
-            "P",
-            "--non-interactive",
-            "--format",
-            "json",
-            environ={"P": "wrong"},
-        )
+        other = cli(*diagnose_args(server, "bad-password"), environ={"LAB_PASSWORD": "wrong"})
     (nodes / "node-d.json").write_text(other.out, encoding="utf-8")
 
     _, fleet = merged(cli, str(nodes))

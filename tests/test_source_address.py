@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-from collections.abc import Iterator
-
-import pytest
 
 from engine import lab
 from engine.inputs.settings import AccountSettings
 from engine.probes.run import run_probes
 from tests.test_cli_profile import account, profile
+from tests.test_lab_diagnosis import diagnose_args
 
 TIMEOUT = 1.0
 
@@ -22,38 +18,6 @@ def facts_of(report: dict) -> dict[str, object]:
     for fact in report["facts"]:
         out.setdefault(fact["name"], fact["value"])
     return out
-
-
-@pytest.fixture
-def silent_port() -> Iterator[tuple[int, list[tuple[str, int]]]]:
-    """A loopback port that accepts, records each client's address, and never says a word."""
-    peers: list[tuple[str, int]] = []
-    held: list[socket.socket] = []
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.1)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, peer = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            peers.append(peer)
-            held.append(conn)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], peers
-    stop.set()
-    thread.join(2)
-    for conn in held:
-        conn.close()
-    server.close()
 
 
 def test_every_connection_of_the_probe_leaves_from_the_source_address(silent_port):
@@ -80,15 +44,7 @@ def test_without_a_connection_the_route_is_taken_from_the_source_address(closed_
 
 
 def diagnose_healthy(cli, server, *extra: str, fmt: str = "json"):
-    return cli(
-        "diagnose",
-        *("--host", "127.0.0.1", "--port", str(server.port), "--security", "starttls"),
-        *("--cafile", str(server.cafile), "--user", lab.LAB_USER, "--password-env", "P"),
-        *("--from", lab.LAB_USER, "--to", lab.LAB_RECIPIENT, "--timeout", "2", "--non-interactive"),
-        *("--format", fmt),
-        *extra,
-        environ={"P": lab.LAB_PASSWORD},
-    )
+    return cli(*diagnose_args(server, "healthy", *extra, "--format", fmt), environ={"LAB_PASSWORD": lab.LAB_PASSWORD})
 
 
 def test_the_report_says_which_source_address_was_used(cli):
