@@ -2,9 +2,10 @@
 
 Makes real node reports first (a healthy lab server diagnosed from three loopback source
 addresses, and a bad-password one), then writes --nodes copies of them, each named by node and
-given its own local address. Times `merge DIR` as a whole process in JSON and in HTML beside a
-peer process that only reads and parses the same files, and prints the medians and ratios (target:
-1,000 nodes in under a second). It asserts nothing.
+given its own local address. Times `merge DIR` as a whole process in JSON and in HTML, and
+`merge -` with every report in one stream, beside a peer process that only reads and parses the
+same files, and prints the medians and ratios (target: 1,000 nodes in under a second). It
+asserts nothing.
 
     .venv/bin/python benchmarks/bench_merge.py [--nodes 1000] [--runs 7]
 """
@@ -59,9 +60,9 @@ def write_nodes(folder: Path, count: int) -> None:
         (folder / f"node-{n:04d}.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
 
 
-def timed(argv: list[str]) -> float:
+def timed(argv: list[str], stdin: bytes | None = None) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, check=False)
+    proc = subprocess.run(argv, input=stdin, capture_output=True, check=False)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{argv[:3]} failed: {proc.stderr.decode(errors='replace').strip()}")
@@ -78,17 +79,21 @@ def main() -> None:
         folder.mkdir()
         write_nodes(folder, options.nodes)
         size = sum(p.stat().st_size for p in folder.iterdir())
+        # All reports in one stream, as `kubectl logs` of many pods gives them.
+        stream = b"".join(b"pod log line\n" + p.read_bytes() for p in sorted(folder.iterdir()))
         commands = {
             "merge --format json": [str(BIN / "mailtriage"), "merge", str(folder), "--format", "json"],
             "merge --format html": [str(BIN / "mailtriage"), "merge", str(folder), "--format", "html"],
+            "merge - (one stream)": [str(BIN / "mailtriage"), "merge", "-", "--format", "json"],
             "peer: json.loads of each file": [sys.executable, "-c", PEER, str(folder)],
         }
-        for argv in commands.values():
-            timed(argv)  # warm the knowledge and template caches and the page cache
+        feeds = {"merge - (one stream)": stream}
+        for name, argv in commands.items():
+            timed(argv, feeds.get(name))  # warm the knowledge and template caches and the page cache
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(options.runs):  # alternate, so machine drift hits all alike
             for name, argv in commands.items():
-                times[name].append(timed(argv))
+                times[name].append(timed(argv, feeds.get(name)))
     medians = {name: statistics.median(values) for name, values in times.items()}
     peer = medians["peer: json.loads of each file"]
     print(f"{options.nodes} node reports, {size / 2**20:.1f} MB; median of {options.runs} runs")

@@ -38,6 +38,7 @@ def _documents(text: str) -> Iterator[tuple[int, Any]]:
     """
     decoder = json.JSONDecoder()
     position, length = 0, len(text)
+    counted, line = 0, 1  # lines are counted as the scan advances: thousands of documents stay linear
     while position < length:
         start = text.find("{", position)
         if start < 0:
@@ -46,13 +47,14 @@ def _documents(text: str) -> Iterator[tuple[int, Any]]:
         if text[line_start:start].strip():  # a brace inside a line of prose, not a document
             position = start + 1
             continue
-        line = text.count("\n", 0, start) + 1
+        line += text.count("\n", counted, start)
+        counted = start
         try:
             document, end = decoder.raw_decode(text, start)
         except json.JSONDecodeError as exc:
             if exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string"):
                 raise ValueError(f"the JSON document at line {line} ends early (a truncated file?)") from None
-            at = text.count("\n", 0, exc.pos) + 1
+            at = line + text.count("\n", start, exc.pos)
             raise ValueError(f"the JSON document at line {line} is not valid JSON: {exc.msg} at line {at}") from None
         yield line, document
         position = end
