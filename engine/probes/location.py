@@ -21,7 +21,7 @@ def machine(source: str | None = None) -> list[Observation]:
     name = socket.gethostname()
     facts = [Observation("probe.hostname", name, "probe", f"this machine's host name: {name}", ORIGIN)]
     if source:
-        shown = f"--source-address {source}: every probe connection is bound to it"
+        shown = f"source address {source} asked for (--source-address or the profile): every probe connection uses it"
         facts.append(Observation("probe.source_address", source, "probe", shown, ORIGIN))
     return facts
 
