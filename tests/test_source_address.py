@@ -111,3 +111,27 @@ def test_a_profile_account_with_an_address_the_machine_lacks_is_refused_at_its_p
     (line,) = result.err.strip().splitlines()
     assert line.startswith(f"mailtriage: {path}:")
     assert "account 'node-a': source_address 192.0.2.10: this machine has no such address" in line
+
+
+def test_a_source_of_the_other_family_than_an_address_host_is_refused_in_one_line(cli):
+    result = cli("diagnose", "--host", "127.0.0.1", "--source-address", "::1", "--non-interactive")
+
+    assert result.code == 2
+    assert result.err.strip() == (
+        "mailtriage: --source-address ::1: an IPv6 address cannot reach the IPv4 host 127.0.0.1; give an IPv4 one"
+    )
+
+
+def test_a_host_name_is_dialled_only_at_addresses_of_the_sources_family(dns_server, accepting_port):
+    port, peers = accepting_port
+    # The test zone gives localhost an IPv4 address only.
+    settings = AccountSettings(
+        host="localhost", port=port, timeout=TIMEOUT, source_address="::1", resolver=("127.0.0.1", dns_server.port)
+    )
+
+    run = run_probes(settings)
+
+    facts = {o.name: o for o in run.observations}
+    assert facts["tcp.connect"].value == "error"
+    assert facts["tcp.connect"].evidence == "localhost has no IPv6 address to reach from ::1"
+    assert peers == []

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:
     from engine.run.pipeline import diagnose_account
 
     if args.source_address:
-        inputs.check_source_address(args.source_address, "--source-address")
+        inputs.check_source_address(args.source_address, "--source-address", args.host)
     if args.profile:
         from engine.cli import profile
 

@@ -112,10 +112,10 @@ def postfix_queue(args: argparse.Namespace, timeout: float) -> PostfixQueue | No
     return PostfixQueue(args.postfix_queue or None, timeout)
 
 
-def check_source_address(source: str, where: str) -> None:
-    """BadInput, in one line naming where it was given, unless this machine can send from source."""
+def check_source_address(source: str, where: str, host: str | None) -> None:
+    """BadInput, in one line naming where it was given, unless this machine can reach host from source."""
     from engine.inputs.settings import source_address_problem
 
-    problem = source_address_problem(source)
+    problem = source_address_problem(source, host)
     if problem:
         raise BadInput(f"{where} {source}: {problem}")

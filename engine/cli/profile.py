@@ -77,9 +77,11 @@ def settings_of(args: argparse.Namespace, environ: Any, redact: Redactor) -> lis
         if entry.cafile and not Path(entry.cafile).is_file():
             raise BadInput(f"{account.origin}: account '{account.name}': cafile {entry.cafile}: no such file")
         source = entry.source_address or args.source_address
-        if entry.source_address:
-            where = f"{account.origin}: account '{account.name}': source_address"
-            inputs.check_source_address(entry.source_address, where)
+        if source:
+            key = "source_address" if entry.source_address else "--source-address"
+            inputs.check_source_address(
+                source, f"{account.origin}: account '{account.name}': {key}", fields.get("host")
+            )
         settings = account_settings(
             fields,
             secrets,

@@ -28,16 +28,26 @@ def read_password_file(path: str) -> str:
         ) from None
 
 
-def source_address_problem(source: str) -> str | None:
-    """Why the machine cannot send from source (not an address, or not one of its own), or None."""
+def source_address_problem(source: str, host: str | None = None) -> str | None:
+    """Why the machine cannot send from source to host (not an address, not one of its own, or
+    not of the family of a host given as an address), or None."""
     # Here, not at the top: reading pasted text imports this module and needs no sockets.
     import errno
     import socket
 
     try:
-        family = socket.AF_INET6 if ipaddress.ip_address(source).version == 6 else socket.AF_INET
+        version = ipaddress.ip_address(source).version
     except ValueError:
         return "not an IP address"
+    family = socket.AF_INET6 if version == 6 else socket.AF_INET
+    try:
+        target = ipaddress.ip_address((host or "").strip("[]"))
+    except ValueError:
+        target = None  # a host name: its addresses are matched to the family when it resolves
+    if target is not None and target.version != version:
+        return (
+            f"an IPv{version} address cannot reach the IPv{target.version} host {host}; give an IPv{target.version} one"
+        )
     try:
         with socket.socket(family, socket.SOCK_STREAM) as sock:
             sock.bind((source, 0))  # binds locally; nothing is sent

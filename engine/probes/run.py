@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -84,6 +85,17 @@ async def _probe_all(
         if not addresses:
             run.add(skipped("tcp", "the host name did not resolve"))
             return
+    if settings.source_address:
+        # Only addresses of the source's own family can be reached from it.
+        version = ipaddress.ip_address(settings.source_address).version
+        reachable = [a for a in addresses if ipaddress.ip_address(a).version == version]
+        if not reachable:
+            detail = f"{settings.host} has no IPv{version} address to reach from {settings.source_address}"
+            run.add(
+                ProbeResult("tcp", "fail", 0.0, detail, [Observation("tcp.connect", "error", "probe", detail, "tcp")])
+            )
+            return
+        addresses = reachable
     if not settings.port_valid:
         run.add(skipped("tcp", f"port {settings.port} is not a TCP port"))
         run.observations.extend(location.route_source(addresses[0], settings.source_address))
