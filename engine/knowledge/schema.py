@@ -132,16 +132,22 @@ class ReplyTest(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class AllOf(Strict):
+    """True when every inner condition is true."""
+
     all: Annotated[list[Condition], Check(min_length=1)]
 
 
 @dataclass(frozen=True, kw_only=True)
 class AnyOf(Strict):
+    """True when at least one inner condition is true."""
+
     any: Annotated[list[Condition], Check(min_length=1)]
 
 
 @dataclass(frozen=True, kw_only=True)
 class NotOf(Strict):
+    """True when the inner condition is not (written `not:` in YAML)."""
+
     not_: Condition
 
 
@@ -190,6 +196,8 @@ Condition = Annotated[
 
 @dataclass(frozen=True, kw_only=True)
 class FactSpec(Strict):
+    """One fact name in knowledge/facts.yaml: its type, meaning and allowed values."""
+
     type: Literal["str", "int", "float", "bool"]
     description: str
     choices: list[str] | None = None
@@ -201,6 +209,8 @@ class FactSpec(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class FactsFile(Strict):
+    """knowledge/facts.yaml: every fact a probe, a text or an answer may set."""
+
     facts: dict[str, FactSpec]
 
 
@@ -233,6 +243,8 @@ FixStep = str | ConditionalStep
 
 @dataclass(frozen=True, kw_only=True)
 class FindingSpec(Strict):
+    """One finding in knowledge/findings.yaml: what is wrong, who acts, how to fix it."""
+
     title: str
     severity: Severity
     contact: ContactRule
@@ -261,6 +273,8 @@ class FindingSpec(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class FindingsFile(Strict):
+    """knowledge/findings.yaml: every conclusion mailtriage can reach, by stable id."""
+
     findings: dict[str, FindingSpec]
 
 
@@ -276,6 +290,8 @@ TIER_SALIENCE = {"specific": 0, "backbone": -10, "last_resort": -20}
 
 @dataclass(frozen=True, kw_only=True)
 class RuleSpec(Strict):
+    """One rule: the condition on facts that concludes (or rules out) a finding."""
+
     id: str
     description: str
     finding: str
@@ -295,6 +311,8 @@ class RuleSpec(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class RuleCase(Strict):
+    """One case of a rule's .test.yaml: facts, and whether the rule fires on them."""
+
     name: str
     facts: dict[str, FactValue] = field(default_factory=dict)
     expect: Literal["fire", "silent"]
@@ -304,6 +322,8 @@ class RuleCase(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class RuleTestFile(Strict):
+    """A rule's .test.yaml: the cases `knowledge test` runs against it."""
+
     rule: str
     cases: Annotated[list[RuleCase], Check(min_length=1)]
 
@@ -313,6 +333,8 @@ class RuleTestFile(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class Choice(Strict):
+    """One answer a question offers."""
+
     value: str
     label: str
     # Older or shorter answers that mean this choice (an answers file may still say them).
@@ -321,6 +343,8 @@ class Choice(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class QuestionSpec(Strict):
+    """One question: what to ask, why, and when it is worth asking."""
+
     id: str
     text: str
     why: str
@@ -359,6 +383,8 @@ class QuestionSpec(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class QuestionsFile(Strict):
+    """A file of knowledge/questions/."""
+
     questions: list[QuestionSpec]
 
 
@@ -373,6 +399,8 @@ GROUP_REF_IN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 @dataclass(frozen=True, kw_only=True)
 class Examples(Strict):
+    """Texts a signature must match, and near misses it must not."""
+
     match: Annotated[list[str], Check(min_length=1)]
     no_match: Annotated[list[str], Check(min_length=1)]
 
@@ -385,6 +413,8 @@ ECOSYSTEMS: tuple[str, ...] = get_args(Ecosystem)
 
 @dataclass(frozen=True, kw_only=True)
 class SignatureSpec(Strict):
+    """One signature: a pattern in error text and the facts a match sets."""
+
     id: str
     description: str
     ecosystem: Ecosystem | None = None  # overrides the file's
@@ -397,6 +427,8 @@ class SignatureSpec(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class SignaturesFile(Strict):
+    """A file of knowledge/signatures/: one client library's or server's wording."""
+
     ecosystem: Ecosystem = "any"  # of every signature in the file that names none of its own
     signatures: list[SignatureSpec]
 
@@ -424,6 +456,8 @@ class StatusRow(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class StatusCodesFile(Strict):
+    """knowledge/status-codes.yaml: what reply codes and enhanced status codes mean."""
+
     classes: dict[Annotated[str, Check(pattern=r"^[245]$")], str]
     subjects: dict[Annotated[str, Check(pattern=r"^[0-7]$")], str]
     enhanced: dict[Annotated[str, Check(pattern=ENHANCED_KEY)], StatusRow]
@@ -440,6 +474,8 @@ class StatusCodesFile(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class PortSpec(Strict):
+    """One submission port and the security it speaks."""
+
     port: Annotated[int, Check(ge=1, le=65535)]
     security: Literal["starttls", "ssl", "none"]
     name: str
@@ -487,6 +523,8 @@ class EgressMethod(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class DnsblZone(Strict):
+    """One DNS blocklist zone, and the answers that mean listed."""
+
     zone: str
     name: str
     listed: Annotated[str, After(_network)] = "127.0.0.0/24"
@@ -496,6 +534,8 @@ class DnsblZone(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class SpfVocabulary(Strict):
+    """What an SPF record looks like and the limits RFC 7208 sets."""
+
     record_prefix: str = "v=spf1"
     lookup_limit: Annotated[int, Check(ge=1, le=50)] = 10
     void_lookup_limit: Annotated[int, Check(ge=0, le=50)] = 2
@@ -505,6 +545,8 @@ class SpfVocabulary(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class DmarcVocabulary(Strict):
+    """Where a DMARC record lives and how far up the tree to look."""
+
     label: str = "_dmarc"
     record_prefix: str = "v=DMARC1"
     tree_walk_limit: Annotated[int, Check(ge=1, le=20)] = 8
@@ -525,6 +567,8 @@ class DnsChecksFile(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class Expectation(Strict):
+    """What a scenario must conclude: the first finding, others, and those absent."""
+
     first: str | None = None
     findings: list[str] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)
@@ -550,6 +594,8 @@ class FirstSeen(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class Scenario(Strict):
+    """One scenario: facts, text or answers, and what they must conclude."""
+
     id: str
     description: str
     source: str | None = None
@@ -566,6 +612,8 @@ class Scenario(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class ScenariosFile(Strict):
+    """A file of knowledge/scenarios/."""
+
     scenarios: list[Scenario]
 
 
@@ -612,4 +660,6 @@ class ProviderSpec(Strict):
 
 @dataclass(frozen=True, kw_only=True)
 class ProvidersFile(Strict):
+    """knowledge/providers.yaml: mail services and server software, and how to tell them."""
+
     providers: Annotated[list[ProviderSpec], Check(min_length=1)]
