@@ -9,6 +9,8 @@ fuzz longer on a machine of your own.
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import os
 import tempfile
 import textwrap
@@ -19,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from engine.cli.main import Environment, main
 from engine.inputs.configfiles import load_settings_file
 from engine.inputs.configfiles.model import ConfigFileError
 from engine.inputs.textinput import Block
@@ -209,3 +212,48 @@ def test_any_profile_is_read_or_refused_in_one_line_at_its_place(text):
         except ProfileError as exc:
             message = str(exc)
             assert "\n" not in message and (message.startswith(f"{path}:") or message.startswith("cannot read"))
+
+
+# What a node report might hold after a person edited it, or a tool cut it: any shape under the keys.
+report_keys = st.sampled_from(
+    [
+        "schema",
+        "tool",
+        "version",
+        "generated_at",
+        "target",
+        "host",
+        "port",
+        "user",
+        "findings",
+        "id",
+        "severity",
+        "title",
+        "contact",
+        "evidence",
+        "facts",
+        "name",
+        "value",
+        "accounts",
+        "report",
+    ]
+)
+report_shapes = st.recursive(
+    scalars | st.sampled_from(["mailtriage.report/1", "mailtriage.accounts/1", "error", "probe.hostname"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(report_keys, inner, max_size=6),
+    max_leaves=25,
+)
+
+
+@BUDGET
+@given(documents=st.lists(report_shapes, min_size=1, max_size=3), cut=st.integers(min_value=0, max_value=400))
+def test_any_json_given_to_merge_is_merged_or_refused_in_one_line(kb, documents, cut):
+    text = "\n".join(json.dumps(document) for document in documents)
+    for given_text in (text, text[:cut]):
+        out, err = io.StringIO(), io.StringIO()
+        env = Environment(stdin=io.StringIO(given_text), stdout=out, stderr=err)
+        code = main(["merge", "-", "--format", "md"], env)
+        assert code in (0, 1, 2), err.getvalue()
+        assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue()
+        if code == 2:
+            assert out.getvalue() == ""

@@ -130,10 +130,9 @@ def _node(item: NodeReport) -> Node:
 
 
 def _first(finding: dict[str, Any]) -> dict[str, str]:
-    evidence = finding.get("evidence") or [""]
-    return {key: str(finding.get(key, "")) for key in ("id", "title", "severity", "contact")} | {
-        "evidence": str(evidence[0])
-    }
+    evidence = finding.get("evidence")
+    line = evidence[0] if isinstance(evidence, list) and evidence else ""  # a hand-edited file may differ
+    return {key: str(finding.get(key, "")) for key in ("id", "title", "severity", "contact")} | {"evidence": str(line)}
 
 
 def _unique_names(nodes: list[Node], notices: list[Notice]) -> None:
