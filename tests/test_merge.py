@@ -26,12 +26,13 @@ def refusing() -> Iterator[PostfixTarget]:
         yield pf
 
 
-def diagnose(cli, pf: PostfixTarget, source: str, password: str = PASSWORD) -> str:
+def diagnose(cli, pf: PostfixTarget, source: str, password: str = PASSWORD, *extra: str) -> str:
     result = cli(
         "diagnose",
         *("--host", pf.host, "--port", str(pf.port), "--security", "starttls", "--cafile", str(pf.cafile)),
         *("--user", USER, "--password-env", "SMTP_PASSWORD", "--from", USER, "--to", f"someone@{DOMAIN}"),
         *("--source-address", source, "--timeout", "5", "--non-interactive", "--format", "json"),
+        *extra,
         environ={"SMTP_PASSWORD": password},
     )
     assert result.code in (0, 1), result.err
@@ -69,6 +70,19 @@ def test_only_the_refused_node_is_named_with_the_address_to_allow(cli, nodes):
     fine = [c for c in fleet["causes"] if c["finding"] is None]
     assert [sorted(c["nodes"]) for c in fine] == [["node-a", "node-c"]]
     assert fleet["summary"] == {"nodes": 3, "failing": 1, "causes": 1, "unreadable": 0}
+
+
+def test_a_node_that_checked_its_egress_is_listed_by_the_address_the_outside_sees(cli, refusing, dns_server, nodes):
+    # --check-dns asks the test DNS server's echo, which sees this machine's resolver address.
+    checked = diagnose(cli, refusing, REFUSED, PASSWORD, "--check-dns", "--resolver", f"127.0.0.1:{dns_server.port}")
+    (nodes / "node-b.json").write_text(checked, encoding="utf-8")
+
+    _, fleet = merged(cli, str(nodes))
+
+    (refused,) = [c for c in fleet["causes"] if c["finding"] == "ip.not_safelisted"]
+    assert refused["addresses"] == [{"node": "node-b", "address": "127.0.0.1", "kind": "egress"}]
+    node_b = next(n for n in fleet["nodes"] if n["name"] == "node-b")
+    assert (node_b["local_address"], node_b["egress_address"]) == (REFUSED, "127.0.0.1")
 
 
 @pytest.mark.parametrize("fmt", ["text", "md", "html"])
