@@ -5,10 +5,20 @@ from __future__ import annotations
 import asyncio
 import time
 
-from engine.probes.tcp import probe_tcp
+from engine.probes import ProbeResult
+from engine.probes.tcp import connect_tcp
 from tests.bounds import ended, measured
 
 TIMEOUT = 1.0
+
+
+async def probe_tcp(addresses: list[str], port: int, timeout: float) -> ProbeResult:
+    """The probe's result; a connection it made (which the dialogue would take over) is closed."""
+    result, streams = await connect_tcp(addresses, port, timeout)
+    if streams is not None:
+        streams[1].close()
+        await streams[1].wait_closed()
+    return result
 
 
 def facts_of(result) -> dict:
@@ -72,3 +82,18 @@ def test_no_address_at_all_is_a_failure_not_a_crash():
 
     assert result.status == "fail"
     assert facts_of(result)["tcp.connect"] == "error"
+
+
+def test_the_connection_made_is_handed_over_open_and_a_failure_hands_over_none(listening_port, closed_port):
+    async def both() -> tuple[bool, object]:
+        _, made = await connect_tcp(["127.0.0.1"], listening_port, TIMEOUT)
+        assert made is not None
+        still_open = not made[1].is_closing()
+        made[1].close()
+        _, failed = await connect_tcp(["127.0.0.1"], closed_port, TIMEOUT)
+        return still_open, failed
+
+    still_open, failed = asyncio.run(both())
+
+    assert still_open
+    assert failed is None

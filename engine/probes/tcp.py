@@ -19,22 +19,6 @@ _ERRNO_OUTCOME = {
 }
 
 
-async def probe_tcp(addresses: list[str], port: int, timeout: float, source: str | None = None) -> ProbeResult:
-    """connect_tcp, closing the connection: the connection itself was the question."""
-    result, streams = await connect_tcp(addresses, port, timeout, source)
-    if streams is not None:
-        await close(streams[1])
-    return result
-
-
-async def close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    try:
-        await asyncio.wait_for(writer.wait_closed(), 1.0)
-    except (TimeoutError, OSError):
-        pass  # the connection worked; how it closes says nothing about the network path
-
-
 async def connect_tcp(
     addresses: list[str], port: int, timeout: float, source: str | None = None
 ) -> tuple[ProbeResult, Streams | None]:
