@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Protocol, TypedDict
 
 from engine.knowledge.model import Knowledge
-from engine.redact import Redactor, scrub
+from engine.redact import Redactor
 from engine.report.formats import Format
 from engine.report.model import ACCOUNTS_SCHEMA, Report, Tool, dump
-from engine.report.render import environment
+from engine.report.render import as_json, through_template
 
 
 class Account(Protocol):
@@ -84,26 +83,18 @@ def render_accounts(
             ],
             "groups": grouped,
         }
-        return json.dumps(scrub(data, redact), indent=2, ensure_ascii=False) + "\n"
+        return as_json(data, redact)
     failing = [g for g in groups if g.finding]
     width = {
         "name": max([len("Account")] + [len(r["name"]) for r in rows]),
         "finding": max([len("First finding")] + [len(r["first"]["id"]) for r in rows if r["first"] is not None]),
     }
-    html = fmt == "html"
-    template = environment(html).get_template(ACCOUNT_TEMPLATES[fmt])
-    text = template.render(
-        **scrub(
-            {
-                "tool": dump(Tool()),
-                "accounts": rows,
-                "groups": grouped,
-                "width": width,
-                "failing": sum(len(g.accounts) for g in failing),
-                "causes": len(failing),
-            },
-            redact,
-            clean=True,
-        )
-    )
-    return redact(text, "&lt;redacted&gt;" if html else "<redacted>")
+    context = {
+        "tool": dump(Tool()),
+        "accounts": rows,
+        "groups": grouped,
+        "width": width,
+        "failing": sum(len(g.accounts) for g in failing),
+        "causes": len(failing),
+    }
+    return through_template(ACCOUNT_TEMPLATES[fmt], fmt == "html", context, redact)

@@ -7,17 +7,16 @@ findings; engine/cli/merge.py reads the files and writes what this builds.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from engine.inputs.nodereports import NodeReport, Unreadable
 from engine.knowledge.model import Knowledge
-from engine.redact import Redactor, scrub
+from engine.redact import Redactor
 from engine.report.formats import Format
 from engine.report.model import Tool, dump
-from engine.report.render import environment
+from engine.report.render import as_json, through_template
 
 FLEET_SCHEMA = "mailtriage.fleet/1"
 # Reports further apart than this may not describe one state of the network: say so.
@@ -251,9 +250,7 @@ def fleet_data(fleet: Fleet, now: dt.datetime | None = None) -> dict[str, Any]:
 
 
 def render_fleet(fleet: Fleet, fmt: Format, redact: Redactor) -> str:
-    data = scrub(fleet_data(fleet), redact)
+    data = fleet_data(fleet)
     if fmt == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    html = fmt == "html"
-    text = environment(html).get_template(FLEET_TEMPLATES[fmt]).render(**scrub(data, redact, clean=True))
-    return redact(text, "&lt;redacted&gt;" if html else "<redacted>")
+        return as_json(data, redact)
+    return through_template(FLEET_TEMPLATES[fmt], fmt == "html", data, redact)

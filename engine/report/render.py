@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.decide.session import SessionResult
 from engine.knowledge.model import Knowledge
@@ -102,10 +102,17 @@ def environment(html: bool) -> jinja2.Environment:
 
 def render(kb: Knowledge, report: Report, session: SessionResult, fmt: Format, redact: Redactor) -> str:
     if fmt == "json":
-        data = scrub(dump(report), redact)
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    html = fmt == "html"
-    template = environment(html).get_template(TEMPLATES[fmt])
-    text = template.render(**scrub(view(kb, report, session), redact, clean=True))
+        return as_json(dump(report), redact)
+    return through_template(TEMPLATES[fmt], fmt == "html", view(kb, report, session), redact)
+
+
+def as_json(data: Any, redact: Redactor) -> str:
+    """A JSON document (report, accounts summary, fleet) as the CLI writes it, secrets scrubbed."""
+    return json.dumps(scrub(data, redact), indent=2, ensure_ascii=False) + "\n"
+
+
+def through_template(name: str, html: bool, context: dict[str, Any], redact: Redactor) -> str:
+    """One of reports/*.j2 filled with context, secrets scrubbed from what goes in and what comes out."""
+    text = environment(html).get_template(name).render(**scrub(context, redact, clean=True))
     # Last line of defence on the finished text; in HTML the marker must be escaped as well.
     return redact(text, "&lt;redacted&gt;" if html else "<redacted>")
