@@ -88,23 +88,32 @@ def unreachable_findings(kb: Knowledge) -> list[str]:
 def unread_facts(kb: Knowledge) -> list[str]:
     """Declared facts that no rule, question, conditional step, contact routing or knowledge
     sentence reads, and that are not declared as shown in the report only."""
-    read: set[str] = set()
+    read = _read_by_conditions(kb, own_answers=True)
     texts: list[str] = []
     for rule in kb.rules.values():
-        read |= facts_read(rule.when)
         texts += [rule.message or "", *(_step_text(st, read) for st in rule.fix)]
-    for question in kb.questions.values():
-        read |= facts_read(question.when)
     for finding in kb.findings.values():
         texts += [finding.summary, finding.why, *(_step_text(st, read) for st in finding.fix)]
-        if not isinstance(finding.contact, str):
-            read.add(finding.contact.by)
     for provider in kb.providers.values():
         for steps in provider.remediation.values():
             texts += [_step_text(st, read) for st in steps]
     for text in texts:
         read |= sentence_facts(text)
     return [name for name, spec in kb.facts.items() if name not in read and not spec.report_only]
+
+
+def _read_by_conditions(kb: Knowledge, own_answers: bool) -> set[str]:
+    """Facts the rules' and questions' conditions test, and the facts contacts are routed by;
+    own_answers False leaves out a question's test of its own answer (which only stops a repeat)."""
+    read: set[str] = set()
+    for rule in kb.rules.values():
+        read |= facts_read(rule.when)
+    for ident, question in kb.questions.items():
+        read |= {f for f in facts_read(question.when) if own_answers or f != f"answer.{ident}"}
+    for finding in kb.findings.values():
+        if not isinstance(finding.contact, str):
+            read.add(finding.contact.by)
+    return read
 
 
 def _step_text(step: s.FixStep, read: set[str]) -> str:
@@ -117,14 +126,7 @@ def _step_text(step: s.FixStep, read: set[str]) -> str:
 def idle_questions(kb: Knowledge) -> list[str]:
     """Questions whose answer nothing reads: no rule, no contact routing, no other question's
     condition; unless the answer is mined as text or the session itself takes it as input."""
-    read: set[str] = set()
-    for rule in kb.rules.values():
-        read |= facts_read(rule.when)
-    for ident, question in kb.questions.items():
-        read |= {f for f in facts_read(question.when) if f != f"answer.{ident}"}
-    for finding in kb.findings.values():
-        if not isinstance(finding.contact, str):
-            read.add(finding.contact.by)
+    read = _read_by_conditions(kb, own_answers=False)
     return [
         ident
         for ident, question in kb.questions.items()
