@@ -46,13 +46,18 @@ def markdown() -> str:
 
 def replace_block(text: str) -> str:
     """The guide with its reference block written anew."""
-    start, end = text.index(BEGIN), text.index(END) + len(END)
+    start, end = _block(text)
     return text[:start] + markdown().rstrip("\n") + text[end:]
 
 
 def current_block(text: str) -> str:
-    start, end = text.index(BEGIN), text.index(END) + len(END)
+    start, end = _block(text)
     return text[start:end] + "\n"
+
+
+def _block(text: str) -> tuple[int, int]:
+    """Where the reference block starts and ends in the guide, its markers included."""
+    return text.index(BEGIN), text.index(END) + len(END)
 
 
 def _default(f: dataclasses.Field[Any]) -> str:
