@@ -27,6 +27,7 @@ VARIABLE = [
     ("number", r"\b\d{4,}\b", r"\d+"),
 ]
 _TOKENS = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex, _ in VARIABLE))
+_WIDENED = {name: widened for name, _, widened in VARIABLE}
 _HOST = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}$")
 _ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
 # A log line's own time stamp says when, not what: the pattern starts after it.
@@ -79,7 +80,7 @@ def generalise(line: str) -> str:
             # enhanced status code or a version is the concept itself.
             out.append(r"[\w.-]+" if _HOST.match(value) and not _ENHANCED.match(value) else re.escape(value))
         else:
-            out.append(next(pattern for name, _, pattern in VARIABLE if name == kind) or re.escape(value))
+            out.append(_WIDENED[kind] or re.escape(value))
         last = token.end()
     out.append(_literal(line[last:]))
     return "".join(out)
