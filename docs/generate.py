@@ -26,11 +26,13 @@ EXIT_MEANINGS = {
 }
 
 
+def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
+    return next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+
+
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
+    action = _subparsers(parser)
+    return dict(action.choices) if action else {}
 
 
 def _options(parser: argparse.ArgumentParser) -> list[str]:
@@ -68,10 +70,8 @@ def _command(path: str, parser: argparse.ArgumentParser, depth: int) -> list[str
 
 def cli_page() -> str:
     parser = build_parser()
-    helps = {}
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            helps = {choice.dest: choice.help for choice in action._choices_actions}
+    action = _subparsers(parser)
+    helps = {choice.dest: choice.help for choice in action._choices_actions} if action else {}
     out = [
         "# Command-line reference",
         "",
