@@ -135,3 +135,17 @@ def test_a_host_name_is_dialled_only_at_addresses_of_the_sources_family(dns_serv
     assert facts["tcp.connect"].value == "error"
     assert facts["tcp.connect"].evidence == "localhost has no IPv6 address to reach from ::1"
     assert peers == []
+
+
+def test_a_source_of_a_family_the_host_name_lacks_is_a_settings_problem_with_its_fix(cli, dns_server, closed_port):
+    result = cli(
+        *("diagnose", "--host", "localhost", "--port", str(closed_port), "--source-address", "::1"),
+        *("--resolver", f"127.0.0.1:{dns_server.port}", "--timeout", "2", "--non-interactive", "--format", "json"),
+    )
+
+    report = json.loads(result.out)
+    assert result.code == 1
+    (first,) = [f for f in report["findings"] if f["severity"] == "error"]
+    assert first["id"] == "config.invalid"
+    assert first["rule"] == "config-source-address-family"
+    assert "localhost has no IPv6 address to reach from ::1" in first["evidence"]

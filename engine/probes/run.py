@@ -91,9 +91,11 @@ async def _probe_all(
         reachable = [a for a in addresses if ipaddress.ip_address(a).version == version]
         if not reachable:
             detail = f"{settings.host} has no IPv{version} address to reach from {settings.source_address}"
-            run.add(
-                ProbeResult("tcp", "fail", 0.0, detail, [Observation("tcp.connect", "error", "probe", detail, "tcp")])
-            )
+            refused = [
+                Observation("tcp.connect", "error", "probe", detail, "tcp"),
+                Observation("probe.source_family_unreachable", True, "probe", detail, "tcp"),
+            ]
+            run.add(ProbeResult("tcp", "fail", 0.0, detail, refused))
             return
         addresses = reachable
     if not settings.port_valid:
