@@ -6,11 +6,13 @@ Host names are data only here: nothing is resolved or connected to.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engine.facts import Observation
 from engine.inputs.textinput import Block
-from engine.text.providers import Seen, TextWatch, from_host, from_transcript, recognise, steps_for
+from engine.text.providers import Patterns, Seen, TextWatch, from_host, from_transcript, recognise, steps_for
 from engine.text.signatures import mine
 
 
@@ -149,6 +151,36 @@ def test_each_example_in_the_knowledge_is_recognised_as_its_own_provider(kb, ide
         assert facts(recognise(kb, from_host(host))).get(fact) == ident, host
     for line in provider.examples.banners:
         assert facts(recognise(kb, banner(line))).get(fact) == ident, line
+
+
+def test_no_example_is_ruled_out_by_the_literals_its_pattern_needs(kb):
+    # The literal check only skips work: every pattern that matches an example must pass it.
+    patterns = Patterns.of(kb)
+    for provider in kb.providers.values():
+        for text, table in [(h, patterns.hosts) for h in provider.examples.hosts] + [
+            (b, patterns.banners) for b in provider.examples.banners
+        ]:
+            for _, wanted in table:
+                if re.search(wanted.pattern, text, re.IGNORECASE | re.MULTILINE):
+                    assert wanted.may_occur(text, text.lower()), (wanted.pattern, text)
+
+
+def test_a_host_name_of_no_provider_compiles_no_pattern(kb):
+    patterns = Patterns.of(kb)
+    assert patterns.matches(Seen("host", "mail.example.net", "config", "config")) == []
+    assert patterns._regexes == {}
+    assert patterns.matches(Seen("host", "smtp.gmail.com", "config", "config")) == ["gmail"]
+    assert 0 < len(patterns._regexes) < len(patterns.hosts)
+
+
+def test_a_line_seen_again_names_the_same_providers_without_being_matched_again(kb):
+    patterns = Patterns.of(kb)
+    line = Seen("banner", "220 smtp.gmail.com ESMTP x1sm123 - gsmtp", "probe", "greeting")
+    first = patterns.matches(line)
+    first.append("changed by the caller")
+    compiled = dict(patterns._regexes)
+    assert patterns.matches(line) == ["gmail"]
+    assert patterns._regexes == compiled
 
 
 # --- the SMTP transcript ----------------------------------------------------------------------------

@@ -51,6 +51,15 @@ class Wanted:
             return cls(pattern, flags, None, bool(flags & re.IGNORECASE))
         return cls(pattern, flags, tuple(found[0]), found[1])
 
+    def may_occur(self, text: str, lowered: str) -> bool:
+        """False only when the text lacks every literal a match needs (lowered is text.lower())."""
+        if self.literals is None:
+            return True
+        if self.ignore_case:
+            # lower() can change a character's length; then the literals prove nothing.
+            return len(lowered) != len(text) or any(literal in lowered for literal in self.literals)
+        return any(literal in text for literal in self.literals)
+
 
 WANTED = "wanted"  # Knowledge.derived key: (pattern, flags) -> Wanted
 HYPERSCAN = "hyperscan"  # Knowledge.derived key: digest of the literals -> serialized database

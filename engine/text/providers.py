@@ -15,6 +15,7 @@ from engine.text.multimatch import WANTED, Wanted, wanted_from
 FLAGS = re.IGNORECASE | re.MULTILINE
 MAX_EVIDENCE = 300  # characters of a line kept as evidence
 EVIDENCE_PER_PROVIDER = 3  # lines kept per recognised provider: enough to show why
+KNOWN_LINES = 4096  # lines whose providers are remembered; a long log would otherwise fill memory
 
 
 @dataclass(frozen=True)
@@ -29,27 +30,54 @@ class Seen:
 
 @dataclass
 class Patterns:
-    """The compiled patterns of one knowledge base."""
+    """The patterns of one knowledge base, each compiled the first time a text could match it."""
 
-    hosts: list[tuple[str, re.Pattern[str]]]
-    banners: list[tuple[str, re.Pattern[str]]]
-    known: dict[object, object]  # precomputed literal sets (Knowledge.derived)
+    hosts: list[tuple[str, Wanted]]
+    banners: list[tuple[str, Wanted]]
+    # Most runs see a host name and a few server lines, which the literal sets rule out for
+    # nearly every provider: compiling all of them would cost more than the rest of recognition.
+    _regexes: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    # Accounts on one server hear the same lines: each line is worked out once.
+    _known: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, kb: Knowledge) -> Patterns:
-        hosts = [(p.id, re.compile(x, FLAGS)) for p in kb.providers.values() for x in p.hosts]
-        banners = [(p.id, re.compile(x, FLAGS)) for p in kb.providers.values() for x in p.banners]
-        return cls(hosts, banners, kb.derived.get(WANTED, {}))
+        known = kb.derived.get(WANTED, {})
+        hosts = [(p.id, wanted_from(known, x, re.IGNORECASE)) for p in kb.providers.values() for x in p.hosts]
+        banners = [(p.id, wanted_from(known, x, re.IGNORECASE)) for p in kb.providers.values() for x in p.banners]
+        return cls(hosts, banners)
 
     @property
     def wanted(self) -> list[Wanted]:
         """The banner patterns for the signatures' own scan of pasted text (one pass over a log)."""
-        return [wanted_from(self.known, regex.pattern, re.IGNORECASE) for _, regex in self.banners]
+        return [wanted for _, wanted in self.banners]
 
     def matches(self, seen: Seen) -> list[str]:
+        key = (seen.kind, seen.text)
+        found = self._known.get(key)
+        if found is None:
+            if len(self._known) >= KNOWN_LINES:
+                self._known.clear()
+            found = self._known[key] = self._match(seen)
+        return list(found)
+
+    def _match(self, seen: Seen) -> list[str]:
         table = self.hosts if seen.kind == "host" else self.banners
         text = seen.text.strip().rstrip(".") if seen.kind == "host" else seen.text
-        return list(dict.fromkeys(ident for ident, regex in table if regex.search(text)))
+        lowered = text.lower()
+        return list(
+            dict.fromkeys(
+                ident
+                for ident, wanted in table
+                if wanted.may_occur(text, lowered) and self._regex(wanted.pattern).search(text)
+            )
+        )
+
+    def _regex(self, pattern: str) -> re.Pattern[str]:
+        found = self._regexes.get(pattern)
+        if found is None:
+            found = self._regexes[pattern] = re.compile(pattern, FLAGS)
+        return found
 
 
 def patterns_for(kb: Knowledge) -> Patterns:

@@ -30,7 +30,7 @@ def derive_literal_sets(kb: Knowledge) -> None:
     """What the finder needs of every pattern (signatures, provider banners) and the hyperscan
     database made of them, worked out once for the knowledge cache to keep."""
     patterns = [(sig.pattern, flags_of(sig)) for sig in kb.signatures.values()]
-    patterns += [(x, re.IGNORECASE) for p in kb.providers.values() for x in p.banners]
+    patterns += [(x, re.IGNORECASE) for p in kb.providers.values() for x in (*p.hosts, *p.banners)]
     kb.derived[WANTED] = {key: Wanted.of(*key) for key in patterns}
     kb.derived[HYPERSCAN] = serialize(Matcher.for_knowledge(kb).finder)
 
