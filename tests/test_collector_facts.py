@@ -16,7 +16,7 @@ import pytest
 
 from engine import lab
 from engine.facts import Observation
-from engine.inputs.configfiles import load_javamail, load_spring
+from engine.inputs.configfiles.read import load_javamail, load_spring
 from engine.inputs.settings import AccountSettings, layered
 from engine.knowledge.model import Knowledge
 from engine.probes.postfix_queue import parse_postqueue, queue_observations

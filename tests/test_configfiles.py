@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.inputs.configfiles import ConfigFileError, load_javamail, load_settings_file, load_spring
 from engine.inputs.configfiles.properties import PropertiesError, parse_properties
+from engine.inputs.configfiles.read import ConfigFileError, load_javamail, load_settings_file, load_spring
 from tests.layers import line_of
 
 

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from engine.cli.main import Environment, main
-from engine.inputs.configfiles import load_settings_file
 from engine.inputs.configfiles.model import ConfigFileError
+from engine.inputs.configfiles.read import load_settings_file
 from engine.inputs.textinput import Block
 from engine.knowledge.load import load_knowledge
 from engine.knowledge.model import KnowledgeInvalid

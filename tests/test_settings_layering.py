@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.inputs.configfiles import load_javamail
+from engine.inputs.configfiles.read import load_javamail
 from engine.inputs.settings import AccountSettings, layered
 
 NOTHING_GIVEN = {"host": None, "port": None, "security": None, "user": None, "from_addr": None}

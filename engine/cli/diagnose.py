@@ -108,7 +108,7 @@ def _prompt_password(user: str, env: Environment) -> str | None:
 
 def _settings_file(args: argparse.Namespace) -> Imported | None:
     """The settings file named on the command line, read now: a bad file stops the run before any probe."""
-    from engine.inputs import configfiles
+    from engine.inputs.configfiles import read as configfiles
 
     if args.javamail_properties:
         return configfiles.load_javamail(args.javamail_properties)

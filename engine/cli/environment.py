@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
+from engine.inputs.errors import InputError
+
 
 class Exit(enum.IntEnum):
     OK = 0
@@ -18,7 +20,7 @@ class Exit(enum.IntEnum):
     INTERRUPTED = 130  # Ctrl-C, as shells report a process ended by SIGINT
 
 
-class BadInput(Exception):
+class BadInput(InputError):
     """Anything the user can fix: shown as one line, exit 2."""
 
 

@@ -11,15 +11,11 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import argparse
 import contextlib
 import sys
-import tempfile
-import traceback
 from collections.abc import Sequence
 
 from engine.cli.environment import BadInput, Environment, Exit
 from engine.cli.parser import build_parser
-from engine.cli.sessionfile import SessionFileError
-from engine.inputs.configfiles.model import ConfigFileError
-from engine.inputs.textinput import TextInputError
+from engine.inputs.errors import InputError
 from engine.knowledge.model import KnowledgeInvalid
 from engine.redact import Redactor, scrub
 
@@ -36,11 +32,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             args = build_parser().parse_args(argv)
         args.argv = list(argv) if argv is not None else None  # as typed: a resume hint repeats it
         return int(_dispatch(args, env, redact))
-    except (BadInput, SessionFileError, TextInputError) as exc:
-        print(redact(f"mailtriage: {exc}" if not str(exc).startswith("mailtriage") else str(exc)), file=env.stderr)
-        return Exit.BAD_INPUT
-    except ConfigFileError as exc:  # FILE:LINE: what is wrong, as compilers say it
-        print(redact(str(exc)), file=env.stderr)
+    except InputError as exc:
+        line = str(exc)
+        print(redact(line if exc.located or line.startswith("mailtriage") else f"mailtriage: {line}"), file=env.stderr)
         return Exit.BAD_INPUT
     except KnowledgeInvalid as exc:
         for problem in exc.problems:
@@ -58,6 +52,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
 
 def _internal_error(exc: Exception, env: Environment, redact: Redactor) -> int:
+    import tempfile
+    import traceback
+
     details = redact("".join(traceback.format_exception(exc)))
     fd, path = tempfile.mkstemp(prefix="mailtriage-crash-", suffix=".txt")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

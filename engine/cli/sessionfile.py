@@ -10,7 +10,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the CLI imports this module for its error before any probe is needed
+from engine.inputs.errors import InputError
+
+if TYPE_CHECKING:
     from engine.knowledge.model import Knowledge
     from engine.redact import Redactor
     from engine.run.pipeline import Outcome
@@ -18,7 +20,7 @@ if TYPE_CHECKING:  # the CLI imports this module for its error before any probe 
 SCHEMA = "mailtriage.session/1"
 
 
-class SessionFileError(Exception):
+class SessionFileError(InputError):
     """A session file that cannot be read or written; the message names it."""
 
 

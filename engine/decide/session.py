@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from typing import Protocol
 from engine.decide.inference import UNKNOWN, Inference, infer
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import schema as s
-from engine.knowledge.model import Knowledge
+from engine.knowledge.model import Knowledge, did_you_mean
 from engine.text.replies import meanings
 from engine.text.signatures import mine_snippets
 
@@ -117,8 +116,7 @@ def normalize_answer(question: s.QuestionSpec, raw: object) -> FactValue:
     if alias is not None:
         return alias
     aliases = [alias for choice in question.choices for alias in choice.aliases]
-    close = difflib.get_close_matches(lowered, allowed + aliases, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    hint = did_you_mean(lowered, allowed + aliases)
     raise AnswerError(f"'{text}' is not an answer to '{question.id}'{hint}; answers: {', '.join(allowed)}")
 
 
@@ -129,9 +127,7 @@ def check_answers(kb: Knowledge, answers: dict[str, object]) -> dict[str, FactVa
     for qid, raw in answers.items():
         question = kb.questions.get(str(qid))
         if question is None:
-            close = difflib.get_close_matches(str(qid), list(kb.questions), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problems.append(f"unknown question '{qid}'{hint}")
+            problems.append(f"unknown question '{qid}'{did_you_mean(str(qid), kb.questions)}")
             continue
         try:
             clean[question.id] = normalize_answer(question, raw)

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.inputs.configfiles import ConfigFileError, load_settings_file
 from engine.inputs.configfiles.model import Imported
+from engine.inputs.errors import ConfigFileError
 from engine.inputs.settings import FLAGS, AccountSettings, layered, read_password_file
 from engine.redact import Redactor
 
@@ -111,6 +111,8 @@ def profile_fields(account: ProfileAccount) -> dict[str, Any]:
             "from_addr": entry.from_addr,
             "source": f"profile {account.origin}",
         }
+    from engine.inputs.configfiles.read import load_settings_file
+
     try:
         imported = load_settings_file(entry.settings_file)
     except ConfigFileError as exc:

@@ -7,7 +7,6 @@ is known to matter (undecodable bytes are replaced then), which keeps a gigabyte
 
 from __future__ import annotations
 
-import gzip
 import io
 import zlib
 from collections.abc import Iterator
@@ -15,15 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
+from engine.inputs.errors import TextInputError
+
 MAX_LINE = 64 * 1024  # bytes of one line kept for matching and evidence; the rest is dropped
 
 
 BLOCK = 2 * 1024 * 1024  # bytes read at a time: large enough that the scan, not Python, does the looping
 GZIP_MAGIC = b"\x1f\x8b"
-
-
-class TextInputError(Exception):
-    """A log that cannot be opened; the message names the file and the reason."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +47,8 @@ def _blocks_of(stream: BinaryIO, name: str, size: int) -> Iterator[Block]:
     # Any binary stream with read() serves as the raw layer of a BufferedReader (for peek).
     buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(cast(io.RawIOBase, stream))
     if buffered.peek(2)[:2] == GZIP_MAGIC:
+        import gzip  # only for a compressed log
+
         buffered = io.BufferedReader(cast(io.RawIOBase, gzip.GzipFile(fileobj=buffered)))
     line = 1
     carry = b""

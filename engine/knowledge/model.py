@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +103,8 @@ def display(path: Path) -> str:
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    import difflib  # only when something is misspelt
+
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

@@ -5,21 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from engine.inputs.errors import ConfigFileError
+
+__all__ = ["HIDDEN", "ConfigFileError", "Format", "Imported", "Origin", "Security"]
+
 Format = Literal["javamail", "spring"]
 Security = Literal["starttls", "ssl", "none"]
 # Shown instead of a secret's value in evidence; the value itself never leaves the importer.
 HIDDEN = "(value not shown)"
-
-
-class ConfigFileError(Exception):
-    """A settings file that cannot be read or makes no sense: FILE:LINE: what is wrong."""
-
-    def __init__(self, path: str, line: int, message: str):
-        # Line 0: the file as a whole (it cannot be opened), so no line is named.
-        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
-        self.path = path
-        self.line = line
-        self.message = message
 
 
 @dataclass(frozen=True)
