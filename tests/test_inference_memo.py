@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.decide.compile import compiled_for
+from engine.decide.compile import compiled_for, reads_of
 from engine.decide.inference import infer
 from engine.facts import FactSet, Observation
 from engine.knowledge.load import load_knowledge
@@ -47,3 +47,32 @@ def test_each_run_cites_its_own_value_as_evidence():
         (invalid,) = [c for c in result.findings if c.finding == "config.invalid"]
         cited = {(o.name, o.value) for step in invalid.steps for o in step.observations}
         assert ("config.source", source) in cited
+
+
+def test_the_conditions_reads_agree_with_what_the_engine_with_every_rule_references():
+    reads, every = reads_of(KB), compiled_for(KB)
+    # The engine also tests each question's own answer, to ask it once; that decides no subset.
+    own_answers = {f"answer.{q}" for q in KB.questions} - reads.names
+    # Reply tests read reply.* fields of one reply at a time, which the engine matches as replies.
+    reply_fields = {name for name in reads.names if name.startswith("reply.")}
+    assert reads.names - reply_fields == every.referenced - own_answers
+    assert reads.presence_only == every.presence_only - own_answers
+
+
+def test_runs_that_differ_only_in_timings_and_presence_only_values_share_one_subset_engine():
+    built = prepared(KB, "experta-subsets", lambda kb: [])
+
+    def run(source: str, connect_ms: float) -> list[str]:
+        facts = settings_without_host(source)
+        facts.extend([Observation("tcp.connect_ms", connect_ms, "probe", None, "tcp")])
+        return [c.finding for c in infer(KB, facts, "subset").findings]
+
+    first = run("profile accounts.toml:3", 1.2)
+    after_first = len(built)
+    assert run("profile accounts.toml:9", 4.4) == first
+    assert len(built) == after_first
+    # A value a rule does read still gets an engine of its own.
+    facts = settings_without_host("profile accounts.toml:3")
+    facts.extend([Observation("config.port", 25, "config", None, "x")])
+    infer(KB, facts, "subset")
+    assert len(built) == after_first + 1

@@ -14,7 +14,7 @@ from typing import Any
 from engine.decide.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
 from engine.facts import FactValue
 from engine.knowledge import schema as s
-from engine.knowledge.conditions import holds, reply_holds, value_test
+from engine.knowledge.conditions import fact_tests, holds, reply_holds, value_test
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import existing, prepared
 
@@ -169,6 +169,32 @@ class Given:
         for name, _, value in self.facts:
             found.setdefault(name, []).append(value)
         return found
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What the conditions of the rules and questions can tell apart: the facts they test, and
+    those they test only for presence."""
+
+    names: frozenset[str]
+    presence_only: frozenset[str]
+
+    @classmethod
+    def of(cls, kb: Knowledge) -> Reads:
+        tests: set[tuple[str, bool]] = set()
+        for cond in [r.when for r in kb.rules.values()] + [q.when for q in kb.questions.values()]:
+            tests |= fact_tests(cond)
+        names = {name for name, _ in tests}
+        return cls(frozenset(names), frozenset(names - {name for name, valued in tests if valued}))
+
+    def relevant(self, pairs: Iterable[tuple[str, FactValue]]) -> list[tuple[str, FactValue]]:
+        """The facts as far as a condition can tell: timings and such left out, presence-only
+        facts without their values. Runs that differ only otherwise share one subset engine."""
+        return [(name, True if name in self.presence_only else value) for name, value in pairs if name in self.names]
+
+
+def reads_of(kb: Knowledge) -> Reads:
+    return prepared(kb, "condition-reads", Reads.of)
 
 
 def could_hold(cond: Any, given: Given) -> bool | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.decide.compile import Compiled, Concluded, Given, Need, Obs, Reply, Triple, compiled_for, triple
+from engine.decide.compile import Compiled, Concluded, Given, Need, Obs, Reply, Triple, compiled_for, reads_of, triple
 from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
@@ -78,7 +78,7 @@ def infer(kb: Knowledge, facts: FactSet, rules: Literal["auto", "every", "subset
         for obs in group:
             fields.setdefault(obs.name, obs.value)
         replies.append((fields, tuple(sorted({place[triple(o.name, o.value)] for o in group}))))
-    given = None if rules == "every" else Given.of(distinct, (fields for fields, _ in replies))
+    given = None if rules == "every" else Given.of(reads_of(kb).relevant(distinct), (fields for fields, _ in replies))
     compiled = compiled_for(kb, given, subset=rules == "subset")
     declared = tuple(compiled.settled(triple(name, value)) for name, value in distinct if name in compiled.referenced)
     # Many accounts on one server reach the same facts (only timings, which no rule reads, and

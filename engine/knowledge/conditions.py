@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.knowledge import schema as s
 
 Values = Callable[[str], Sequence[Any]]  # every value known for a fact name, in arrival order
 Reply = Mapping[str, Any]  # one SMTP reply's reply.* facts by name
+T = TypeVar("T")
 
 
 def _typed_equal(expected: Any) -> Callable[[Any], bool]:
@@ -87,12 +88,21 @@ def facts_read(cond: Any) -> set[str]:
     return _leaves(cond, lambda leaf: {leaf.fact} if isinstance(leaf, s.FactTest) else set())
 
 
+def fact_tests(cond: Any) -> set[tuple[str, bool]]:
+    """Each fact a condition tests, with whether some test reads its value (not only presence)."""
+
+    def test(leaf: Any) -> set[tuple[str, bool]]:
+        return {(leaf.fact, leaf.operator not in ("absent", "present"))} if isinstance(leaf, s.FactTest) else set()
+
+    return _leaves(cond, test)
+
+
 def findings_read(cond: Any) -> set[str]:
     """The findings a condition builds on, at any depth."""
     return _leaves(cond, lambda leaf: {leaf.finding} if isinstance(leaf, s.FindingTest) else set())
 
 
-def _leaves(cond: Any, names: Callable[[Any], set[str]]) -> set[str]:
+def _leaves(cond: Any, names: Callable[[Any], set[T]]) -> set[T]:
     if isinstance(cond, s.AllOf):
         return set().union(*(_leaves(c, names) for c in cond.all))
     if isinstance(cond, s.AnyOf):
