@@ -7,15 +7,13 @@ import os
 import subprocess
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from engine import lab
-from engine.redact import Redactor
-from engine.run.batch import PROCESSES_FROM, _inference_executor
+from engine.run.batch import PROCESSES_FROM, processes_for
 from tests.test_secrets import leaked
 
 WRONG = "Wr0ng-Pa55-for-lab"
@@ -278,29 +276,28 @@ def test_many_accounts_in_a_real_process_conclude_in_forked_workers_the_same_as_
     assert firsts(as_process.out)["pw-2"][0] == "auth.credentials_rejected"
 
 
-def test_inference_goes_to_forked_worker_processes_only_from_a_single_threaded_process(kb, tmp_path):
+def test_accounts_are_shared_out_to_forked_processes_only_from_a_single_threaded_process(tmp_path):
     script = (
-        "from engine.knowledge.load import load_knowledge; from engine.redact import Redactor; "
-        "from engine.run.batch import _inference_executor; "
-        f"e = _inference_executor(load_knowledge(), None, Redactor(), {PROCESSES_FROM}); print(type(e).__name__); "
-        "e.shutdown()"
+        "from engine.run.batch import PROCESSES_FROM as n, processes_for as p; "
+        "print(p(n, 8), p(n - 1, 8), p(n, 1))"
     )
     chosen = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    forking_possible = sys.platform == "linux" and (os.cpu_count() or 1) > 1
-    assert chosen.stdout.strip() == ("ProcessPoolExecutor" if forking_possible else "ThreadPoolExecutor"), chosen.stderr
-    # With another thread alive, forking could copy a lock held mid-use: one thread does the work.
+    cores = os.cpu_count() or 1
+    forking_possible = sys.platform == "linux" and cores > 1
+    # One per core, none for a few accounts, and never more than --jobs allows to probe at once.
+    assert chosen.stdout.split() == [str(min(cores, 4) if forking_possible else 1), "1", "1"], chosen.stderr
+    # With another thread alive, forking could copy a lock held mid-use: this process does the work.
     stop = threading.Event()
     other = threading.Thread(target=stop.wait, daemon=True)
     other.start()
     try:
-        executor = _inference_executor(kb, None, Redactor(), PROCESSES_FROM)
-        assert isinstance(executor, ThreadPoolExecutor)
-        executor.shutdown()
+        assert processes_for(PROCESSES_FROM, 8) == 1
     finally:
         stop.set()
 
 
-def test_no_more_accounts_than_jobs_are_probed_at_the_same_time(cli, tmp_path):
+@pytest.mark.parametrize("where", ["in this process", "in forked workers"])
+def test_no_more_accounts_than_jobs_are_probed_at_the_same_time(cli, run_process, tmp_path, where):
     import asyncio
 
     # A server of the test's own that counts sessions between EHLO and its reply, holding each
@@ -345,13 +342,16 @@ def test_no_more_accounts_than_jobs_are_probed_at_the_same_time(cli, tmp_path):
         accounts = "".join(
             f'[[accounts]]\nname = "a{i}"\nhost = "127.0.0.1"\nport = {state["port"]}\n'
             'security = "none"\ntimeout = 3\n\n'
-            for i in range(6)
+            for i in range(PROCESSES_FROM)
         )
         path = tmp_path / "accounts.toml"
         path.write_text(accounts, encoding="utf-8")
-        result = cli("diagnose", "--profile", str(path), "--non-interactive", "--jobs", "2", "--format", "json")
+        # pytest runs the server in a thread, so in-process runs probe in this process; a real
+        # process has one thread and shares the accounts out to one worker per core.
+        run = cli if where == "in this process" else run_process
+        result = run("diagnose", "--profile", str(path), "--non-interactive", "--jobs", "2", "--format", "json")
         firsts = {a["report"]["findings"][0]["id"] for a in json.loads(result.out)["accounts"]}
-        assert len(firsts) == 1, firsts  # six accounts, one server, one conclusion
+        assert len(firsts) == 1, firsts  # all accounts, one server, one conclusion
         assert state["most"] == 2  # bounded by --jobs, and really concurrent
     finally:
         stop_loop[0].call_soon_threadsafe(stop_loop[0].stop)

@@ -1,10 +1,13 @@
 """Diagnose many accounts at once and group those that fail for the same root cause.
 
-Probes of all accounts run in one event loop, at most `jobs` at a time, because they spend
-their time waiting on the network. Each account's inference runs as soon as its probes are
-done. Inference is CPU work (about 35 ms an account in experta), so with many accounts it goes
-to worker processes forked before any thread starts, which inherit the compiled rules; where
-forking is not safe (other threads running, not Linux, one core) one worker thread does it.
+Accounts are probed in an event loop, at most `jobs` at a time, because probes spend their time
+waiting on the network; each account is concluded as soon as its own probes are done. Both
+probing (TLS, the dialogue) and inference (experta) also cost CPU, so with many accounts the
+accounts are shared out among worker processes, one per core, forked before any thread starts:
+each probes and concludes its share in its own loop and inherits the knowledge. Accounts whose
+facts the rules cannot tell apart share one inference within a worker. Where forking is not
+safe (other threads running, not Linux, one core) or not worth it (few accounts), this process
+probes them all and one thread concludes them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from engine.decide.compile import compiled_for
 from engine.decide.session import NoAsker
 from engine.facts import FactValue
 from engine.inputs.settings import AccountSettings
@@ -28,7 +30,7 @@ from engine.redact import Redactor
 from engine.run.pipeline import Outcome, conclude
 
 DEFAULT_JOBS = 8
-# Below this many accounts, starting worker processes costs more than the inference they share.
+# Below this many accounts, forking workers costs more than the probing and inference they share.
 PROCESSES_FROM = 8
 MAX_PROCESSES = 4
 
@@ -53,49 +55,56 @@ class Group:
     accounts: list[AccountOutcome] = field(default_factory=list)
 
 
-# What a forked worker concludes with: set in the parent just before the fork, inherited.
-_worker_state: tuple[Knowledge, dict[str, FactValue] | None, Redactor] | None = None
+@dataclass(frozen=True)
+class _Batch:
+    """What every account of a batch is diagnosed with."""
+
+    kb: Knowledge
+    accounts: list[AccountSettings]
+    answers: dict[str, FactValue] | None
+    redact: Redactor
+    jobs: int  # accounts probed at the same time, in all processes together
+    processes: int
+
+    def conclude(self, settings: AccountSettings, run: ProbeRun) -> Outcome:
+        return conclude(self.kb, settings, run, NoAsker(), self.answers, redact=self.redact)
 
 
-def _conclude_in_worker(settings: AccountSettings, run: ProbeRun) -> Outcome:
-    assert _worker_state is not None, "a worker must be forked after _inference_executor set the state"
-    kb, answers, redact = _worker_state
-    return conclude(kb, settings, run, NoAsker(), answers, redact=redact)
+# The batch a forked worker works on: set in the parent just before the fork, inherited.
+_forked: _Batch | None = None
 
 
-def _inference_executor(
-    kb: Knowledge, answers: dict[str, FactValue] | None, redact: Redactor, accounts: int
-) -> Executor:
-    """Worker processes when forking is safe and worth it; otherwise one thread."""
-    global _worker_state
-    _worker_state = (kb, answers, redact)
+def processes_for(accounts: int, jobs: int) -> int:
+    """How many processes share the accounts: one per core when forking is safe and worth it, else 1."""
     cores = os.cpu_count() or 1
-    if accounts >= PROCESSES_FROM and cores > 1 and sys.platform == "linux" and threading.active_count() == 1:
-        compiled_for(kb).engine()  # build the rules once, before the fork, so every worker has them
-        executor = ProcessPoolExecutor(min(cores, MAX_PROCESSES), mp_context=multiprocessing.get_context("fork"))
-        # With fork, the pool starts all its workers at the first task: do that now, while this
-        # process still has one thread and no event loop.
-        executor.submit(int).result()
-        return executor
-    # One thread only: the experta engine is shared and not made for threads.
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailtriage-inference")
+    if accounts < PROCESSES_FROM or cores < 2 or sys.platform != "linux" or threading.active_count() != 1:
+        return 1
+    return min(cores, MAX_PROCESSES, jobs)
+
+
+def _share(index: int) -> list[Outcome]:
+    """In a worker: the accounts index, index + processes, ... probed and concluded in this process."""
+    assert _forked is not None, "a worker must be forked after diagnose_accounts set the batch"
+    batch = _forked
+    mine = batch.accounts[index :: batch.processes]
+    # Concluding here blocks this worker's loop for one inference at a time; the other
+    # processes go on probing meanwhile, and accounts like ones concluded before cost little.
+    jobs = batch.jobs // batch.processes + (index < batch.jobs % batch.processes)  # all together: batch.jobs
+    return asyncio.run(_diagnose_all(batch, mine, jobs, None))
 
 
 async def _diagnose_all(
-    kb: Knowledge,
-    accounts: list[tuple[str, AccountSettings]],
-    redact: Redactor,
-    jobs: int,
-    inference: Executor,
+    batch: _Batch, accounts: list[AccountSettings], jobs: int, inference: Executor | None
 ) -> list[Outcome]:
-    ports = [(p.port, p.security) for p in kb.ports]
+    """The accounts probed, at most jobs at a time, each concluded here or on the inference executor."""
+    ports = [(p.port, p.security) for p in batch.kb.ports]
     gate = asyncio.Semaphore(jobs)
     loop = asyncio.get_running_loop()
 
     async def probe(settings: AccountSettings) -> ProbeRun:
         async with gate:
             try:
-                return await probe_account(settings, redact, ports, kb.dnschecks)
+                return await probe_account(settings, batch.redact, ports, batch.kb.dnschecks)
             except Exception as exc:
                 run = ProbeRun()
                 run.add(ProbeResult("run", "fail", 0.0, f"internal error while probing: {type(exc).__name__}: {exc}"))
@@ -103,10 +112,12 @@ async def _diagnose_all(
 
     async def one(settings: AccountSettings) -> Outcome:
         run = await probe(settings)
+        if inference is None:
+            return batch.conclude(settings, run)
         # Concluded as soon as its own probes are done, while other accounts are on the wire.
-        return await loop.run_in_executor(inference, _conclude_in_worker, settings, run)
+        return await loop.run_in_executor(inference, batch.conclude, settings, run)
 
-    return await asyncio.gather(*(one(settings) for _, settings in accounts))
+    return await asyncio.gather(*(one(settings) for settings in accounts))
 
 
 def diagnose_accounts(
@@ -117,12 +128,30 @@ def diagnose_accounts(
     jobs: int = DEFAULT_JOBS,
 ) -> list[AccountOutcome]:
     """Every account probed (at most `jobs` at a time) and concluded; questions stay unasked."""
-    redact = redact or Redactor()
-    with _inference_executor(kb, answers, redact, len(accounts)) as inference:
-        outcomes = asyncio.run(_diagnose_all(kb, accounts, redact, max(1, jobs), inference))
+    jobs = max(1, jobs)
+    settings = [s for _, s in accounts]
+    batch = _Batch(kb, settings, answers, redact or Redactor(), jobs, processes_for(len(accounts), jobs))
+    outcomes = _in_processes(batch) if batch.processes > 1 else _in_this_process(batch)
     return [
         AccountOutcome(name, settings, outcome) for (name, settings), outcome in zip(accounts, outcomes, strict=True)
     ]
+
+
+def _in_processes(batch: _Batch) -> list[Outcome]:
+    global _forked
+    _forked = batch
+    # With fork, the pool starts all its workers at the first task, while this process still
+    # has one thread and no event loop.
+    with ProcessPoolExecutor(batch.processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        shares = list(pool.map(_share, range(batch.processes)))
+    # Account i went to worker i % processes, as its (i // processes)-th.
+    return [shares[i % batch.processes][i // batch.processes] for i in range(len(batch.accounts))]
+
+
+def _in_this_process(batch: _Batch) -> list[Outcome]:
+    # One thread only: the experta engine is shared and not made for threads.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailtriage-inference") as inference:
+        return asyncio.run(_diagnose_all(batch, batch.accounts, batch.jobs, inference))
 
 
 def group(kb: Knowledge, outcomes: list[AccountOutcome]) -> list[Group]:
