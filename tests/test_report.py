@@ -85,6 +85,21 @@ def test_the_json_report_of_a_probed_account_meets_the_contract(kb, validator, c
     assert {"name": "config.port", "value": closed_port, "source": "config"} in data["facts"]
 
 
+def test_the_json_report_holds_every_field_of_the_report_under_its_contract_name(kb, closed_port):
+    # dump() walks the records itself; what it gives must be what dataclasses.asdict would.
+    import dataclasses
+
+    from engine.report.model import dump
+
+    outcome = against(kb, closed_port)
+    report = build_report(kb, outcome.session, outcome.target, outcome.probes, outcome.transcript)
+    as_dataclasses = dataclasses.asdict(
+        report, dict_factory=lambda pairs: {key.removesuffix("_"): value for key, value in pairs}
+    )
+    assert json.dumps(dump(report)) == json.dumps(as_dataclasses)
+    assert "from" in dump(report)["target"] and dump(report)["findings"]
+
+
 def test_the_schema_rejects_a_report_that_breaks_the_contract(kb, validator, closed_port):
     # Guard against a schema too loose to catch anything: a wrong enum value must fail it.
     data = json.loads(rendered(kb, against(kb, closed_port), "json"))

@@ -7,7 +7,6 @@ out; dump() gives the contract's JSON shape, where a field spelled with a traili
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,10 +83,20 @@ class Report:
     transcript: list[str]
 
 
-def _json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {key.removesuffix("_"): value for key, value in pairs}
-
-
 def dump(record: Report | Tool) -> dict[str, Any]:
     """The record as the contract's JSON object (plain dicts and lists, contract key names)."""
-    return dataclasses.asdict(record, dict_factory=_json_keys)
+    plain: dict[str, Any] = _plain(record)
+    return plain
+
+
+def _plain(value: Any) -> Any:
+    # dataclasses.asdict would do, but it deep-copies every leaf; a many-account run dumps
+    # thousands of records, and these leaves are plain values already.
+    fields = getattr(type(value), "__dataclass_fields__", None)
+    if fields is not None:
+        return {name.removesuffix("_"): _plain(getattr(value, name)) for name in fields}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {key: _plain(v) for key, v in value.items()}
+    return value
