@@ -22,7 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "probes": {"base", "knowledge", "inputs"},
     "decide": {"base", "knowledge", "text"},
     "report": {"base", "knowledge", "inputs", "text", "probes", "decide"},
-    "run": {"base", "knowledge", "inputs", "text", "probes", "decide"},
+    "run": {"base", "knowledge", "inputs", "text", "probes", "decide", "report"},
     "lab": {"base"},
     "cli": {"base", "knowledge", "inputs", "text", "probes", "decide", "report", "run", "lab"},
 }

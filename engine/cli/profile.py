@@ -112,14 +112,11 @@ def run_many(
 ) -> bool:
     """Diagnose every account, print the summary, write or print each report; True if any failed."""
     from engine.report.accounts import render_accounts
-    from engine.report.build import build_report
     from engine.report.render import render
     from engine.run.batch import diagnose_accounts, group
 
     outcomes = diagnose_accounts(kb, accounts, answers, redact, args.jobs)
-    reports = [
-        build_report(kb, o.outcome.session, o.outcome.target, o.outcome.probes, o.outcome.transcript) for o in outcomes
-    ]
+    reports = [o.report for o in outcomes]
     fmt = chosen(args.format)
     env.stdout.write(render_accounts(kb, outcomes, group(kb, outcomes), reports, fmt, redact))
     if args.report_dir:

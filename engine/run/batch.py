@@ -27,6 +27,8 @@ from engine.knowledge.model import Knowledge
 from engine.probes import ProbeResult
 from engine.probes.run import ProbeRun, probe_account
 from engine.redact import Redactor
+from engine.report.build import build_report
+from engine.report.model import Report
 from engine.run.pipeline import Outcome, conclude
 
 DEFAULT_JOBS = 8
@@ -40,6 +42,7 @@ class AccountOutcome:
     name: str
     settings: AccountSettings
     outcome: Outcome
+    report: Report
 
     @property
     def first_error(self) -> str | None:
@@ -55,6 +58,9 @@ class Group:
     accounts: list[AccountOutcome] = field(default_factory=list)
 
 
+Diagnosed = tuple[Outcome, Report]
+
+
 @dataclass(frozen=True)
 class _Batch:
     """What every account of a batch is diagnosed with."""
@@ -66,8 +72,12 @@ class _Batch:
     jobs: int  # accounts probed at the same time, in all processes together
     processes: int
 
-    def conclude(self, settings: AccountSettings, run: ProbeRun) -> Outcome:
-        return conclude(self.kb, settings, run, NoAsker(), self.answers, redact=self.redact)
+    def conclude(self, settings: AccountSettings, run: ProbeRun) -> Diagnosed:
+        """The account concluded and its report built, where it was probed: a worker process
+        hands back both, so that the parent only has to write them."""
+        outcome = conclude(self.kb, settings, run, NoAsker(), self.answers, redact=self.redact)
+        return outcome, build_report(self.kb, outcome.session, outcome.target, outcome.probes, outcome.transcript)
+
 
 
 # The batch a forked worker works on: set in the parent just before the fork, inherited.
@@ -82,7 +92,7 @@ def processes_for(accounts: int, jobs: int) -> int:
     return min(cores, MAX_PROCESSES, jobs)
 
 
-def _share(index: int) -> list[Outcome]:
+def _share(index: int) -> list[Diagnosed]:
     """In a worker: the accounts index, index + processes, ... probed and concluded in this process."""
     assert _forked is not None, "a worker must be forked after diagnose_accounts set the batch"
     batch = _forked
@@ -95,7 +105,7 @@ def _share(index: int) -> list[Outcome]:
 
 async def _diagnose_all(
     batch: _Batch, accounts: list[AccountSettings], jobs: int, inference: Executor | None
-) -> list[Outcome]:
+) -> list[Diagnosed]:
     """The accounts probed, at most jobs at a time, each concluded here or on the inference executor."""
     ports = [(p.port, p.security) for p in batch.kb.ports]
     gate = asyncio.Semaphore(jobs)
@@ -110,7 +120,7 @@ async def _diagnose_all(
                 run.add(ProbeResult("run", "fail", 0.0, f"internal error while probing: {type(exc).__name__}: {exc}"))
                 return run
 
-    async def one(settings: AccountSettings) -> Outcome:
+    async def one(settings: AccountSettings) -> Diagnosed:
         run = await probe(settings)
         if inference is None:
             return batch.conclude(settings, run)
@@ -131,13 +141,14 @@ def diagnose_accounts(
     jobs = max(1, jobs)
     settings = [s for _, s in accounts]
     batch = _Batch(kb, settings, answers, redact or Redactor(), jobs, processes_for(len(accounts), jobs))
-    outcomes = _in_processes(batch) if batch.processes > 1 else _in_this_process(batch)
+    done = _in_processes(batch) if batch.processes > 1 else _in_this_process(batch)
     return [
-        AccountOutcome(name, settings, outcome) for (name, settings), outcome in zip(accounts, outcomes, strict=True)
+        AccountOutcome(name, settings, outcome, report)
+        for (name, settings), (outcome, report) in zip(accounts, done, strict=True)
     ]
 
 
-def _in_processes(batch: _Batch) -> list[Outcome]:
+def _in_processes(batch: _Batch) -> list[Diagnosed]:
     global _forked
     _forked = batch
     # With fork, the pool starts all its workers at the first task, while this process still
@@ -148,7 +159,7 @@ def _in_processes(batch: _Batch) -> list[Outcome]:
     return [shares[i % batch.processes][i // batch.processes] for i in range(len(batch.accounts))]
 
 
-def _in_this_process(batch: _Batch) -> list[Outcome]:
+def _in_this_process(batch: _Batch) -> list[Diagnosed]:
     # One thread only: the experta engine is shared and not made for threads.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailtriage-inference") as inference:
         return asyncio.run(_diagnose_all(batch, batch.accounts, batch.jobs, inference))
