@@ -274,12 +274,14 @@ def test_many_accounts_in_a_real_process_conclude_in_forked_workers_the_same_as_
     assert as_process.code == in_process.code == 1, as_process.err
     assert firsts(as_process.out) == firsts(in_process.out)
     assert firsts(as_process.out)["pw-2"][0] == "auth.credentials_rejected"
+    # The workers write the reports; they redact as this process would.
+    output = as_process.out + as_process.err
+    assert not leaked(output, lab.LAB_PASSWORD) and not leaked(output, WRONG)
 
 
 def test_accounts_are_shared_out_to_forked_processes_only_from_a_single_threaded_process(tmp_path):
     script = (
-        "from engine.run.batch import PROCESSES_FROM as n, processes_for as p; "
-        "print(p(n, 8), p(n - 1, 8), p(n, 1))"
+        "from engine.run.batch import PROCESSES_FROM as n, processes_for as p; print(p(n, 8), p(n - 1, 8), p(n, 1))"
     )
     chosen = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     cores = os.cpu_count() or 1
