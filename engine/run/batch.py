@@ -72,12 +72,11 @@ class _Batch:
     jobs: int  # accounts probed at the same time, in all processes together
     processes: int
 
-    def conclude(self, settings: AccountSettings, run: ProbeRun) -> Diagnosed:
+    def conclude_and_report(self, settings: AccountSettings, run: ProbeRun) -> Diagnosed:
         """The account concluded and its report built, where it was probed: a worker process
         hands back both, so that the parent only has to write them."""
         outcome = conclude(self.kb, settings, run, NoAsker(), self.answers, redact=self.redact)
         return outcome, build_report(self.kb, outcome.session, outcome.target, outcome.probes, outcome.transcript)
-
 
 
 # The batch a forked worker works on: set in the parent just before the fork, inherited.
@@ -123,9 +122,9 @@ async def _diagnose_all(
     async def one(settings: AccountSettings) -> Diagnosed:
         run = await probe(settings)
         if inference is None:
-            return batch.conclude(settings, run)
+            return batch.conclude_and_report(settings, run)
         # Concluded as soon as its own probes are done, while other accounts are on the wire.
-        return await loop.run_in_executor(inference, batch.conclude, settings, run)
+        return await loop.run_in_executor(inference, batch.conclude_and_report, settings, run)
 
     return await asyncio.gather(*(one(settings) for settings in accounts))
 
@@ -151,10 +150,13 @@ def diagnose_accounts(
 def _in_processes(batch: _Batch) -> list[Diagnosed]:
     global _forked
     _forked = batch
-    # With fork, the pool starts all its workers at the first task, while this process still
-    # has one thread and no event loop.
-    with ProcessPoolExecutor(batch.processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        shares = list(pool.map(_share, range(batch.processes)))
+    try:
+        # With fork, the pool starts all its workers at the first task, while this process
+        # still has one thread and no event loop.
+        with ProcessPoolExecutor(batch.processes, mp_context=multiprocessing.get_context("fork")) as pool:
+            shares = list(pool.map(_share, range(batch.processes)))
+    finally:
+        _forked = None
     # Account i went to worker i % processes, as its (i // processes)-th.
     return [shares[i % batch.processes][i // batch.processes] for i in range(len(batch.accounts))]
 

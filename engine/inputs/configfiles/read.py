@@ -6,19 +6,11 @@ from pathlib import Path
 
 from engine.inputs.configfiles import spring
 from engine.inputs.configfiles.javamail import interpret, raws
-from engine.inputs.configfiles.model import HIDDEN, ConfigFileError, Format, Imported, Origin
+from engine.inputs.configfiles.model import Imported
 from engine.inputs.configfiles.properties import PropertiesError, parse_properties
+from engine.inputs.errors import ConfigFileError
 
-__all__ = [
-    "HIDDEN",
-    "ConfigFileError",
-    "Format",
-    "Imported",
-    "Origin",
-    "load_javamail",
-    "load_settings_file",
-    "load_spring",
-]
+__all__ = ["ConfigFileError", "load_javamail", "load_settings_file", "load_spring"]
 
 MAX_BYTES = 1_000_000  # a settings file is a few kilobytes; anything bigger is the wrong file
 YAML_SUFFIXES = (".yml", ".yaml")
