@@ -108,10 +108,10 @@ def _prompt_password(user: str, env: Environment) -> str | None:
 
 def _settings_file(args: argparse.Namespace) -> Imported | None:
     """The settings file named on the command line, read now: a bad file stops the run before any probe."""
+    if not (args.javamail_properties or args.spring_properties):
+        return None
     from engine.inputs.configfiles import read as configfiles
 
     if args.javamail_properties:
         return configfiles.load_javamail(args.javamail_properties)
-    if args.spring_properties:
-        return configfiles.load_spring(args.spring_properties)
-    return None
+    return configfiles.load_spring(args.spring_properties)

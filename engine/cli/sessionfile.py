@@ -6,7 +6,6 @@ import json
 import os
 import shlex
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +87,8 @@ def save_answers(path: str, target: dict[str, Any], answers: dict[str, Any], red
 
 def _write(path: str, data: dict[str, Any], redact: Redactor) -> None:
     """Atomically: a reader (or a crash mid-write) sees the old file or the new one, never half."""
+    import tempfile  # only a run that keeps a session writes one
+
     from engine.redact import scrub
 
     target = Path(path)

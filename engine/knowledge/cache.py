@@ -13,7 +13,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -91,6 +90,8 @@ def store(kb: Knowledge) -> None:
         scenarios={},
         rule_tests={},
     )
+    import tempfile  # only a run that fills the cache writes it
+
     try:
         directory = cache_dir()
         directory.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,6 @@ from engine.knowledge.schema import DnsChecksFile
 from engine.probes import ProbeResult, location
 from engine.probes.dial import Streams
 from engine.probes.dns import probe_dns
-from engine.probes.dnschecks import CheckPlan, probe_dnschecks
-from engine.probes.ports import sweep
 from engine.probes.smtp import Plan, probe_smtp
 from engine.probes.tcp import connect_tcp
 from engine.redact import Redactor
@@ -58,6 +56,8 @@ async def _connect(
     done, _ = await asyncio.wait({tcp}, timeout=min(SWEEP_AFTER_SECONDS, settings.timeout / 3))
     swept = None
     if not done or tcp.result()[0].status != "ok":
+        from engine.probes.ports import sweep  # only when the port fails or lags
+
         swept = asyncio.ensure_future(sweep(addresses[0], settings.port, ports, deadline, settings.source_address))
     result, streams = await tcp
     run.add(result)
@@ -146,6 +146,8 @@ async def _dialogue(
 
 
 async def _check_dns(settings: AccountSettings, checks: DnsChecksFile, budget: float) -> ProbeResult:
+    from engine.probes.dnschecks import CheckPlan, probe_dnschecks  # only with --check-dns
+
     plan = CheckPlan(sender=settings.from_addr or settings.user, resolver=settings.resolver, timeout=settings.timeout)
     try:
         return await asyncio.wait_for(probe_dnschecks(plan, checks), budget)
