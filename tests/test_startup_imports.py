@@ -19,7 +19,7 @@ import contextlib, io, json, sys
 from engine.cli.main import main
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(sys.argv[1:])
-print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+print(json.dumps({"exit": code, "modules": sorted(sys.modules)}))
 """
 # Probing (sockets, asyncio, ssl, dnspython, cryptography), parsing and validating knowledge files (YAML,
 # pydantic: a warm cache holds plain dataclasses), prompting and the lab.
@@ -38,13 +38,21 @@ NEVER_FOR_PASTED_TEXT = {
 }
 
 
-def imported(tmp_path: Path, *args: str) -> set[str]:
+def listed(tmp_path: Path, *args: str, environ: dict[str, str] | None = None) -> tuple[int, set[str]]:
+    """The command's exit code and every module it imported, by its full name."""
     env = {"MAILTRIAGE_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env.update(environ or {})
     run = [sys.executable, "-c", LIST_IMPORTS, *args]
     subprocess.run(run, cwd=REPO, env=env, capture_output=True, check=False)  # warms the cache
     done = subprocess.run(run, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     assert done.stdout, done.stderr
-    return set(json.loads(done.stdout.splitlines()[-1]))
+    found = json.loads(done.stdout.splitlines()[-1])
+    return found["exit"], set(found["modules"])
+
+
+def imported(tmp_path: Path, *args: str) -> set[str]:
+    """The top-level packages the command imported."""
+    return {name.split(".")[0] for name in listed(tmp_path, *args)[1]}
 
 
 @pytest.fixture
@@ -81,3 +89,29 @@ def test_a_diagnosis_imports_no_validation_or_template_code(tmp_path):
     )
     assert {"asyncio", "ssl"} <= modules
     assert modules & {"pydantic", "jinja2", "yaml", "dns"} == set()
+
+
+def test_a_healthy_diagnosis_imports_no_reader_or_probe_it_does_not_use(tmp_path):
+    # The port sweep runs only when the port fails, DNS checks only with --check-dns, settings
+    # files only when one is given, and a session file only with --session.
+    from engine import lab
+
+    with lab.start("healthy") as server:
+        code, modules = listed(
+            tmp_path,
+            *("diagnose", "--host", "127.0.0.1", "--port", str(server.port), "--security", "starttls"),
+            *("--cafile", str(server.cafile), "--user", lab.LAB_USER, "--from", lab.LAB_SENDER),
+            *("--to", lab.LAB_RECIPIENT, "--non-interactive", "--format", "json"),
+            environ={"MAILTRIAGE_PASSWORD": lab.LAB_PASSWORD},
+        )
+    assert code == 0  # the check saw a whole healthy dialogue
+    unused = {
+        "engine.probes.ports",
+        "engine.probes.dnschecks",
+        "engine.inputs.configfiles.read",
+        "engine.inputs.configfiles.javamail",
+        "tempfile",
+        "difflib",
+        "gzip",
+    }
+    assert modules & unused == set()
