@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from engine.facts import REPLY_PREFIX
+from engine.knowledge import files
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge, Problem, Where, did_you_mean
 
@@ -285,7 +286,7 @@ class _Linter:
                     f"signature '{ident}' matches its no_match example: {example!r}",
                 )
 
-    def check_scenario(self, ident: str, sc: s.Scenario) -> None:
+    def check_scenario(self, ident: str, sc: files.Scenario) -> None:
         where = self.at("scenario", ident)
         self.check_fact_values(sc.facts, where.sub("facts"), f"scenario '{ident}'")
         for qid, answer in sc.answers.items():

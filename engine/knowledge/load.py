@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from engine.facts import FACT_NAME
+from engine.knowledge import files
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge, KnowledgeInvalid, Problem, Where, did_you_mean, shipped_root
 from engine.knowledge.statuscodes import backbone_rules
@@ -116,7 +117,7 @@ def _signatures(parsed: Any, _: Path) -> Iterator[Entry]:
 
 
 def _whole_file(parsed: Any, _: Path) -> Iterator[Entry]:
-    yield parsed.rule if isinstance(parsed, s.RuleTestFile) else parsed.id, (), parsed
+    yield parsed.rule if isinstance(parsed, files.RuleTestFile) else parsed.id, (), parsed
 
 
 def _check_fact(entry: Entry, path: Path, located: Located) -> list[tuple[int, str]]:
@@ -151,24 +152,24 @@ def _check_test_file(entry: Entry, path: Path, located: Located) -> list[tuple[i
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("fact", _file("facts.yaml"), s.FactsFile, "facts", _mapping("facts"), _check_fact),
-    Kind("ports", _file("ports.yaml"), s.PortsFile, "ports"),
-    Kind("provider", _file("providers.yaml"), s.ProvidersFile, "providers", _listed("providers")),
+    Kind("fact", _file("facts.yaml"), files.FactsFile, "facts", _mapping("facts"), _check_fact),
+    Kind("ports", _file("ports.yaml"), files.PortsFile, "ports"),
+    Kind("provider", _file("providers.yaml"), files.ProvidersFile, "providers", _listed("providers")),
     Kind("dnschecks", _file("dnschecks.yaml"), s.DnsChecksFile, "dnschecks"),
     Kind("status codes", _file("status-codes.yaml"), s.StatusCodesFile, "status_codes"),
-    Kind("finding", _file("findings.yaml"), s.FindingsFile, "findings", _mapping("findings")),
+    Kind("finding", _file("findings.yaml"), files.FindingsFile, "findings", _mapping("findings")),
     Kind("rule", _glob("rules", recursive=True, tests=False), s.RuleSpec, "rules", _whole_file, _check_rule_file),
     Kind(
         "rule test",
         _glob("rules", recursive=True, tests=True),
-        s.RuleTestFile,
+        files.RuleTestFile,
         "rule_tests",
         _whole_file,
         _check_test_file,
     ),
-    Kind("question", _glob("questions"), s.QuestionsFile, "questions", _listed("questions")),
-    Kind("signature", _glob("signatures"), s.SignaturesFile, "signatures", _signatures),
-    Kind("scenario", _glob("scenarios"), s.ScenariosFile, "scenarios", _listed("scenarios")),
+    Kind("question", _glob("questions"), files.QuestionsFile, "questions", _listed("questions")),
+    Kind("signature", _glob("signatures"), files.SignaturesFile, "signatures", _signatures),
+    Kind("scenario", _glob("scenarios"), files.ScenariosFile, "scenarios", _listed("scenarios")),
 )
 
 
@@ -200,7 +201,7 @@ def load_layer(root: Path, reader: Reader, kb: Knowledge) -> None:
             if parsed is None or located is None:
                 continue
             if kind.entries is None:
-                whole = list(parsed.ports) if isinstance(parsed, s.PortsFile) else parsed
+                whole = list(parsed.ports) if isinstance(parsed, files.PortsFile) else parsed
                 setattr(kb, kind.store, whole)  # a later layer's table replaces the whole file
                 kb.where[(kind.name, "")] = Where(located.path, 1, located, ())
                 continue

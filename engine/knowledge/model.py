@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Literal
 
 from engine.knowledge import schema as s
 
-if TYPE_CHECKING:  # parsed YAML is kept only while loading; a cached base never needs the parser
+if TYPE_CHECKING:
+    # Parsed YAML is kept only while loading, and rule tests and scenarios only for `knowledge
+    # test`: a cached base never needs the parser or those shapes.
+    from engine.knowledge import files
     from engine.knowledge.yamlfile import Located
 
 
@@ -60,10 +63,10 @@ class Knowledge:
     facts: dict[str, s.FactSpec] = field(default_factory=dict)
     findings: dict[str, s.FindingSpec] = field(default_factory=dict)
     rules: dict[str, s.RuleSpec] = field(default_factory=dict)
-    rule_tests: dict[str, s.RuleTestFile] = field(default_factory=dict)
+    rule_tests: dict[str, files.RuleTestFile] = field(default_factory=dict)
     questions: dict[str, s.QuestionSpec] = field(default_factory=dict)
     signatures: dict[str, s.SignatureSpec] = field(default_factory=dict)
-    scenarios: dict[str, s.Scenario] = field(default_factory=dict)
+    scenarios: dict[str, files.Scenario] = field(default_factory=dict)
     ports: list[s.PortSpec] = field(default_factory=list)
     providers: dict[str, s.ProviderSpec] = field(default_factory=dict)
     dnschecks: s.DnsChecksFile | None = None

@@ -1,4 +1,4 @@
-"""The knowledge files' reference, written from the models that validate them (schema.py), so
+"""The knowledge files' reference, written from the models that validate them (schema.py, files.py), so
 the guide (knowledge/README.md) can never describe a key the loader does not accept."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import re
 import typing
 from typing import Any
 
+from engine.knowledge import files
 from engine.knowledge import schema as s
 
 # Each kind of file: where it lives, and the model of one entry in it.
@@ -15,16 +16,16 @@ FILES: list[tuple[str, str, type]] = [
     ("facts.yaml", "one entry of `facts:` (name -> fact)", s.FactSpec),
     ("findings.yaml", "one entry of `findings:` (id -> finding)", s.FindingSpec),
     ("rules/<area>/<id>.yaml", "the whole file: one rule", s.RuleSpec),
-    ("rules/<area>/<id>.test.yaml", "the whole file: the rule's cases", s.RuleTestFile),
-    ("rules/<area>/<id>.test.yaml", "one of `cases:`", s.RuleCase),
+    ("rules/<area>/<id>.test.yaml", "the whole file: the rule's cases", files.RuleTestFile),
+    ("rules/<area>/<id>.test.yaml", "one of `cases:`", files.RuleCase),
     ("questions/*.yaml", "one of `questions:`", s.QuestionSpec),
     ("questions/*.yaml", "one of a question's `choices:`", s.Choice),
-    ("signatures/*.yaml", "the whole file", s.SignaturesFile),
+    ("signatures/*.yaml", "the whole file", files.SignaturesFile),
     ("signatures/*.yaml", "one of `signatures:`", s.SignatureSpec),
     ("signatures/*.yaml", "a signature's `examples:`", s.Examples),
     ("providers.yaml", "one of `providers:`", s.ProviderSpec),
-    ("scenarios/*.yaml", "one of `scenarios:`", s.Scenario),
-    ("scenarios/*.yaml", "a scenario's `expect:`", s.Expectation),
+    ("scenarios/*.yaml", "one of `scenarios:`", files.Scenario),
+    ("scenarios/*.yaml", "a scenario's `expect:`", files.Expectation),
 ]
 BEGIN = "<!-- reference: written by `mailtriage knowledge reference`; do not edit by hand -->"
 END = "<!-- end of reference -->"

@@ -1,6 +1,7 @@
-"""The shapes of every knowledge file, as frozen dataclasses; unknown keys are errors, never ignored.
+"""The shapes of every knowledge entry, as frozen dataclasses; unknown keys are errors, never ignored.
 
-At run time these are plain dataclasses: a run served from the knowledge cache unpickles them and
+The files that hold them, and the rule tests and scenarios, are shaped in files.py. At run time
+these are plain dataclasses: a run served from the knowledge cache unpickles them and
 never imports pydantic. Loading a file validates it with pydantic (engine.knowledge.load), which
 reads the constraints below from the annotations: Check, After and Tagged build their part of the
 validator only then.
@@ -207,13 +208,6 @@ class FactSpec(Strict):
     report_only: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
-class FactsFile(Strict):
-    """knowledge/facts.yaml: every fact a probe, a text or an answer may set."""
-
-    facts: dict[str, FactSpec]
-
-
 # --- findings.yaml ----------------------------------------------------------------------------
 
 
@@ -271,14 +265,7 @@ class FindingSpec(Strict):
     text_silent: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
-class FindingsFile(Strict):
-    """knowledge/findings.yaml: every conclusion mailtriage can reach, by stable id."""
-
-    findings: dict[str, FindingSpec]
-
-
-# --- rules/<area>/<id>.yaml and <id>.test.yaml ------------------------------------------------
+# --- rules/<area>/<id>.yaml -------------------------------------------------------------------
 
 
 # specific: knowledge of a cause (a provider's code, a server's wording). backbone: what a reply
@@ -307,25 +294,6 @@ class RuleSpec(Strict):
     false_positives: list[str] = field(default_factory=list)
     status: Status = "stable"
     when: Condition
-
-
-@dataclass(frozen=True, kw_only=True)
-class RuleCase(Strict):
-    """One case of a rule's .test.yaml: facts, and whether the rule fires on them."""
-
-    name: str
-    facts: dict[str, FactValue] = field(default_factory=dict)
-    expect: Literal["fire", "silent"]
-    # A known gap: the case documents what should happen; failing it does not fail the run.
-    todo: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class RuleTestFile(Strict):
-    """A rule's .test.yaml: the cases `knowledge test` runs against it."""
-
-    rule: str
-    cases: Annotated[list[RuleCase], Check(min_length=1)]
 
 
 # --- questions/*.yaml -------------------------------------------------------------------------
@@ -381,13 +349,6 @@ class QuestionSpec(Strict):
         return None
 
 
-@dataclass(frozen=True, kw_only=True)
-class QuestionsFile(Strict):
-    """A file of knowledge/questions/."""
-
-    questions: list[QuestionSpec]
-
-
 # --- signatures/*.yaml ------------------------------------------------------------------------
 
 
@@ -423,14 +384,6 @@ class SignatureSpec(Strict):
     # Values may name a pattern group, "{host}", to carry text from the line into the fact.
     facts: Annotated[dict[str, FactValue], Check(min_length=1)]
     examples: Examples
-
-
-@dataclass(frozen=True, kw_only=True)
-class SignaturesFile(Strict):
-    """A file of knowledge/signatures/: one client library's or server's wording."""
-
-    ecosystem: Ecosystem = "any"  # of every signature in the file that names none of its own
-    signatures: list[SignatureSpec]
 
 
 # --- status-codes.yaml -----------------------------------------------------------------------
@@ -479,13 +432,6 @@ class PortSpec(Strict):
     port: Annotated[int, Check(ge=1, le=65535)]
     security: Literal["starttls", "ssl", "none"]
     name: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class PortsFile(Strict):
-    """Submission ports in order of preference: what auto security and the port sweep use."""
-
-    ports: Annotated[list[PortSpec], Check(min_length=1)]
 
 
 # --- dnschecks.yaml ---------------------------------------------------------------------------
@@ -562,61 +508,6 @@ class DnsChecksFile(Strict):
     dmarc: DmarcVocabulary = field(default_factory=DmarcVocabulary)
 
 
-# --- scenarios/*.yaml -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Expectation(Strict):
-    """What a scenario must conclude: the first finding, others, and those absent."""
-
-    first: str | None = None
-    findings: list[str] = field(default_factory=list)
-    absent: list[str] = field(default_factory=list)
-    contacts: dict[str, Contact] = field(default_factory=dict)
-    asks: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Relabelled(Strict):
-    """A corpus label changed because the finding catalogue changed, never to make a text pass."""
-
-    was: str  # the label as first written
-    why: str  # the contract change (findings.md) that moved it
-
-
-@dataclass(frozen=True, kw_only=True)
-class FirstSeen(Strict):
-    """What mailtriage concluded first for a corpus text before any knowledge changed for it."""
-
-    finding: str | None
-    knowledge: str  # the commit of the knowledge that was measured
-
-
-@dataclass(frozen=True, kw_only=True)
-class Scenario(Strict):
-    """One scenario: facts, text or answers, and what they must conclude."""
-
-    id: str
-    description: str
-    source: str | None = None
-    # Corpus entries: the client ecosystem the text comes from, the first-seen result, relabels.
-    ecosystem: str | None = None
-    first_seen: FirstSeen | None = None
-    relabelled: Relabelled | None = None
-    facts: dict[str, FactValue] = field(default_factory=dict)
-    answers: dict[str, FactValue] = field(default_factory=dict)
-    text: str | None = None
-    expect: Expectation
-    todo: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScenariosFile(Strict):
-    """A file of knowledge/scenarios/."""
-
-    scenarios: list[Scenario]
-
-
 # --- providers.yaml ---------------------------------------------------------------------------
 
 PROVIDER_ID = r"^[a-z][a-z0-9_]*$"
@@ -656,10 +547,3 @@ class ProviderSpec(Strict):
     def __post_init__(self) -> None:
         if not self.hosts and not self.banners:
             raise ValueError("a provider needs at least one pattern in hosts or banners")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProvidersFile(Strict):
-    """knowledge/providers.yaml: mail services and server software, and how to tell them."""
-
-    providers: Annotated[list[ProviderSpec], Check(min_length=1)]

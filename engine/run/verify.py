@@ -8,7 +8,7 @@ from engine.decide.inference import infer
 from engine.decide.session import NoAsker, check_answers
 from engine.facts import FactSet
 from engine.inputs.textinput import Block
-from engine.knowledge import schema as s
+from engine.knowledge import files
 from engine.knowledge.conditions import describe, failing
 from engine.knowledge.model import Knowledge
 from engine.run.pipeline import diagnose_text, given_facts
@@ -81,7 +81,7 @@ def _described(conditions: list[object]) -> str:
     return "; ".join(describe(c) for c in conditions)
 
 
-def run_scenario(kb: Knowledge, sc: s.Scenario) -> list[str]:
+def run_scenario(kb: Knowledge, sc: files.Scenario) -> list[str]:
     """What the scenario got wrong; empty when it behaves as expected."""
     blocks = [Block.of_text(sc.text or "", sc.id)]
     outcome = diagnose_text(kb, blocks, NoAsker(), check_answers(kb, dict(sc.answers)), given_facts(sc.facts))
@@ -179,7 +179,7 @@ def corpus_score(kb: Knowledge, results: list[CaseResult]) -> CorpusScore:
     )
 
 
-def _batches(seen: list[s.Scenario]) -> list[tuple[str, int, int]]:
+def _batches(seen: list[files.Scenario]) -> list[tuple[str, int, int]]:
     """First-seen results per knowledge commit: each batch says how the knowledge of its day generalised."""
     order: dict[str, list[int]] = {}
     for sc in seen:
