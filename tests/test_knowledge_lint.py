@@ -363,6 +363,25 @@ def test_an_unknown_top_level_key_is_reported_with_a_did_you_mean(extra, lint):
     assert_problem(err, path, line_of(path, "whne:"), "unknown key 'whne'", "(did you mean 'when'?)")
 
 
+def test_a_key_spelled_like_a_condition_tag_is_reported_as_an_unknown_key(extra, lint):
+    # pydantic names a union member "<any>" in an error's location; a key written so is the user's.
+    path = write(
+        extra,
+        "rules/custom/my-rule.yaml",
+        """
+        id: my-rule
+        description: a key that looks like a tag
+        finding: network.connection_refused
+        "<any>": 1
+        when:
+          fact: tcp.connect
+          equals: refused
+    """,
+    )
+    err = lint().err
+    assert_problem(err, path, line_of(path, '"<any>":'), "unknown key '<any>'")
+
+
 def test_an_unknown_key_inside_a_condition_is_reported_with_the_operators_as_suggestions(extra, lint):
     path = rule(
         extra,

@@ -259,10 +259,12 @@ def _explain(err: Any, model: type[Any]) -> str:
     where = ".".join(loc)
     kind = err["type"]
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        # The key as written, even one spelled like a union's tag ("<any>"), which loc drops.
+        key = str(err["loc"][-1])
         allowed = _allowed_keys(model, err["loc"][:-1])
-        hint = did_you_mean(loc[-1], allowed)
+        hint = did_you_mean(key, allowed)
         listing = f"; allowed here: {', '.join(allowed)}" if allowed else ""
-        return f"unknown key '{loc[-1]}'{hint}{listing}"
+        return f"unknown key '{key}'{hint}{listing}"
     if kind in ("missing", "missing_keyword_argument"):
         return f"missing key '{where}'"
     msg = err["msg"]
