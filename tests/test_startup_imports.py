@@ -108,6 +108,7 @@ def test_a_healthy_diagnosis_imports_no_reader_or_probe_it_does_not_use(tmp_path
     unused = {
         "engine.probes.ports",
         "engine.probes.dnschecks",
+        "engine.inputs.configfiles.model",
         "engine.inputs.configfiles.read",
         "engine.inputs.configfiles.javamail",
         "tempfile",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.cli import checklist, inputs
 from engine.cli.environment import BadInput, Environment, Exit
@@ -19,9 +20,11 @@ from engine.inputs.accounts import (
     register,
     resolve_secrets,
 )
-from engine.inputs.configfiles.model import Imported
 from engine.inputs.settings import FLAGS, layered
 from engine.redact import Redactor
+
+if TYPE_CHECKING:  # a settings file is read only when one is named
+    from engine.inputs.configfiles.model import Imported
 
 
 def run(args: argparse.Namespace, env: Environment, redact: Redactor) -> Exit:

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.inputs.configfiles.model import Imported
 from engine.inputs.errors import ConfigFileError
 from engine.inputs.settings import FLAGS, AccountSettings, layered, read_password_file
 from engine.redact import Redactor
 
 if TYPE_CHECKING:  # profiles are read (with pydantic) only by a run that names one
+    from engine.inputs.configfiles.model import Imported
     from engine.inputs.profile import ProfileAccount
 
 FALLBACK_PASSWORD_ENV = "MAILTRIAGE_PASSWORD"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from engine.facts import Observation
-from engine.inputs.configfiles.facts import file_observations
-from engine.inputs.configfiles.model import Imported
+
+if TYPE_CHECKING:  # an account from flags alone never touches a settings file
+    from engine.inputs.configfiles.model import Imported
 
 Security = Literal["auto", "starttls", "ssl", "none"]
 DEFAULT_PORT = 587
@@ -136,6 +137,8 @@ class AccountSettings:
             name = f"config.{_FACT_NAMES.get(setting, setting)}_set_by"
             out.append(Observation(name, text, "config", self.evidence.get(setting), origin))
         if self.imported is not None:
+            from engine.inputs.configfiles.facts import file_observations
+
             out.extend(file_observations(self.imported))
         return out
 
