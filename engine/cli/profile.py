@@ -116,26 +116,25 @@ def run_many(
     from engine.run.batch import diagnose_accounts, group
 
     outcomes = diagnose_accounts(kb, accounts, answers, redact, args.jobs)
-    reports = [o.report for o in outcomes]
     fmt = chosen(args.format)
-    env.stdout.write(render_accounts(kb, outcomes, group(kb, outcomes), reports, fmt, redact))
+    env.stdout.write(render_accounts(kb, outcomes, group(kb, outcomes), fmt, redact))
     if args.report_dir:
         directory = Path(args.report_dir)
         try:
             directory.mkdir(parents=True, exist_ok=True)
             used: set[str] = set()
-            for item, report in zip(outcomes, reports, strict=True):
+            for item in outcomes:
                 stem = _file_name(item.name)
                 while stem in used:
                     stem += "_"
                 used.add(stem)
                 path = directory / f"{stem}.{EXTENSIONS[fmt]}"
-                path.write_text(render(kb, report, item.outcome.session, fmt, redact), encoding="utf-8")
+                path.write_text(render(kb, item.report, item.outcome.session, fmt, redact), encoding="utf-8")
         except OSError as exc:
             raise BadInput(f"cannot write reports to {directory}: {exc.strerror or exc}") from None
         env.stdout.write(f"\n{len(outcomes)} reports written to {directory}/\n")
     elif fmt != "json":
-        for item, report in zip(outcomes, reports, strict=True):
+        for item in outcomes:
             env.stdout.write(f"\n{'=' * 20} account {item.name} {'=' * 20}\n")
-            env.stdout.write(render(kb, report, item.outcome.session, fmt, redact))
-    return any(f.severity == "error" for r in reports for f in r.findings)
+            env.stdout.write(render(kb, item.report, item.outcome.session, fmt, redact))
+    return any(f.severity == "error" for item in outcomes for f in item.report.findings)

@@ -17,6 +17,8 @@ class Account(Protocol):
 
     @property
     def name(self) -> str: ...
+    @property
+    def report(self) -> Report: ...
 
 
 class Group(Protocol):
@@ -48,12 +50,12 @@ def render_accounts(
     kb: Knowledge,
     items: Sequence[Account],
     groups: Sequence[Group],
-    reports: list[Report],
     fmt: Format,
     redact: Redactor,
 ) -> str:
     rows: list[_Row] = []
-    for item, report in zip(items, reports, strict=True):
+    for item in items:
+        report = item.report
         first = next((f for f in report.findings if f.severity == "error"), None)
         verdict = "problem" if first else ("warning" if any(f.severity == "warning" for f in report.findings) else "ok")
         rows.append(
@@ -78,8 +80,8 @@ def render_accounts(
             "schema": ACCOUNTS_SCHEMA,
             "tool": dump(Tool()),
             "accounts": [
-                {"name": row["name"], "verdict": row["verdict"], "report": dump(r)}
-                for row, r in zip(rows, reports, strict=True)
+                {"name": row["name"], "verdict": row["verdict"], "report": dump(item.report)}
+                for row, item in zip(rows, items, strict=True)
             ],
             "groups": grouped,
         }
