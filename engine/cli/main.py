@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if not (sys.argv[1:] if argv is None else argv) and env.interactive():
             argv = ["guide"]  # `mailtriage` alone on a terminal: the guided session
         with contextlib.redirect_stdout(env.stdout):  # --help and --version go to the injected stream
-            args = build_parser().parse_args(argv)
+            args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
         args.argv = list(argv) if argv is not None else None  # as typed: a resume hint repeats it
         return int(_dispatch(args, env, redact))
     except InputError as exc:

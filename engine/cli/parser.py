@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine import __version__
@@ -74,13 +75,7 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mailtriage", description="Find out why an application's emails fail to send.")
-    parser.add_argument("--version", action="version", version=f"mailtriage {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
-
-    d = sub.add_parser("diagnose", help="probe an SMTP account, ask what probes cannot see, conclude, report")
+def _diagnose(d: argparse.ArgumentParser) -> None:
     d.add_argument("--host", help="SMTP host name or address (or from a settings file)")
     d.add_argument("--port", type=int, help="SMTP port (default 587, or the settings file's)")
     d.add_argument(
@@ -163,28 +158,31 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--report-dir", metavar="DIR", help="with --profile: write one report per account here")
     _add_report_options(d)
 
-    g = sub.add_parser(
-        "guide", help="a guided session from nothing: symptom, pasted text, then a test (default on a terminal)"
-    )
+
+def _guide(g: argparse.ArgumentParser) -> None:
     g.add_argument("--session", metavar="FILE", help="save every answer here as it is given; the same command resumes")
     g.add_argument(
         "--timeout", type=_positive_float, default=10.0, metavar="SECONDS", help="bound for every network step"
     )
     _add_report_options(g)
 
-    e = sub.add_parser("explain", help="how each finding of a saved session was concluded, and its fix")
+
+def _explain(e: argparse.ArgumentParser) -> None:
     e.add_argument("session_file", metavar="SESSION_FILE", help="a file written by a run with --session")
 
-    a = sub.add_parser("analyze-log", help="diagnose from pasted error text or a log alone")
+
+def _analyze_log(a: argparse.ArgumentParser) -> None:
     a.add_argument("files", nargs="+", metavar="FILE", help="file with error text, log or bounce ('-' for stdin)")
     _add_report_options(a)
 
-    lab = sub.add_parser("lab", help="run a local SMTP server with a chosen fault, for demos and practice")
+
+def _lab(lab: argparse.ArgumentParser) -> None:
     lab.add_argument("scenario", nargs="?", metavar="SCENARIO", help="the fault to reproduce (see --list)")
     lab.add_argument("--list", action="store_true", help="list the scenarios")
     lab.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
 
-    m = sub.add_parser("merge", help="one fleet report from the JSON reports of many nodes, grouped by cause")
+
+def _merge(m: argparse.ArgumentParser) -> None:
     m.add_argument(
         "reports",
         nargs="+",
@@ -194,14 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--format", choices=FORMATS, help="text (default), md, html or json (mailtriage.fleet/1)")
     m.add_argument("--output", metavar="FILE", help="write the fleet report here; the format follows the suffix")
     add_knowledge_option(m)
-    sc = sub.add_parser("schema", help="print the JSON Schema of a JSON output (report, accounts, fleet)")
+
+
+def _schema(sc: argparse.ArgumentParser) -> None:
     sc.add_argument(
         "name",
         metavar="NAME",
         help="report (mailtriage.report/1), accounts (mailtriage.accounts/1) or fleet (mailtriage.fleet/1)",
     )
 
-    k = sub.add_parser("knowledge", help="lint, test and list the knowledge base")
+
+def _knowledge(k: argparse.ArgumentParser) -> None:
     ksub = k.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     ksub.required = True
     for name, text in (
@@ -243,4 +244,33 @@ def build_parser() -> argparse.ArgumentParser:
             kp.add_argument("--format", choices=("mermaid", "html"), help="default: mermaid, or html for an .html FILE")
             kp.add_argument("--output", metavar="FILE", help="write the graph here instead of to stdout")
         add_knowledge_option(kp)
+
+
+# name -> (the line `mailtriage --help` shows, what adds the command's own options)
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "diagnose": ("probe an SMTP account, ask what probes cannot see, conclude, report", _diagnose),
+    "guide": ("a guided session from nothing: symptom, pasted text, then a test (default on a terminal)", _guide),
+    "explain": ("how each finding of a saved session was concluded, and its fix", _explain),
+    "analyze-log": ("diagnose from pasted error text or a log alone", _analyze_log),
+    "lab": ("run a local SMTP server with a chosen fault, for demos and practice", _lab),
+    "merge": ("one fleet report from the JSON reports of many nodes, grouped by cause", _merge),
+    "schema": ("print the JSON Schema of a JSON output (report, accounts, fleet)", _schema),
+    "knowledge": ("lint, test and list the knowledge base", _knowledge),
+}
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given the arguments about to be parsed, only the command they
+    name gets its options (argparse formats every help text as it is added, and start-up
+    should pay for one command, not eight). The others still list, and a mistyped one fails
+    as before."""
+    parser = _Parser(prog="mailtriage", description="Find out why an application's emails fail to send.")
+    parser.add_argument("--version", action="version", version=f"mailtriage {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    chosen = argv[0] if argv else None
+    for name, (text, add_options) in COMMANDS.items():
+        command = sub.add_parser(name, help=text)
+        if argv is None or name == chosen:
+            add_options(command)
     return parser
