@@ -10,7 +10,16 @@ import pytest
 
 from engine.inputs.textinput import MAX_LINE, Block
 from engine.text import multimatch
-from engine.text.multimatch import PythonFinder, Wanted, available, finder_for, serialize
+from engine.text.multimatch import (
+    HYPERSCAN_FROM,
+    HyperscanFinder,
+    PythonFinder,
+    SizedFinder,
+    Wanted,
+    available,
+    finder_for,
+    serialize,
+)
 from engine.text.signatures import mine
 
 FINDERS = multimatch.available()
@@ -91,10 +100,10 @@ def test_the_python_finder_reports_itself_by_name():
 @pytest.mark.skipif("hyperscan" not in available(), reason="the hyperscan wheel does not exist for this platform")
 def test_a_serialized_database_is_loaded_for_the_same_literals_and_finds_the_same_lines():
     wanted = [Wanted.of(r"(?i)client host rejected", 0), Wanted.of(r"Relay access denied", 0)]
-    first = finder_for(wanted)
+    first = finder_for(wanted, "hyperscan")
     stored = serialize(first)
     assert len(stored) == 1 and all(isinstance(v[0], bytes) for v in stored.values())
-    again = finder_for(wanted, serialized=stored)
+    again = finder_for(wanted, "hyperscan", serialized=stored)
     block = b"554 CLIENT HOST REJECTED\nfine\n554 Relay access denied\n"
     assert [(n.index, sorted(n.wanted)) for n in again.nominate(block)] == [(0, [0]), (2, [1])]
     assert again.nominate(block) == first.nominate(block)
@@ -102,8 +111,8 @@ def test_a_serialized_database_is_loaded_for_the_same_literals_and_finds_the_sam
 
 @pytest.mark.skipif("hyperscan" not in available(), reason="the hyperscan wheel does not exist for this platform")
 def test_a_database_serialized_for_other_literals_is_not_used():
-    stored = serialize(finder_for([Wanted.of(r"Relay access denied", 0)]))
-    other = finder_for([Wanted.of(r"Client host rejected", 0)], serialized=stored)
+    stored = serialize(finder_for([Wanted.of(r"Relay access denied", 0)], "hyperscan"))
+    other = finder_for([Wanted.of(r"Client host rejected", 0)], "hyperscan", serialized=stored)
     assert [n.index for n in other.nominate(b"Relay access denied\nClient host rejected\n")] == [1]
 
 
@@ -113,7 +122,8 @@ def test_a_pattern_without_a_required_literal_is_scanned_by_hyperscan_and_finds_
     # nominates a superset, and the lines match Python's.
     wanted = [Wanted.of(r"(?<![\w.])(?P<code>5[0-5]\d)[ -](?P<enhanced>5\.\d{1,3}\.\d{1,3})", 0)]
     assert wanted[0].literals is None
-    fast = finder_for(wanted)
+    fast = finder_for(wanted, "hyperscan")
+    assert isinstance(fast, HyperscanFinder)
     assert fast.rest is None  # nothing left for Python to scan block by block
     block = b"INFO ok\nrcpt: 550 5.1.1 unknown\nid 7550 5.1.1\n550 5.7.1 relay\n"
     lines = [n.index for n in fast.nominate(block)]
@@ -122,3 +132,19 @@ def test_a_pattern_without_a_required_literal_is_scanned_by_hyperscan_and_finds_
     confirmed = [n.index for n in fast.nominate(block) if regex.search(n.text)]
     python = [n.index for n in finder_for(wanted, prefer="python").nominate(block)]
     assert confirmed == python == [1, 3]
+
+
+@pytest.mark.skipif("hyperscan" not in available(), reason="the hyperscan wheel does not exist for this platform")
+def test_a_short_block_is_scanned_in_python_and_a_long_one_by_hyperscan_with_the_same_lines():
+    wanted = [Wanted.of(r"(?i)client host rejected", 0), Wanted.of(r"Relay access denied", 0)]
+    finder = finder_for(wanted)
+    assert isinstance(finder, SizedFinder)
+    short = b"554 CLIENT HOST REJECTED\nfine\n554 Relay access denied\n"
+    assert [(n.index, sorted(n.wanted)) for n in finder.nominate(short)] == [(0, [0]), (2, [1])]
+    assert finder._hyperscan is None  # a pasted text never waits for hyperscan's library
+    long = short + b"padding line\n" * (HYPERSCAN_FROM // 13) + short
+    assert len(long) >= HYPERSCAN_FROM
+    found = finder.nominate(long)
+    assert finder._hyperscan is not None
+    assert found == finder_for(wanted, "python").nominate(long)
+    assert [n.index for n in found][-2:] == [long.count(b"\n") - 3, long.count(b"\n") - 1]

@@ -10,6 +10,7 @@ required literal (none ship today) are scanned with their regex over the whole b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import re
@@ -22,14 +23,14 @@ from engine.inputs.textinput import MAX_LINE
 from engine.text.prefilter import required_literals
 
 
-def _optional(name: str) -> ModuleType | None:
+@functools.cache
+def _hyperscan() -> ModuleType | None:
+    """The hyperscan module, imported the first time a text is large enough to want it: loading
+    its library costs a run that reads a few lines (or none) more than the whole read."""
     try:  # an optional accelerator: a wheel exists for the common platforms only
-        return importlib.import_module(name)
+        return importlib.import_module("hyperscan")
     except ImportError:  # pragma: no cover - depends on the platform
         return None
-
-
-hyperscan = _optional("hyperscan")
 
 
 Buffer = TypeVar("Buffer", str, bytes)
@@ -156,8 +157,15 @@ class PythonFinder:
     wanted: list[Wanted]
     name: str = "python"
 
-    def __post_init__(self) -> None:
-        self._regexes = {i: _block_regex(w) for i, w in enumerate(self.wanted) if w.literals is None}
+    # Compiled the first time a block is scanned: a finder that only ever meets short texts
+    # is built on every run.
+    _regexes: dict[int, re.Pattern[str]] = field(default_factory=dict)
+
+    def regex(self, index: int) -> re.Pattern[str]:
+        found = self._regexes.get(index)
+        if found is None:
+            found = self._regexes[index] = _block_regex(self.wanted[index])
+        return found
 
     def nominate(self, block: bytes) -> list[Nominated]:
         text = block.decode("utf-8", errors="replace")
@@ -165,7 +173,7 @@ class PythonFinder:
         hits: dict[int, set[int]] = {}
         for i, wanted in enumerate(self.wanted):
             if wanted.literals is None:
-                positions = _regex_hits(text, self._regexes[i])
+                positions = _regex_hits(text, self.regex(i))
             elif wanted.ignore_case:
                 if lowered is None:
                     lowered = text.lower()
@@ -191,12 +199,11 @@ def _unbounded(pattern: str) -> str:
 
 def _compiles(expression: bytes, flags: int) -> bool:
     """Whether hyperscan takes this expression (one that fails would fail the whole database)."""
-    assert hyperscan is not None
+    hs = _hyperscan()
+    assert hs is not None
     try:
-        hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(
-            expressions=[expression], ids=[0], elements=1, flags=[flags]
-        )
-    except hyperscan.error:
+        hs.Database(mode=hs.HS_MODE_BLOCK).compile(expressions=[expression], ids=[0], elements=1, flags=[flags])
+    except hs.error:
         return False
     return True
 
@@ -217,7 +224,7 @@ class HyperscanFinder:
     serialized: dict[object, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        hs = hyperscan
+        hs = _hyperscan()
         if hs is None:
             raise RuntimeError("the hyperscan finder needs the hyperscan package")
         # (expression, flags, position in wanted) for every literal, and for each signature
@@ -276,21 +283,62 @@ class HyperscanFinder:
         return [merged[index] for index in sorted(merged)]
 
 
+# Below this many bytes a block goes to the Python finder. Measured: it scans about 0.3 ms per
+# KiB, while a hyperscan finder costs about 15 ms before its first scan (the library, then the
+# stored database), so pasted text and short logs are done before hyperscan would be ready.
+HYPERSCAN_FROM = 48 * 1024
+
+
+@dataclass
+class SizedFinder:
+    """The Python finder for short blocks, hyperscan (where installed) for long ones; each built
+    when first needed."""
+
+    wanted: list[Wanted]
+    serialized: dict[object, object] = field(default_factory=dict)
+    name: str = "python, hyperscan for large blocks"
+    _python: PythonFinder | None = None
+    _hyperscan: HyperscanFinder | None = None
+
+    @property
+    def python(self) -> PythonFinder:
+        if self._python is None:
+            self._python = PythonFinder(self.wanted)
+        return self._python
+
+    @property
+    def hyperscan(self) -> HyperscanFinder:
+        if self._hyperscan is None:
+            self._hyperscan = HyperscanFinder(self.wanted, serialized=self.serialized)
+        return self._hyperscan
+
+    def nominate(self, block: bytes) -> list[Nominated]:
+        if len(block) < HYPERSCAN_FROM or _hyperscan() is None:
+            return self.python.nominate(block)
+        return self.hyperscan.nominate(block)
+
+
 def finder_for(
     wanted: list[Wanted], prefer: str | None = None, serialized: dict[object, object] | None = None
 ) -> Finder:
-    """The fastest finder this machine has; prefer='python' forces the fallback (tests compare both)."""
-    if hyperscan is not None and prefer != "python":
+    """The fastest finder this machine has for each block; prefer='python' or 'hyperscan'
+    forces one (tests compare them)."""
+    if prefer == "python":
+        return PythonFinder(wanted)
+    if prefer == "hyperscan":
         return HyperscanFinder(wanted, serialized=serialized or {})
-    return PythonFinder(wanted)
+    return SizedFinder(wanted, serialized or {})
 
 
 def serialize(finder: Finder) -> dict[object, object]:
     """A hyperscan finder's database, to be given back to finder_for by a later run."""
-    if isinstance(finder, HyperscanFinder) and finder.owners and hyperscan is not None:
-        return {finder.digest: (hyperscan.dumpb(finder.database), tuple(finder.owners))}
+    hs = _hyperscan()
+    if isinstance(finder, SizedFinder) and hs is not None:
+        finder = finder.hyperscan
+    if isinstance(finder, HyperscanFinder) and finder.owners and hs is not None:
+        return {finder.digest: (hs.dumpb(finder.database), tuple(finder.owners))}
     return {}
 
 
 def available() -> list[str]:
-    return ["hyperscan", "python"] if hyperscan is not None else ["python"]
+    return ["hyperscan", "python"] if _hyperscan() is not None else ["python"]
