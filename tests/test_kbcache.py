@@ -129,3 +129,37 @@ def test_old_caches_are_pruned_to_the_newest_few(tmp_path: Path, monkeypatch):
     assert len(kept) == kbcache.KEPT
     assert f"knowledge-{kbcache.fingerprint([shipped_root()])}.pickle" in kept
     assert "knowledge-old00.pickle" not in kept and f"knowledge-old{kbcache.KEPT + 4:02d}.pickle" in kept
+
+
+def test_the_key_changes_with_any_yaml_file_at_any_depth_and_with_nothing_else(tmp_path: Path):
+    root = tmp_path / "layer"
+    (root / "rules" / "tls").mkdir(parents=True)
+    nested = root / "rules" / "tls" / "expired.yaml"
+    nested.write_text("a: 1\n")
+    first = kbcache.fingerprint([root])
+    assert kbcache.fingerprint([root]) == first
+    (root / "notes.txt").write_text("not knowledge")
+    assert kbcache.fingerprint([root]) == first
+    nested.write_text("a: 22\n")  # another size
+    edited = kbcache.fingerprint([root])
+    assert edited != first
+    stat = nested.stat()
+    os.utime(nested, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # same size, newer
+    touched = kbcache.fingerprint([root])
+    assert touched != edited
+    (root / "rules" / "tls" / "new.yaml").write_text("")
+    added = kbcache.fingerprint([root])
+    assert added != touched
+    (root / "rules" / "tls" / "new.yaml").rename(root / "rules" / "moved.yaml")
+    assert kbcache.fingerprint([root]) not in (added, touched)
+
+
+def test_a_cached_base_unpickles_its_places_only_when_one_is_looked_up(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    read = cached_knowledge()
+    cached = cached_knowledge()
+    assert isinstance(cached.where, kbcache.StoredPlaces)
+    assert isinstance(cached.where._places, bytes)  # a run that names no place never opens them
+    key = ("rule", "tcp-connection-refused")
+    assert str(cached.where[key]) == str(read.where[key])
+    assert len(cached.where) == len(read.where) and set(cached.where) == set(read.where)

@@ -13,11 +13,11 @@ import hashlib
 import os
 import pickle
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from pathlib import Path
 
 from engine import __version__
-from engine.knowledge.model import Knowledge, shipped_root
+from engine.knowledge.model import Knowledge, Where, shipped_root
 
 
 def cached_knowledge(
@@ -57,16 +57,23 @@ def cache_dir() -> Path:
 
 # Raised whenever what is stored changes shape (the knowledge model, or what a caller derives
 # into it), so an older pickle is never read as a newer one.
-CACHE_FORMAT = 11
+CACHE_FORMAT = 12
 
 
 def fingerprint(roots: list[Path]) -> str:
     digest = hashlib.sha256(f"{__version__} {sys.version_info[:2]} format {CACHE_FORMAT}".encode())
     for root in roots:
         digest.update(f"\0root {root.resolve()}".encode())
-        for path in sorted(root.rglob("*.yaml")):
-            stat = path.stat()
-            digest.update(f"\0{path.relative_to(root)} {stat.st_size} {stat.st_mtime_ns}".encode())
+        # os.walk and plain strings rather than Path.rglob: every run pays for this, before
+        # anything else, on some three hundred files. Symbolic links to folders are not
+        # followed, as rglob does not follow them and the loader reads what rglob finds.
+        top = len(str(root)) + 1
+        found = []
+        for folder, _, names in os.walk(root):
+            found += [os.path.join(folder, name) for name in names if name.endswith(".yaml")]
+        for path in sorted(found):
+            stat = os.stat(path)
+            digest.update(f"\0{path[top:]} {stat.st_size} {stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:32]
 
 
@@ -86,7 +93,7 @@ def store(kb: Knowledge) -> None:
     # would cost every run its unpickling.
     slim = dataclasses.replace(
         kb,
-        where={k: dataclasses.replace(w, located=None) for k, w in kb.where.items()},
+        where=StoredPlaces({k: dataclasses.replace(w, located=None) for k, w in kb.where.items()}),
         scenarios={},
         rule_tests={},
     )
@@ -103,6 +110,47 @@ def store(kb: Knowledge) -> None:
         prune(directory, keep=target)
     except Exception:
         return
+
+
+Place = tuple[str, str]
+
+
+class StoredPlaces(MutableMapping[Place, Where]):
+    """The places of a cached knowledge base, kept pickled until one is looked up. Only lint's
+    and explain's messages name places, and unpickling some 1,600 of them, with a path each,
+    would cost every run about 4 ms."""
+
+    def __init__(self, places: dict[Place, Where]) -> None:
+        self._places: dict[Place, Where] | bytes = places  # bytes: still pickled
+
+    def _open(self) -> dict[Place, Where]:
+        if isinstance(self._places, bytes):
+            self._places = places = pickle.loads(self._places)
+            return places
+        return self._places
+
+    def __getitem__(self, key: Place) -> Where:
+        return self._open()[key]
+
+    def __setitem__(self, key: Place, value: Where) -> None:
+        self._open()[key] = value
+
+    def __delitem__(self, key: Place) -> None:
+        del self._open()[key]
+
+    def __iter__(self) -> Iterator[Place]:
+        return iter(self._open())
+
+    def __len__(self) -> int:
+        return len(self._open())
+
+    def __getstate__(self) -> bytes:
+        if isinstance(self._places, bytes):
+            return self._places
+        return pickle.dumps(self._places, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __setstate__(self, state: bytes) -> None:
+        self._places = state
 
 
 # Each knowledge edit makes a new key; the newest few serve the layer sets a person switches

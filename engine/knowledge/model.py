@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -71,7 +71,8 @@ class Knowledge:
     providers: dict[str, s.ProviderSpec] = field(default_factory=dict)
     dnschecks: s.DnsChecksFile | None = None
     status_codes: s.StatusCodesFile | None = None
-    where: dict[tuple[str, str], Where] = field(default_factory=dict)
+    # A dict while loading; from the cache, a mapping that unpickles the places when first asked.
+    where: MutableMapping[tuple[str, str], Where] = field(default_factory=dict)
     # Rules made from knowledge tables (the status-code backbone) rather than written one per file.
     generated: set[str] = field(default_factory=set)
     # What the cache adds so a warm run need not work it out again (pattern analysis): plain
