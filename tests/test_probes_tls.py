@@ -73,3 +73,30 @@ def test_one_trust_store_is_loaded_once_per_process_however_many_connections_use
 
     assert tls.context(None) is tls.context(None)
     assert tls.context(None, verify=False) is not tls.context(None)
+
+
+def test_a_certificate_date_reads_as_the_ssl_module_reads_it():
+    for text in (
+        "May  9 12:00:00 2027 GMT",
+        "Jan  1 00:00:00 1970 GMT",
+        "Feb 29 23:59:59 2028 GMT",
+        "Dec 31 23:59:59 9999 GMT",
+        "Oct 15 07:05:09 2026 GMT",
+    ):
+        assert tls.cert_time(text) == dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), dt.UTC), text
+
+
+def test_a_certificate_date_of_another_shape_is_left_to_the_ssl_module():
+    # A leap second (OpenSSL prints what the certificate holds) and text no certificate has.
+    leap = "Jun 30 23:59:60 2027 GMT"
+    assert tls.cert_time(leap) == dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(leap), dt.UTC)
+    for text in ("Foo  9 12:00:00 2027 GMT", "May  9 12:00 2027 GMT", "Feb 30 00:00:00 2027 GMT"):
+        try:
+            expected: object = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), dt.UTC)
+        except ValueError as exc:
+            expected = type(exc)
+        try:
+            got: object = tls.cert_time(text)
+        except ValueError as exc:
+            got = type(exc)
+        assert got == expected, text

@@ -69,6 +69,11 @@ def test_analyze_log_on_one_line_imports_nothing_for_probing_yaml_or_prompts(tmp
     assert modules & NEVER_FOR_PASTED_TEXT == set()
 
 
+def test_a_short_text_is_read_without_loading_hyperscan(tmp_path, one_line):
+    # Loading the library and its stored database costs more than scanning a pasted text in Python.
+    assert "hyperscan" not in imported(tmp_path, "analyze-log", one_line, "--non-interactive", "--format", "json")
+
+
 def test_a_diagnosis_imports_the_probes_the_text_path_leaves_out(tmp_path):
     # The same check sees an import when there is one: diagnose brings in asyncio and ssl.
     modules = imported(tmp_path, "diagnose", "--host", "127.0.0.1", "--port", "1", "--non-interactive")
@@ -114,5 +119,7 @@ def test_a_healthy_diagnosis_imports_no_reader_or_probe_it_does_not_use(tmp_path
         "tempfile",
         "difflib",
         "gzip",
+        "hyperscan",  # no text to scan
+        "_strptime",  # certificate dates are read without time.strptime
     }
     assert modules & unused == set()

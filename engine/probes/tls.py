@@ -76,6 +76,26 @@ _SHORT = {
 }
 
 
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+
+
+def cert_time(text: str) -> dt.datetime:
+    """A certificate date as the ssl module gives it ("May  9 12:00:00 2027 GMT", English month
+    names in any locale). Read here because ssl.cert_time_to_seconds goes through
+    time.strptime, whose first use costs a diagnosis some 4 ms; any other shape is left to it."""
+    parts = text.split()
+    if len(parts) == 5 and parts[0] in _MONTHS and parts[4] == "GMT":
+        numbers = [parts[3], parts[1], *parts[2].split(":")]  # year, day, hour, minute, second
+        if len(numbers) == 5 and all(n.isascii() and n.isdigit() for n in numbers):
+            year, day, hour, minute, second = map(int, numbers)
+            try:
+                return dt.datetime(year, _MONTHS[parts[0]], day, hour, minute, second, tzinfo=dt.UTC)
+            except ValueError:  # a leap second, or no such day: as the ssl module reads it
+                pass
+    return dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), dt.UTC)
+
+
 def from_verified(peer: dict) -> CertInfo:
     """A verified certificate as the ssl module decodes it; no cryptography import needed."""
     names = [value for kind, value in peer.get("subjectAltName", ()) if kind in ("DNS", "IP Address")]
@@ -85,15 +105,12 @@ def from_verified(peer: dict) -> CertInfo:
     def rfc4514(name: tuple) -> str:
         return ",".join(f"{_SHORT.get(key, key)}={value}" for rdn in reversed(name) for key, value in rdn)
 
-    def when(text: str) -> dt.datetime:
-        return dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), dt.UTC)
-
     return CertInfo(
         subject=rfc4514(peer.get("subject", ())),
         issuer=rfc4514(peer.get("issuer", ())),
         names=names,
-        not_before=when(peer["notBefore"]),
-        not_after=when(peer["notAfter"]),
+        not_before=cert_time(peer["notBefore"]),
+        not_after=cert_time(peer["notAfter"]),
         self_signed=peer.get("issuer") == peer.get("subject"),
     )
 
