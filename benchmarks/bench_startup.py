@@ -35,6 +35,8 @@ from engine import lab
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 ONE_LINE = "java.net.UnknownHostException: smtp.example.invalid\n"
+FLOOR_TEXT = "import engine.decide.compat, jinja2"  # experta; the text report's templates
+FLOOR_DIAGNOSE = "import engine.decide.compat, asyncio, ssl"  # experta; the probes
 
 
 def main() -> None:
@@ -59,6 +61,10 @@ def main() -> None:
             "analyze-log, warm": (analyze, found, warm),
             "analyze-log, cold": (analyze, found, None),
             "knowledge lint": ([*mailtriage, "knowledge", "lint"], (0,), warm),
+            # The libraries each command cannot do without, imported and nothing else: the
+            # floor under mailtriage's own share (experta through the shim that lets it import).
+            "floor, analyze-log": ([sys.executable, "-c", FLOOR_TEXT], (0,), warm),
+            "floor, diagnose": ([sys.executable, "-c", FLOOR_DIAGNOSE], (0,), warm),
         }
         servers = {"lab": lab_server(server), **({"Postfix": postfix} if postfix else {})}
         for where, account in servers.items():
@@ -89,6 +95,11 @@ def main() -> None:
         peer = "swaks" if f"swaks dialogue, {where}" in ms else "smtplib"
         ratio = ms[f"diagnose, {where}"] / ms[f"{peer} dialogue, {where}"]
         print(f"  diagnose / {peer}, {where}: {ratio:.2f}x (target <= 2x swaks on the real Postfix)")
+        floor_ratio = ms["floor, diagnose"] / ms[f"{peer} dialogue, {where}"]
+        print(f"    of which importing asyncio, ssl and experta alone: {floor_ratio:.2f}x {peer}")
+    for command in ("analyze-log, warm", "diagnose, lab"):
+        own = ms[command] - ms[f"floor, {command.split(',')[0]}"]
+        print(f"  {command}: {own:.0f} ms beyond its libraries' imports")
     if not any(name.startswith("swaks") for name in ms):
         print("  swaks not found: apt-get install swaks libnet-ssleay-perl libio-socket-ssl-perl to compare with it")
 
