@@ -80,31 +80,31 @@ def test_lint_reports_a_file_broken_after_a_cached_run(tmp_path: Path, monkeypat
 
 
 def test_a_cached_base_carries_every_signatures_literal_set_so_a_warm_run_derives_none(tmp_path: Path, monkeypatch):
-    from engine.text import multimatch
+    from engine.text import prefilter
     from engine.text.signatures import Matcher, derive_literal_sets, flags_of
 
     monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
     cached_knowledge(derive=derive_literal_sets)
     warm = cached_knowledge()
-    known = warm.derived[multimatch.WANTED]
+    known = warm.derived[prefilter.WANTED]
     assert all((sig.pattern, flags_of(sig)) in known for sig in warm.signatures.values())
 
     def derive_again(*args: object) -> None:
         raise AssertionError("a warm run worked out a literal set again")
 
-    monkeypatch.setattr(multimatch.Wanted, "of", derive_again)
+    monkeypatch.setattr(prefilter.Wanted, "of", derive_again)
     matcher = Matcher.for_knowledge(warm)
     assert matcher._regexes == {}  # nothing compiled before a line asks for it
 
 
 def test_a_cached_base_stored_without_literal_sets_gets_them_when_a_caller_derives(tmp_path: Path, monkeypatch):
-    from engine.text import multimatch
+    from engine.text import prefilter
     from engine.text.signatures import derive_literal_sets
 
     monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
     assert cached_knowledge().derived == {}  # a caller that derives nothing stores nothing derived
-    assert cached_knowledge(derive=derive_literal_sets).derived[multimatch.WANTED]
-    assert cached_knowledge().derived[multimatch.WANTED]  # and the cache now keeps them
+    assert cached_knowledge(derive=derive_literal_sets).derived[prefilter.WANTED]
+    assert cached_knowledge().derived[prefilter.WANTED]  # and the cache now keeps them
 
 
 def test_the_cache_holds_what_runs_need_and_leaves_scenarios_and_rule_tests_to_the_files(tmp_path: Path, monkeypatch):

@@ -93,7 +93,7 @@ def test_every_line_a_pattern_matches_contains_one_of_its_literals():
 def test_only_the_generic_reply_readers_go_without_a_literal_and_scan_every_line(kb):
     # A signature without a required literal is run as a regex over the whole of every log;
     # one more (a one-character alternative is enough) made a 200 MB log five times slower.
-    from engine.text.multimatch import Wanted
+    from engine.text.prefilter import Wanted
     from engine.text.signatures import flags_of
 
     sigs = kb.signatures.items()

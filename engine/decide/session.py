@@ -12,7 +12,6 @@ from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge, did_you_mean
 from engine.text.replies import meanings
-from engine.text.signatures import mine_snippets
 
 
 class AnswerError(ValueError):
@@ -161,6 +160,8 @@ def answer_observations(
     """The answer itself, and for a question that asks for error text, what the signatures find in it."""
     found = [answer_observation(question, value, how)]
     if question.mine and isinstance(value, str) and value != UNKNOWN:
+        from engine.text.signatures import mine_snippets  # the text matcher, only for pasted answers
+
         found.extend(mine_snippets(kb, [(f"answer {question.id}", value)], redact))
     return found
 

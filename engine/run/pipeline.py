@@ -14,7 +14,6 @@ from engine.knowledge.model import Knowledge
 from engine.probes import ProbeResult
 from engine.redact import Redactor
 from engine.text.providers import Seen, TextWatch, from_host, from_transcript, recognise
-from engine.text.signatures import mine, mine_snippets
 
 if TYPE_CHECKING:  # the probes pull in asyncio and ssl, which reading pasted text never needs
     from engine.probes.run import ProbeRun
@@ -50,6 +49,7 @@ class PostfixQueue:
 def postfix_queue_probe(kb: Knowledge, queue: PostfixQueue, redact: Redactor | None) -> ProbeResult:
     """The queue probe, its delay reasons read by this knowledge base's signatures."""
     from engine.probes.postfix_queue import probe_postfix_queue  # only when a queue is asked for
+    from engine.text.signatures import mine_snippets
 
     return probe_postfix_queue(queue.config_dir, queue.timeout, lambda snippets: mine_snippets(kb, snippets, redact))
 
@@ -64,6 +64,8 @@ def diagnose_text(
     queue: PostfixQueue | None = None,
     on_answer: Callable[[dict[str, FactValue]], None] | None = None,
 ) -> Outcome:
+    from engine.text.signatures import mine
+
     facts = FactSet()
     facts.extend(extra or [])
     probes = [postfix_queue_probe(kb, queue, redact)] if queue is not None else []
@@ -94,6 +96,8 @@ def diagnose_account(
     log_facts: list[Observation] = []
     seen_in_log: list[Seen] = []
     if log_blocks is not None:
+        from engine.text.signatures import mine  # the text matcher, only with a log to read
+
         watch = TextWatch(kb, redact or str)
         log_facts = mine(kb, log_blocks, redact, watch=watch).observations
         seen_in_log = watch.seen

@@ -1,11 +1,12 @@
 """Nominate, in one pass over a block of log, the lines that may match each signature.
 
-Two finders give the same answer. With the hyperscan wheel installed, every signature's
+Three finders give the same answer. With the hyperscan wheel installed, every signature's
 required literals (see prefilter.py) go into one hyperscan database, a multi-pattern automaton
 that reads the block once at memory speed. Without it, each literal is looked for with
 str.find. Either way a finder only *nominates* lines: the signature's own Python regex then
 confirms each one, so a finder may over-report but must never miss a line. Signatures with no
-required literal (none ship today) are scanned with their regex over the whole block.
+required literal (none ship today) are scanned with their regex over the whole block. The
+finder runs use takes the Python one for short blocks, where loading hyperscan costs more.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from types import ModuleType
 from typing import Protocol, TypeVar
 
 from engine.inputs.textinput import MAX_LINE
-from engine.text.prefilter import required_literals
+from engine.text.prefilter import Wanted
 
 
 @functools.cache
@@ -36,40 +37,7 @@ def _hyperscan() -> ModuleType | None:
 Buffer = TypeVar("Buffer", str, bytes)
 
 
-@dataclass(frozen=True)
-class Wanted:
-    """What one signature needs looked for."""
-
-    pattern: str
-    flags: int  # Python re flags
-    literals: tuple[str, ...] | None  # any of these occurs in every match; None: unknown
-    ignore_case: bool
-
-    @classmethod
-    def of(cls, pattern: str, flags: int) -> Wanted:
-        found = required_literals(pattern, flags)
-        if found is None or any("\n" in lit or not lit.isascii() for lit in found[0]):
-            return cls(pattern, flags, None, bool(flags & re.IGNORECASE))
-        return cls(pattern, flags, tuple(found[0]), found[1])
-
-    def may_occur(self, text: str, lowered: str) -> bool:
-        """False only when the text lacks every literal a match needs (lowered is text.lower())."""
-        if self.literals is None:
-            return True
-        if self.ignore_case:
-            # lower() can change a character's length; then the literals prove nothing.
-            return len(lowered) != len(text) or any(literal in lowered for literal in self.literals)
-        return any(literal in text for literal in self.literals)
-
-
-WANTED = "wanted"  # Knowledge.derived key: (pattern, flags) -> Wanted
 HYPERSCAN = "hyperscan"  # Knowledge.derived key: digest of the literals -> serialized database
-
-
-def wanted_from(known: dict[object, object], pattern: str, flags: int) -> Wanted:
-    """The Wanted of a pattern, from the literal sets the knowledge cache keeps when it has them."""
-    found = known.get((pattern, flags))
-    return found if isinstance(found, Wanted) else Wanted.of(pattern, flags)
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,15 @@
 A pattern like ``Relay access denied|relaying denied`` can only match a line that contains one
 of its literals; finding those with str.find (which scans at memory speed) and running the
 regex only on the few lines found is what lets a large log be read at nearly grep's pace.
+A pattern's literals are kept as a Wanted, which the knowledge cache stores for the finders
+(multimatch.py) and the provider patterns (providers.py).
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+from dataclasses import dataclass
 from typing import Any
 
 # The standard library's own regex parser (re._parser since Python 3.11); it has no type stubs.
@@ -127,3 +130,38 @@ def required_literals(pattern: str, flags: int = 0) -> tuple[list[str], bool] | 
     if ignore_case:
         literals = [lit.lower() for lit in literals]
     return sorted(set(literals)), ignore_case
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What one signature needs looked for."""
+
+    pattern: str
+    flags: int  # Python re flags
+    literals: tuple[str, ...] | None  # any of these occurs in every match; None: unknown
+    ignore_case: bool
+
+    @classmethod
+    def of(cls, pattern: str, flags: int) -> Wanted:
+        found = required_literals(pattern, flags)
+        if found is None or any("\n" in lit or not lit.isascii() for lit in found[0]):
+            return cls(pattern, flags, None, bool(flags & re.IGNORECASE))
+        return cls(pattern, flags, tuple(found[0]), found[1])
+
+    def may_occur(self, text: str, lowered: str) -> bool:
+        """False only when the text lacks every literal a match needs (lowered is text.lower())."""
+        if self.literals is None:
+            return True
+        if self.ignore_case:
+            # lower() can change a character's length; then the literals prove nothing.
+            return len(lowered) != len(text) or any(literal in lowered for literal in self.literals)
+        return any(literal in text for literal in self.literals)
+
+
+WANTED = "wanted"  # Knowledge.derived key: (pattern, flags) -> Wanted
+
+
+def wanted_from(known: dict[object, object], pattern: str, flags: int) -> Wanted:
+    """The Wanted of a pattern, from the literal sets the knowledge cache keeps when it has them."""
+    found = known.get((pattern, flags))
+    return found if isinstance(found, Wanted) else Wanted.of(pattern, flags)

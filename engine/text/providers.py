@@ -10,7 +10,7 @@ from engine.facts import Observation, Source
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
-from engine.text.multimatch import WANTED, Wanted, wanted_from
+from engine.text.prefilter import WANTED, Wanted, wanted_from
 
 FLAGS = re.IGNORECASE | re.MULTILINE
 MAX_EVIDENCE = 300  # characters of a line kept as evidence

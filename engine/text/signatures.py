@@ -13,7 +13,8 @@ from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
 from engine.knowledge.schema import GROUP_REF, GROUP_REF_IN
 from engine.reply_text import reply_words
-from engine.text.multimatch import HYPERSCAN, WANTED, Finder, Wanted, finder_for, serialize, wanted_from
+from engine.text.multimatch import HYPERSCAN, Finder, finder_for, serialize
+from engine.text.prefilter import WANTED, Wanted, wanted_from
 from engine.text.providers import TextWatch, patterns_for
 
 MAX_EVIDENCE = 400  # characters of a matched line kept as evidence
