@@ -48,9 +48,22 @@ def test_an_unreadable_cache_falls_back_to_reading_the_files(tmp_path: Path, mon
     cache = tmp_path / "cache"
     monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(cache))
     cache.mkdir()
-    (cache / f"knowledge-{kbcache.fingerprint([shipped_root()])}.pickle").write_bytes(b"not a pickle")
+    kbcache.cache_file(kbcache.fingerprint([shipped_root()])).write_bytes(b"not a pickle")
     kb = cached_knowledge()
     assert "tcp-connection-refused" in kb.rules
+
+
+def test_a_cache_file_stored_for_another_key_under_the_same_name_is_not_served(tmp_path: Path, monkeypatch):
+    # File names are a checksum of the key; the file's own copy of the key decides.
+    monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    extra = tmp_path / "extra"
+    when = "fact: tcp.connect\nequals: refused"
+    rule(extra, "tcp-connection-refused", when, finding="network.connection_refused", extra="confidence: low\n")
+    assert cached_knowledge([extra]).rules["tcp-connection-refused"].confidence == "low"
+    shipped = kbcache.cache_file(kbcache.fingerprint([shipped_root()]))
+    assert cached_knowledge().rules["tcp-connection-refused"].confidence != "low"  # writes the shipped file
+    shipped.write_bytes(kbcache.cache_file(kbcache.fingerprint([shipped_root(), extra])).read_bytes())
+    assert cached_knowledge().rules["tcp-connection-refused"].confidence != "low"
 
 
 def test_broken_knowledge_is_never_cached_and_still_reported(tmp_path: Path, monkeypatch, cli):
@@ -127,7 +140,7 @@ def test_old_caches_are_pruned_to_the_newest_few(tmp_path: Path, monkeypatch):
     cached_knowledge()
     kept = sorted(p.name for p in cache.glob("knowledge-*.pickle"))
     assert len(kept) == kbcache.KEPT
-    assert f"knowledge-{kbcache.fingerprint([shipped_root()])}.pickle" in kept
+    assert kbcache.cache_file(kbcache.fingerprint([shipped_root()])).name in kept
     assert "knowledge-old00.pickle" not in kept and f"knowledge-old{kbcache.KEPT + 4:02d}.pickle" in kept
 
 

@@ -9,10 +9,10 @@ runs need: `knowledge lint` and `knowledge test` always read the files.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import pickle
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from pathlib import Path
 
@@ -57,13 +57,15 @@ def cache_dir() -> Path:
 
 # Raised whenever what is stored changes shape (the knowledge model, or what a caller derives
 # into it), so an older pickle is never read as a newer one.
-CACHE_FORMAT = 13
+CACHE_FORMAT = 14
 
 
 def fingerprint(roots: list[Path]) -> str:
-    digest = hashlib.sha256(f"{__version__} {sys.version_info[:2]} format {CACHE_FORMAT}".encode())
+    """The cache's key in full: the program's version and every knowledge file's path, size and
+    modification time."""
+    parts = [f"{__version__} {sys.version_info[:2]} format {CACHE_FORMAT}"]
     for root in roots:
-        digest.update(f"\0root {root.resolve()}".encode())
+        parts.append(f"root {root.resolve()}")
         # os.walk and plain strings rather than Path.rglob: every run pays for this, before
         # anything else, on some three hundred files. Symbolic links to folders are not
         # followed, as rglob does not follow them and the loader reads what rglob finds.
@@ -73,18 +75,24 @@ def fingerprint(roots: list[Path]) -> str:
             found += [os.path.join(folder, name) for name in names if name.endswith(".yaml")]
         for path in sorted(found):
             stat = os.stat(path)
-            digest.update(f"\0{path[top:]} {stat.st_size} {stat.st_mtime_ns}".encode())
-    return digest.hexdigest()[:32]
+            parts.append(f"{path[top:]} {stat.st_size} {stat.st_mtime_ns}")
+    return "\0".join(parts)
+
+
+def cache_file(key: str) -> Path:
+    # A short name for the key. The file holds the whole key, so keys that share a name only
+    # miss; a checksum serves, and a run that reads pasted text need not load OpenSSL's hashes.
+    return cache_dir() / f"knowledge-{zlib.crc32(key.encode()):08x}.pickle"
 
 
 def load(roots: list[Path]) -> Knowledge | None:
     try:
-        path = cache_dir() / f"knowledge-{fingerprint(roots)}.pickle"
-        with path.open("rb") as handle:
-            kb = pickle.load(handle)
+        key = fingerprint(roots)
+        with cache_file(key).open("rb") as handle:
+            stored_key, kb = pickle.load(handle)
     except Exception:  # a missing, stale or unreadable cache only costs the full load
         return None
-    return kb if isinstance(kb, Knowledge) else None
+    return kb if stored_key == key and isinstance(kb, Knowledge) else None
 
 
 def store(kb: Knowledge) -> None:
@@ -102,10 +110,11 @@ def store(kb: Knowledge) -> None:
     try:
         directory = cache_dir()
         directory.mkdir(parents=True, exist_ok=True)
-        target = directory / f"knowledge-{fingerprint(kb.roots)}.pickle"
+        key = fingerprint(kb.roots)
+        target = cache_file(key)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".knowledge-")
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(slim, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((key, slim), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, target)
         prune(directory, keep=target)
     except Exception:

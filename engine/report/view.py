@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -79,6 +78,8 @@ def waterfall(probes: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def case_id(data: dict[str, Any]) -> str:
     """A short id for the ticket, the same for the same run: time, target and findings."""
+    import hashlib  # only a ticket has an id; a run that writes none need not load OpenSSL's hashes
+
     seed = json.dumps([data["generated_at"], data["target"], [f["id"] for f in data["findings"]]], sort_keys=True)
     return "MT-" + hashlib.sha256(seed.encode()).hexdigest()[:8].upper()
 

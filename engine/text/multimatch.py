@@ -12,7 +12,6 @@ finder runs use takes the Python one for short blocks, where loading hyperscan c
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib
 import re
 from collections.abc import Sequence
@@ -207,6 +206,8 @@ class HyperscanFinder:
                 candidates.append((_unbounded(wanted.pattern).encode("utf-8"), regex_flags, i))
             else:
                 candidates.extend((_pcre_literal(literal), caseless, i) for literal in wanted.literals)
+        import hashlib  # only a finder for large blocks needs the digest (and OpenSSL)
+
         self.digest = hashlib.sha256(repr(candidates).encode()).hexdigest()
         stored = self.serialized.get(self.digest)
         if isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[0], bytes):
