@@ -125,9 +125,9 @@ Place = tuple[str, str]
 
 
 class StoredPlaces(MutableMapping[Place, Where]):
-    """The places of a cached knowledge base, kept pickled until one is looked up. Only lint's
-    and explain's messages name places, and unpickling some 1,600 of them, with a path each,
-    would cost every run about 4 ms."""
+    """The places of a cached knowledge base, kept pickled until one is looked up. Few runs
+    name a place (an explanation of a rule, the report of a text nothing recognised), and
+    unpickling some 1,600 of them, with a path each, would cost every run about 4 ms."""
 
     def __init__(self, places: dict[Place, Where]) -> None:
         self._places: dict[Place, Where] | bytes = places  # bytes: still pickled
