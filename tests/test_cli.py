@@ -61,6 +61,24 @@ def test_help_exits_zero_and_describes_the_command(cli, argv):
     assert result.err == ""
 
 
+def _help_of(parser_argv: list[str] | None, command: str) -> str:
+    from engine.cli.parser import build_parser
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        build_parser(parser_argv).parse_args([command, "--help"])
+    return out.getvalue()
+
+
+def test_the_parser_built_for_one_command_gives_it_every_option_and_still_lists_the_others():
+    from engine.cli.parser import COMMANDS, build_parser
+
+    for command in COMMANDS:
+        assert _help_of([command, "--help"], command) == _help_of(None, command)
+    listed = build_parser(["analyze-log", "x"]).format_help()
+    assert all(command in listed for command in COMMANDS)
+
+
 def test_help_works_as_a_real_process(run_process):
     result = run_process("--help")
 
