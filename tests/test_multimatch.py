@@ -15,11 +15,11 @@ from engine.text.multimatch import (
     HyperscanFinder,
     PythonFinder,
     SizedFinder,
-    Wanted,
     available,
     finder_for,
     serialize,
 )
+from engine.text.prefilter import Wanted
 from engine.text.signatures import mine
 
 FINDERS = multimatch.available()

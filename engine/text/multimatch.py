@@ -1,12 +1,13 @@
 """Nominate, in one pass over a block of log, the lines that may match each signature.
 
-Three finders give the same answer. With the hyperscan wheel installed, every signature's
+Two finders give the same answer. With the hyperscan wheel installed, every signature's
 required literals (see prefilter.py) go into one hyperscan database, a multi-pattern automaton
 that reads the block once at memory speed. Without it, each literal is looked for with
 str.find. Either way a finder only *nominates* lines: the signature's own Python regex then
 confirms each one, so a finder may over-report but must never miss a line. Signatures with no
-required literal (none ship today) are scanned with their regex over the whole block. The
-finder runs use takes the Python one for short blocks, where loading hyperscan costs more.
+required literal (none ship today) are scanned with their regex over the whole block. Runs
+use a SizedFinder, which gives short blocks to the Python finder: for a pasted text, loading
+hyperscan would take longer than the scan.
 """
 
 from __future__ import annotations
