@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from engine.frozen import frozen
+
 FactValue = str | int | float | bool
 Source = Literal["probe", "answer", "log", "config"]
 
@@ -15,7 +17,7 @@ FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 REPLY_PREFIX = "reply."
 
 
-@dataclass(frozen=True)
+@frozen
 class Observation:
     """A named value, where it came from, and the raw line that proves it."""
 

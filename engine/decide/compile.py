@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.decide.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
 from engine.facts import FactValue
+from engine.frozen import frozen
 from engine.knowledge import schema as s
 from engine.knowledge.conditions import fact_tests, holds, reply_holds, value_test
 from engine.knowledge.model import Knowledge
@@ -150,7 +151,7 @@ def triple(name: str, value: FactValue) -> Triple:
     return (name, type(value).__name__, value)
 
 
-@dataclass(frozen=True)
+@frozen
 class Given:
     """The facts one inference starts from, as a key: what an engine of only the rules that
     could fire is built for. Values carry their type, since True == 1 must not share a key."""
@@ -171,7 +172,7 @@ class Given:
         return found
 
 
-@dataclass(frozen=True)
+@frozen
 class Reads:
     """What the conditions of the rules and questions can tell apart: the facts they test, and
     those they test only for presence."""

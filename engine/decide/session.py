@@ -9,6 +9,7 @@ from typing import Protocol
 
 from engine.decide.inference import UNKNOWN, Inference, infer
 from engine.facts import FactSet, FactValue, Observation
+from engine.frozen import frozen
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge, did_you_mean
 from engine.text.replies import meanings
@@ -25,7 +26,7 @@ class Back:
 BACK = Back()
 
 
-@dataclass(frozen=True)
+@frozen
 class Consequence:
     """What one answer would change in the conclusion: findings confirmed, ruled out, re-routed."""
 

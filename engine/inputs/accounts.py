@@ -9,9 +9,9 @@ the settings file's own. Every secret, used or not, is registered with the redac
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from engine.frozen import frozen
 from engine.inputs.errors import ConfigFileError
 from engine.inputs.settings import FLAGS, AccountSettings, layered, read_password_file
 from engine.redact import Redactor
@@ -27,7 +27,7 @@ class AccountInputError(ValueError):
     """A secret or settings file named for an account cannot be had; the message says where."""
 
 
-@dataclass(frozen=True)
+@frozen
 class SecretPlaces:
     """Where one account's secrets come from, and how an error names those places."""
 
@@ -67,7 +67,7 @@ class SecretPlaces:
         return environ.get(self.fallback_env) if self.fallback_env else None
 
 
-@dataclass(frozen=True)
+@frozen
 class Secrets:
     password: str | None
     token: str | None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+from engine.frozen import frozen
 
 REPORT_SCHEMA = "mailtriage.report/1"
 ACCOUNTS_SCHEMA = "mailtriage.accounts/1"
@@ -14,7 +15,7 @@ ACCOUNTS_SCHEMA = "mailtriage.accounts/1"
 MAX_BYTES = 64 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@frozen
 class NodeReport:
     """One diagnosis as one node wrote it: where it was read, the node's name, the report itself."""
 
@@ -24,7 +25,7 @@ class NodeReport:
     report: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@frozen
 class Unreadable:
     origin: str
     problem: str

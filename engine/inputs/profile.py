@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
+
+from engine.frozen import frozen
 
 MAX_ACCOUNTS = 1000  # a profile is a list a person keeps; far more is a mistake in generating it
 
@@ -67,7 +68,7 @@ class ProfileFile(BaseModel):
     accounts: list[AccountEntry] = Field(min_length=1, max_length=MAX_ACCOUNTS)
 
 
-@dataclass(frozen=True)
+@frozen
 class ProfileAccount:
     name: str
     entry: AccountEntry  # defaults already applied

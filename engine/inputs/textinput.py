@@ -10,10 +10,10 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
+from engine.frozen import frozen
 from engine.inputs.errors import TextInputError
 
 MAX_LINE = 64 * 1024  # bytes of one line kept for matching and evidence; the rest is dropped
@@ -23,7 +23,7 @@ BLOCK = 2 * 1024 * 1024  # bytes read at a time: large enough that the scan, not
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-@dataclass(frozen=True)
+@frozen
 class Block:
     data: bytes  # whole lines, each ending with b"\n" except perhaps the very last of a source
     name: str  # the file as the user named it, or <stdin>

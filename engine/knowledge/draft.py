@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
+from engine.frozen import frozen
 from engine.knowledge.model import Knowledge
 
 # What varies between two occurrences of the same error, most specific first, each with the
@@ -43,7 +43,7 @@ _ERROR_MARKS = [
 MAX_TEXT = 240
 
 
-@dataclass(frozen=True)
+@frozen
 class Draft:
     ident: str
     fact: str

@@ -6,9 +6,10 @@ inside them (schema.py), so a run from the knowledge cache never creates these c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated, Literal
 
+from engine.frozen import frozen
 from engine.knowledge.schema import (
     Check,
     Contact,
@@ -24,21 +25,21 @@ from engine.knowledge.schema import (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class FactsFile(Strict):
     """knowledge/facts.yaml: every fact a probe, a text or an answer may set."""
 
     facts: dict[str, FactSpec]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class FindingsFile(Strict):
     """knowledge/findings.yaml: every conclusion mailtriage can reach, by stable id."""
 
     findings: dict[str, FindingSpec]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class RuleCase(Strict):
     """One case of a rule's .test.yaml: facts, and whether the rule fires on them."""
 
@@ -49,7 +50,7 @@ class RuleCase(Strict):
     todo: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class RuleTestFile(Strict):
     """A rule's .test.yaml: the cases `knowledge test` runs against it."""
 
@@ -57,14 +58,14 @@ class RuleTestFile(Strict):
     cases: Annotated[list[RuleCase], Check(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class QuestionsFile(Strict):
     """A file of knowledge/questions/."""
 
     questions: list[QuestionSpec]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class SignaturesFile(Strict):
     """A file of knowledge/signatures/: one client library's or server's wording."""
 
@@ -72,21 +73,21 @@ class SignaturesFile(Strict):
     signatures: list[SignatureSpec]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class PortsFile(Strict):
     """Submission ports in order of preference: what auto security and the port sweep use."""
 
     ports: Annotated[list[PortSpec], Check(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class ProvidersFile(Strict):
     """knowledge/providers.yaml: mail services and server software, and how to tell them."""
 
     providers: Annotated[list[ProviderSpec], Check(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Expectation(Strict):
     """What a scenario must conclude: the first finding, others, and those absent."""
 
@@ -97,7 +98,7 @@ class Expectation(Strict):
     asks: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Relabelled(Strict):
     """A corpus label changed because the finding catalogue changed, never to make a text pass."""
 
@@ -105,7 +106,7 @@ class Relabelled(Strict):
     why: str  # the contract change (findings.md) that moved it
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class FirstSeen(Strict):
     """What mailtriage concluded first for a corpus text before any knowledge changed for it."""
 
@@ -113,7 +114,7 @@ class FirstSeen(Strict):
     knowledge: str  # the commit of the knowledge that was measured
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Scenario(Strict):
     """One scenario: facts, text or answers, and what they must conclude."""
 
@@ -131,7 +132,7 @@ class Scenario(Strict):
     todo: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class ScenariosFile(Strict):
     """A file of knowledge/scenarios/."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.frozen import frozen
 from engine.knowledge import schema as s
 from engine.knowledge.conditions import facts_read, findings_read
 from engine.knowledge.lint import sentence_facts
@@ -35,7 +36,7 @@ def source_of(fact: str) -> str:
     return SOURCES.get(fact.split(".", 1)[0], "probe")
 
 
-@dataclass(frozen=True)
+@frozen
 class RuleNode:
     id: str
     finding: str

@@ -9,13 +9,13 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from engine.facts import FACT_NAME
+from engine.frozen import frozen
 from engine.knowledge import files
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge, KnowledgeInvalid, Problem, Where, did_you_mean, shipped_root
@@ -72,7 +72,7 @@ class Reader:
 Entry = tuple[str, Loc, Any]
 
 
-@dataclass(frozen=True)
+@frozen
 class Kind:
     """One kind of knowledge file and how its entries join the Knowledge."""
 

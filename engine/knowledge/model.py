@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from engine.frozen import frozen
 from engine.knowledge import schema as s
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from engine.knowledge.yamlfile import Located
 
 
-@dataclass(frozen=True)
+@frozen
 class Problem:
     path: Path
     line: int
@@ -34,7 +35,7 @@ class KnowledgeInvalid(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-@dataclass(frozen=True)
+@frozen
 class Where:
     """A place in a knowledge file; sub() narrows it to a key inside, for exact lines."""
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import multiprocessing
 import re
 import time
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
+
+from engine.frozen import frozen
 
 LINE = 10 * 1024
 LIMIT_SECONDS = 0.1
@@ -19,7 +20,7 @@ LIMIT_SECONDS = 0.1
 HANG_SECONDS = 2.0
 
 
-@dataclass(frozen=True)
+@frozen
 class Slow:
     ident: str
     seconds: float  # at least this long; HANG_SECONDS when it was stopped

@@ -12,8 +12,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, is_dataclass
+from dataclasses import field, is_dataclass
 from typing import Annotated, Any, ClassVar, Literal, get_args
+
+from engine.frozen import frozen
 
 FactValue = bool | int | float | str
 Contact = Literal["network_admin", "cloud_support", "email_provider", "application_admin", "self"]
@@ -87,7 +89,7 @@ class Tagged:
 OPERATORS = ("equals", "one_of", "matches", "gt", "ge", "lt", "le", "present", "absent")
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class FactTest(Strict):
     """One test of one fact: a value comparison, a regex, or presence."""
 
@@ -113,14 +115,14 @@ class FactTest(Strict):
         return next(op for op in OPERATORS if getattr(self, op) is not None)
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class FindingTest(Strict):
     """True when another rule has concluded this finding: lets rules build on rules."""
 
     finding: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class ReplyTest(Strict):
     """True when one SMTP reply satisfies the inner condition, which tests only reply.* facts.
 
@@ -131,21 +133,21 @@ class ReplyTest(Strict):
     reply: Condition
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class AllOf(Strict):
     """True when every inner condition is true."""
 
     all: Annotated[list[Condition], Check(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class AnyOf(Strict):
     """True when at least one inner condition is true."""
 
     any: Annotated[list[Condition], Check(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class NotOf(Strict):
     """True when the inner condition is not (written `not:` in YAML)."""
 
@@ -195,7 +197,7 @@ Condition = Annotated[
 # --- facts.yaml -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class FactSpec(Strict):
     """One fact name in knowledge/facts.yaml: its type, meaning and allowed values."""
 
@@ -211,7 +213,7 @@ class FactSpec(Strict):
 # --- findings.yaml ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Routing(Strict):
     """Pick the contact from a fact's value: the same finding, a different person to call."""
 
@@ -223,7 +225,7 @@ class Routing(Strict):
 ContactRule = Contact | Routing
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class ConditionalStep(Strict):
     """A fix step that applies only when its condition holds over the facts of the run."""
 
@@ -235,7 +237,7 @@ class ConditionalStep(Strict):
 FixStep = str | ConditionalStep
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class FindingSpec(Strict):
     """One finding in knowledge/findings.yaml: what is wrong, who acts, how to fix it."""
 
@@ -275,7 +277,7 @@ Tier = Literal["specific", "backbone", "last_resort"]
 TIER_SALIENCE = {"specific": 0, "backbone": -10, "last_resort": -20}
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class RuleSpec(Strict):
     """One rule: the condition on facts that concludes (or rules out) a finding."""
 
@@ -299,7 +301,7 @@ class RuleSpec(Strict):
 # --- questions/*.yaml -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Choice(Strict):
     """One answer a question offers."""
 
@@ -309,7 +311,7 @@ class Choice(Strict):
     aliases: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class QuestionSpec(Strict):
     """One question: what to ask, why, and when it is worth asking."""
 
@@ -358,7 +360,7 @@ GROUP_REF = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 GROUP_REF_IN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Examples(Strict):
     """Texts a signature must match, and near misses it must not."""
 
@@ -372,7 +374,7 @@ Ecosystem = Literal["java", "python", "node", "dotnet", "php", "go", "ruby", "ru
 ECOSYSTEMS: tuple[str, ...] = get_args(Ecosystem)
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class SignatureSpec(Strict):
     """One signature: a pattern in error text and the facts a match sets."""
 
@@ -393,7 +395,7 @@ ENHANCED_KEY = r"^(X|[245])\.\d{1,3}\.\d{1,3}$"
 BASIC_KEY = r"^[245]\d\d$"
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class StatusRow(Strict):
     """What one status code means, and the finding it supports when nothing more specific is known."""
 
@@ -407,7 +409,7 @@ class StatusRow(Strict):
     yields_to_policy: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class StatusCodesFile(Strict):
     """knowledge/status-codes.yaml: what reply codes and enhanced status codes mean."""
 
@@ -425,7 +427,7 @@ class StatusCodesFile(Strict):
 # --- ports.yaml -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class PortSpec(Strict):
     """One submission port and the security it speaks."""
 
@@ -456,7 +458,7 @@ _address = _ip(ipaddress.ip_address, "an IP address (servers are named by addres
 _network = _ip(ipaddress.ip_network, "an IP network like 127.0.0.0/24")
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class EgressMethod(Strict):
     """A DNS name whose answer is the address the query came from."""
 
@@ -467,7 +469,7 @@ class EgressMethod(Strict):
     servers: Annotated[list[Annotated[str, After(_address)]], Check(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class DnsblZone(Strict):
     """One DNS blocklist zone, and the answers that mean listed."""
 
@@ -478,7 +480,7 @@ class DnsblZone(Strict):
     delist: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class SpfVocabulary(Strict):
     """What an SPF record looks like and the limits RFC 7208 sets."""
 
@@ -489,7 +491,7 @@ class SpfVocabulary(Strict):
     qualifiers: dict[str, SpfResult]
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class DmarcVocabulary(Strict):
     """Where a DMARC record lives and how far up the tree to look."""
 
@@ -498,7 +500,7 @@ class DmarcVocabulary(Strict):
     tree_walk_limit: Annotated[int, Check(ge=1, le=20)] = 8
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class DnsChecksFile(Strict):
     """What --check-dns asks and how it reads the answers."""
 
@@ -513,7 +515,7 @@ class DnsChecksFile(Strict):
 PROVIDER_ID = r"^[a-z][a-z0-9_]*$"
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class ProviderExamples(Strict):
     """Real host names and server lines this entry must recognise, and near misses it must not."""
 
@@ -526,7 +528,7 @@ class ProviderExamples(Strict):
 PROVIDER_FACT_OF_KIND = {"service": "provider.service", "software": "provider.software"}
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class ProviderSpec(Strict):
     """A mail service (Microsoft 365, Gmail, SES) or server software (Postfix, Exim) and how to tell it."""
 

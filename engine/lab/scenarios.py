@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from engine.frozen import frozen
 
 LAB_USER = "app@example.com"
 LAB_TOKEN = "lab-oauth-token"  # the only XOAUTH2 access token the lab accepts
@@ -18,7 +19,7 @@ SERVER_NAME = "localhost"  # the name the lab greets with and its trusted certif
 Certificate = Literal["trusted", "untrusted", "expired", "expiring", "wrong-host"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Smtp:
     """A real SMTP server (aiosmtpd); the defaults are a healthy submission server."""
 
@@ -41,7 +42,7 @@ RawBehaviour = Literal[
 ]
 
 
-@dataclass(frozen=True)
+@frozen
 class Raw:
     """A server on a bare socket that refuses or misbehaves in one named way (see engine/lab/hostile.py)."""
 
@@ -49,7 +50,7 @@ class Raw:
     reply: str = ""  # the line greet-and-close sends
 
 
-@dataclass(frozen=True)
+@frozen
 class Scenario:
     name: str  # e.g. "bad-password"
     description: str  # one line for `mailtriage lab --list`

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from engine.facts import Observation
+from engine.frozen import frozen
 from engine.inputs.settings import domain_of
 from engine.knowledge.schema import DnsblZone, DnsChecksFile, EgressMethod
 from engine.probes import ProbeResult, Stopwatch
@@ -21,7 +21,7 @@ ORIGIN = "dnschecks"
 TIMEOUTS_PER_RUN = 2
 
 
-@dataclass(frozen=True)
+@frozen
 class CheckPlan:
     sender: str | None  # the address whose domain is checked: --from, else the user name
     resolver: tuple[str, int] | None  # ask only this server (tests, split-horizon networks)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
+
+from engine.frozen import frozen
 
 Status = Literal["ok", "nxdomain", "nodata", "timeout", "servfail", "error"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Answer:
     name: str
     rdtype: str

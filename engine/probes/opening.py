@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from dataclasses import dataclass
 from typing import Protocol
 
 from engine.facts import FactValue, Observation
+from engine.frozen import frozen
 from engine.probes import Stopwatch
 from engine.probes import tls as tlsmod
 from engine.probes.dial import Streams, dial
@@ -21,7 +21,7 @@ class Stop(Exception):
     """The dialogue ends here; the facts already say why."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     """Where to connect and how the connection is meant to be secured."""
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from engine.facts import Observation
+from engine.frozen import frozen
 from engine.probes import ProbeResult, Stopwatch
 from engine.probes import tls as tlsmod
 from engine.probes.dial import dial
 from engine.probes.wire import Transcript, Wire, WireError
 
 
-@dataclass(frozen=True)
+@frozen
 class PortAnswer:
     port: int
     security: str

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 
+from engine.frozen import frozen
 from engine.knowledge.schema import SpfResult, SpfVocabulary
 from engine.probes.dnsquery import Answer, Querier
 
@@ -23,7 +23,7 @@ CIDR = re.compile(r"^(?P<domain>[^/]*)(?:/(?P<v4>\d{1,2}))?(?://(?P<v6>\d{1,3}))
 MACRO = re.compile(r"%\{(?P<letter>[a-zA-Z])(?P<digits>\d*)(?P<reverse>[rR]?)(?P<delims>[.\-+,/_=]*)\}|%%|%_|%-")
 
 
-@dataclass(frozen=True)
+@frozen
 class SpfOutcome:
     result: SpfResult
     record: str | None  # the record of the domain asked about, as published

@@ -11,9 +11,9 @@ Jinja, the same as before: plans only save time, they never change a sentence.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from engine.frozen import frozen
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 
@@ -29,7 +29,7 @@ def aside(value: object) -> str:
 FILTERS: dict[str, Callable[[Any], str]] = {"aside": aside}
 
 
-@dataclass(frozen=True)
+@frozen
 class FactRef:
     """fact(name, default), optionally through one filter."""
 

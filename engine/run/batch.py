@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from engine.decide.session import NoAsker
 from engine.facts import FactValue
+from engine.frozen import frozen
 from engine.inputs.settings import AccountSettings
 from engine.knowledge.model import Knowledge
 from engine.probes import ProbeResult
@@ -61,7 +62,7 @@ class Group:
 Diagnosed = tuple[Outcome, Report]
 
 
-@dataclass(frozen=True)
+@frozen
 class _Batch:
     """What every account of a batch is diagnosed with."""
 

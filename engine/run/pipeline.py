@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from engine.decide.session import Asker, SessionResult, run_session
 from engine.facts import FactSet, FactValue, Observation
+from engine.frozen import frozen
 from engine.inputs.settings import AccountSettings
 from engine.inputs.textinput import Block
 from engine.knowledge.model import Knowledge
@@ -38,7 +39,7 @@ def given_facts(facts: dict[str, FactValue]) -> list[Observation]:
     return [Observation(n, v, source_of(n), None, "given") for n, v in facts.items()]  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
+@frozen
 class PostfixQueue:
     """--postfix-queue: read this Postfix instance's queue (None: the default instance)."""
 

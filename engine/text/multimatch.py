@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Protocol, TypeVar
 
+from engine.frozen import frozen
 from engine.inputs.textinput import MAX_LINE
 from engine.text.prefilter import Wanted
 
@@ -40,7 +41,7 @@ Buffer = TypeVar("Buffer", str, bytes)
 HYPERSCAN = "hyperscan"  # Knowledge.derived key: digest of the literals -> serialized database
 
 
-@dataclass(frozen=True)
+@frozen
 class Nominated:
     index: int  # the line's place in the block, counted from 0
     text: str  # the line, decoded, without its line ending, cut to MAX_LINE

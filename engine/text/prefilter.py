@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from engine.frozen import frozen
 
 # The standard library's own regex parser (re._parser since Python 3.11); it has no type stubs.
 sre_parse: Any = importlib.import_module("re._parser")
@@ -132,7 +133,7 @@ def required_literals(pattern: str, flags: int = 0) -> tuple[list[str], bool] | 
     return sorted(set(literals)), ignore_case
 
 
-@dataclass(frozen=True)
+@frozen
 class Wanted:
     """What one signature needs looked for."""
 

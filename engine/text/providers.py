@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from engine.facts import Observation, Source
+from engine.frozen import frozen
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
@@ -18,7 +19,7 @@ EVIDENCE_PER_PROVIDER = 3  # lines kept per recognised provider: enough to show 
 KNOWN_LINES = 4096  # lines whose providers are remembered; a long log would otherwise fill memory
 
 
-@dataclass(frozen=True)
+@frozen
 class Seen:
     """One thing a server or a log said about itself: a host name or a line of text."""
 

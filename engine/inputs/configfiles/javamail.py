@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from engine.frozen import frozen
 from engine.inputs.configfiles.model import HIDDEN, Format, Imported, Origin
 from engine.inputs.configfiles.properties import Entry
 
@@ -23,7 +22,7 @@ _PASSWORD_SUFFIX = "password"
 DEFAULT_PORT = {"smtp": 25, "smtps": 465}
 
 
-@dataclass(frozen=True)
+@frozen
 class Raw:
     """A value as the transport will see it, and the key and line of the file that held it."""
 

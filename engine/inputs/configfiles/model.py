@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from engine.frozen import frozen
 from engine.inputs.errors import ConfigFileError
 
 __all__ = ["HIDDEN", "ConfigFileError", "Format", "Imported", "Origin", "Security"]
@@ -15,7 +16,7 @@ Security = Literal["starttls", "ssl", "none"]
 HIDDEN = "(value not shown)"
 
 
-@dataclass(frozen=True)
+@frozen
 class Origin:
     """One key of one file: where a setting came from."""
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from engine.frozen import frozen
 
 _WHITESPACE = " \t\f"
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
@@ -19,7 +20,7 @@ class PropertiesError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
+@frozen
 class Entry:
     """One key, its value, and the line where the key stands (a continued value starts there)."""
 

@@ -1,0 +1,164 @@
+"""engine.frozen: value classes that behave as frozen dataclasses, without writing code per class."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import pickle
+from dataclasses import FrozenInstanceError, dataclass, field
+
+import pytest
+from pydantic import TypeAdapter
+
+from engine.facts import Observation
+from engine.frozen import frozen
+from engine.knowledge import schema
+
+
+@frozen
+class Point:
+    x: float
+    y: float = 0.0
+    label: str = field(default="", compare=False)
+    tags: tuple[str, ...] = field(default=(), hash=False)
+    secret: str = field(default="", repr=False)
+
+
+# The same shape made by dataclasses, to hold frozen to what dataclasses do.
+@dataclass(frozen=True)
+class Twin:
+    x: float
+    y: float = 0.0
+    label: str = field(default="", compare=False)
+    tags: tuple[str, ...] = field(default=(), hash=False)
+    secret: str = field(default="", repr=False)
+
+
+@frozen(kw_only=True)
+class Named:
+    name: str
+    size: int = 1
+
+
+@frozen
+class Node:
+    children: list[Node] = field(default_factory=list)
+
+
+def test_instances_with_equal_fields_are_equal_and_hash_alike():
+    assert Point(1, 2) == Point(1, 2)
+    assert hash(Point(1, 2)) == hash(Point(1, 2))
+    assert {Point(1, 2), Point(1, 2)} == {Point(1, 2)}
+
+
+def test_a_field_that_differs_makes_them_unequal():
+    assert Point(1, 2) != Point(1, 3)
+
+
+def test_fields_that_do_not_compare_are_left_out_of_equality_and_hash():
+    assert Point(1, label="a") == Point(1, label="b")
+    assert hash(Point(1, label="a")) == hash(Point(1, label="b"))
+
+
+def test_a_field_that_does_not_hash_still_compares():
+    assert Point(1, tags=("a",)) != Point(1, tags=("b",))
+    assert hash(Point(1, tags=("a",))) == hash(Point(1, tags=("b",)))
+
+
+def test_equality_and_hash_agree_with_a_frozen_dataclass():
+    for args in [(1, 2), (1.5, -2.0, "l", ("t",), "s")]:
+        assert hash(Point(*args)) == hash(Twin(*args))
+
+
+def test_instances_of_different_classes_are_never_equal():
+    assert Point(1, 2) != Twin(1, 2)
+    assert Point(1, 2).__eq__(Twin(1, 2)) is NotImplemented
+
+
+def test_a_nan_field_is_equal_to_itself_as_in_a_dataclass():
+    nan = math.nan
+    assert Point(nan) == Point(nan)
+    assert (Point(nan) == Point(float("nan"))) == (Twin(nan) == Twin(float("nan")))
+
+
+def test_repr_reads_as_a_dataclass_repr_without_hidden_fields():
+    point, twin = Point(1, 2, "l", ("t",), "hidden"), Twin(1, 2, "l", ("t",), "hidden")
+    assert repr(point) == repr(twin).replace("Twin(", "Point(", 1)
+    assert "hidden" not in repr(point)
+
+
+def test_repr_of_a_value_that_contains_itself_stops():
+    node = Node()
+    node.children.append(node)
+    assert repr(node) == "Node(children=[...])"
+
+
+def test_assigning_a_field_after_init_raises():
+    point = Point(1, 2)
+    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'x'"):
+        point.x = 5  # type: ignore[misc]
+    assert point.x == 1
+
+
+def test_adding_an_attribute_raises():
+    with pytest.raises(FrozenInstanceError):
+        Point(1).extra = 5  # type: ignore[attr-defined]
+
+
+def test_deleting_a_field_raises():
+    with pytest.raises(FrozenInstanceError, match="cannot delete field 'x'"):
+        del Point(1).x  # type: ignore[misc]
+
+
+def test_replace_makes_a_changed_copy_and_leaves_the_original():
+    point = Point(1, 2)
+    moved = dataclasses.replace(point, y=3)
+    assert (point.y, moved.y) == (2, 3)
+
+
+def test_pickle_and_deepcopy_give_an_equal_instance_that_is_still_frozen():
+    for copied in (pickle.loads(pickle.dumps(Point(1, 2, "l"))), copy.deepcopy(Point(1, 2, "l"))):
+        assert copied == Point(1, 2) and copied.label == "l"
+        with pytest.raises(FrozenInstanceError):
+            copied.x = 2  # type: ignore[misc]
+
+
+def test_keyword_only_classes_refuse_positional_fields():
+    assert Named(name="a").size == 1
+    with pytest.raises(TypeError):
+        Named("a")  # type: ignore[misc]
+
+
+def test_pydantic_validates_into_an_equal_frozen_instance():
+    spec = TypeAdapter(schema.FactSpec).validate_python({"type": "str", "description": "d"})
+    assert spec == schema.FactSpec(type="str", description="d")
+    with pytest.raises(FrozenInstanceError):
+        spec.description = "changed"  # type: ignore[misc]
+
+
+def test_a_class_that_defines_setattr_is_refused():
+    with pytest.raises(TypeError, match="__setattr__"):
+
+        @frozen
+        class Mutable:
+            x: int
+
+            def __setattr__(self, name: str, value: object) -> None: ...
+
+
+def test_a_class_keeps_its_own_repr():
+    @frozen
+    class Shown:
+        x: int
+
+        def __repr__(self) -> str:
+            return "mine"
+
+    assert repr(Shown(1)) == "mine"
+
+
+def test_every_class_shares_the_same_methods_rather_than_generated_ones():
+    # The point of the module: no code written and compiled per class.
+    assert schema.FactSpec.__eq__ is schema.RuleSpec.__eq__ is Observation.__eq__
+    assert schema.FactSpec.__setattr__ is Observation.__setattr__
