@@ -7,6 +7,7 @@ so the class is made here with type() after every rule exists. Actions only decl
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +97,23 @@ class _Builder:
         return self.bind(Obs(name=cond.fact, value=P(value_test(cond))), negated)
 
 
+# Every action takes the engine and the bound facts. experta asks inspect.signature of an
+# action each time it copies its rule, some ten times a rule while it builds the network; a
+# signature given beforehand is returned at once (inspect reads __signature__ first).
+_ACTION_SIGNATURE = inspect.Signature(
+    [
+        inspect.Parameter("engine", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("bound", inspect.Parameter.VAR_KEYWORD),
+    ]
+)
+
+
+def _action(action: Callable[..., None], name: str) -> Callable[..., None]:
+    action.__name__ = name
+    action.__signature__ = _ACTION_SIGNATURE  # type: ignore[attr-defined]
+    return action
+
+
 def _conclude(rule: s.RuleSpec, severity: str) -> Callable[..., None]:
     def action(engine: KnowledgeEngine, **bound: Any) -> None:
         keys = {f["key"] for f in bound.values() if isinstance(f, Obs)}
@@ -113,16 +131,14 @@ def _conclude(rule: s.RuleSpec, severity: str) -> Callable[..., None]:
             )
         )
 
-    action.__name__ = f"rule_{rule.id}"
-    return action
+    return _action(action, f"rule_{rule.id}")
 
 
 def _ask(question: s.QuestionSpec) -> Callable[..., None]:
     def action(engine: KnowledgeEngine, **bound: Any) -> None:
         engine.declare(Need(question=question.id))
 
-    action.__name__ = f"ask_{question.id}"
-    return action
+    return _action(action, f"ask_{question.id}")
 
 
 def _waits_for_findings(cond: Any, negated: bool = False) -> bool:
