@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
-from engine.frozen import frozen
+from engine.values import frozen, record
 
 FactValue = str | int | float | bool
 Source = Literal["probe", "answer", "log", "config"]
@@ -31,7 +31,7 @@ class Observation:
     group: str | None = None
 
 
-@dataclass
+@record
 class FactSet:
     """Observations in arrival order; identical name/value pairs keep every piece of evidence."""
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from engine.values import record
 
 REDACTED = "<redacted>"
 
@@ -25,7 +27,7 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-@dataclass
+@record
 class Redactor:
     """Replaces each known secret, and the encodings SMTP AUTH would carry it in."""
 

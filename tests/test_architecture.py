@@ -13,8 +13,8 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 PACKAGES = ("knowledge", "inputs", "text", "probes", "decide", "report", "run", "lab", "cli")
 
 # What each layer may import besides itself. "base" is engine/facts.py, engine/redact.py,
-# engine/reply_text.py, engine/frozen.py and engine/__init__.py: the currency of every layer,
-# which imports nothing of engine but the frozen value classes.
+# engine/reply_text.py, engine/values.py and engine/__init__.py: the currency of every layer,
+# which imports nothing of engine but its value classes.
 ALLOWED: dict[str, set[str]] = {
     "base": set(),
     "knowledge": {"base"},
@@ -86,6 +86,6 @@ def test_every_package_is_a_known_layer():
 
 
 def test_the_base_modules_import_nothing_of_engine_but_its_value_classes():
-    assert not {m for m in imports(ENGINE / "frozen.py") if m.startswith("engine")}
+    assert not {m for m in imports(ENGINE / "values.py") if m.startswith("engine")}
     for name in ("facts.py", "redact.py", "reply_text.py", "__init__.py"):
-        assert not {m for m in imports(ENGINE / name) if m.startswith("engine")} - {"engine.frozen"}, name
+        assert not {m for m in imports(ENGINE / name) if m.startswith("engine")} - {"engine.values"}, name

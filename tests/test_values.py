@@ -1,4 +1,4 @@
-"""engine.frozen: value classes that behave as frozen dataclasses, without writing code per class."""
+"""engine.values: value classes that behave as dataclasses do, without writing code per class."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from pydantic import TypeAdapter
 
 from engine.facts import Observation
-from engine.frozen import frozen
 from engine.knowledge import schema
+from engine.values import frozen, record
 
 
 @frozen
@@ -162,3 +162,54 @@ def test_every_class_shares_the_same_methods_rather_than_generated_ones():
     # The point of the module: no code written and compiled per class.
     assert schema.FactSpec.__eq__ is schema.RuleSpec.__eq__ is Observation.__eq__
     assert schema.FactSpec.__setattr__ is Observation.__setattr__
+
+
+@record
+class Tally:
+    name: str
+    count: int = 0
+    seen: list[str] = field(default_factory=list, compare=False)
+
+
+@dataclass
+class TallyTwin:
+    name: str
+    count: int = 0
+    seen: list[str] = field(default_factory=list, compare=False)
+
+
+@record(eq=False)
+class Handle:
+    name: str
+
+
+def test_a_record_compares_by_value_and_its_fields_change():
+    tally = Tally("a")
+    tally.count += 1
+    assert tally == Tally("a", 1, ["ignored"])
+    assert tally != Tally("a", 2)
+
+
+def test_a_record_is_not_hashable_as_a_dataclass_that_compares_by_value():
+    with pytest.raises(TypeError):
+        hash(Tally("a"))
+    assert Tally.__hash__ is TallyTwin.__hash__ is None
+
+
+def test_a_record_prints_as_a_dataclass():
+    assert repr(Tally("a", 2, ["x"])) == repr(TallyTwin("a", 2, ["x"])).replace("TallyTwin(", "Tally(", 1)
+
+
+def test_a_record_without_eq_keeps_identity_for_equality_and_hash():
+    one, other = Handle("a"), Handle("a")
+    assert one != other and one == one
+    assert len({one, other}) == 2
+
+
+def test_keyword_only_records_refuse_positional_fields():
+    @record(kw_only=True)
+    class Options:
+        verbose: bool = False
+
+    with pytest.raises(TypeError):
+        Options(True)  # type: ignore[misc]

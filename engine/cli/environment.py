@@ -6,10 +6,11 @@ import enum
 import io
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import BinaryIO, TextIO
 
 from engine.inputs.errors import InputError
+from engine.values import record
 
 
 class Exit(enum.IntEnum):
@@ -24,7 +25,7 @@ class BadInput(InputError):
     """Anything the user can fix: shown as one line, exit 2."""
 
 
-@dataclass
+@record
 class Environment:
     """Streams and surroundings, injected so tests run the real CLI in-process."""
 

@@ -6,7 +6,6 @@ At any question a person may type `?` or `why` (what each answer would confirm o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TextIO
 
 from rich.console import Console
@@ -15,6 +14,7 @@ from rich.text import Text
 from engine.decide.session import BACK, UNKNOWN, AnswerError, AskContext, Back, Consequence, normalize_answer
 from engine.facts import FactValue
 from engine.knowledge import schema as s
+from engine.values import record
 
 MAX_TRIES = 3
 WHY = {"?", "why", "help"}
@@ -23,7 +23,7 @@ GO_BACK = {"back", "b"}
 DONT_KNOW = {"i don't know", "i dont know", "don't know", "dont know", "idk"}
 
 
-@dataclass
+@record
 class TerminalAsker:
     """Reads answers from a stream; a number picks a listed choice, Enter skips the question."""
 

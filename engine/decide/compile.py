@@ -9,16 +9,15 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from engine.decide.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
 from engine.facts import FactValue
-from engine.frozen import frozen
 from engine.knowledge import schema as s
 from engine.knowledge.conditions import fact_tests, holds, reply_holds, value_test
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import existing, prepared
+from engine.values import frozen, record
 
 
 class Obs(Fact):
@@ -37,7 +36,7 @@ class Reply(Fact):
     """One SMTP reply: its reply.* facts as (name, value) pairs, and the keys of their evidence."""
 
 
-@dataclass
+@record
 class Compiled:
     engine_class: type[KnowledgeEngine]
     # Fact names some rule or question tests. Only these are declared: experta passes every

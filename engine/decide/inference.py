@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
 from engine.decide.compile import Compiled, Concluded, Given, Need, Obs, Reply, Triple, compiled_for, reads_of, triple
@@ -10,9 +10,10 @@ from engine.facts import FactSet, FactValue, Observation
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
+from engine.values import record
 
 
-@dataclass
+@record
 class Step:
     """One link of an explanation: a rule and the observations it matched."""
 
@@ -21,7 +22,7 @@ class Step:
     used: list[str]
 
 
-@dataclass
+@record
 class Conclusion:
     finding: str
     verdict: str
@@ -45,7 +46,7 @@ class Conclusion:
 UNKNOWN = "unknown"  # the answer "I don't know"
 
 
-@dataclass
+@record
 class Inference:
     findings: list[Conclusion]
     ruled_out: list[Conclusion]

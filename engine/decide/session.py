@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Protocol
 
 from engine.decide.inference import UNKNOWN, Inference, infer
 from engine.facts import FactSet, FactValue, Observation
-from engine.frozen import frozen
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge, did_you_mean
 from engine.text.replies import meanings
+from engine.values import frozen, record
 
 
 class AnswerError(ValueError):
@@ -41,7 +41,7 @@ class Consequence:
         return bool(self.confirms or self.rules_out or self.reroutes or self.opens)
 
 
-@dataclass
+@record
 class AskContext:
     """What a person at a question may also ask for: why it matters, and a way back."""
 
@@ -66,7 +66,7 @@ class NoAsker:
         return None
 
 
-@dataclass
+@record
 class ScriptedAsker:
     """Answers from a dict and records what was asked, in order (tests, answers files).
 
@@ -138,13 +138,13 @@ def check_answers(kb: Knowledge, answers: dict[str, object]) -> dict[str, FactVa
     return clean
 
 
-@dataclass
+@record
 class AskedQuestion:
     question: s.QuestionSpec
     answer: FactValue | None
 
 
-@dataclass
+@record
 class SessionResult:
     inference: Inference
     facts: FactSet

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.frozen import frozen
 from engine.inputs.errors import ConfigFileError
 from engine.inputs.settings import FLAGS, AccountSettings, layered, read_password_file
 from engine.redact import Redactor
+from engine.values import frozen
 
 if TYPE_CHECKING:  # profiles are read (with pydantic) only by a run that names one
     from engine.inputs.configfiles.model import Imported

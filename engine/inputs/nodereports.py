@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.frozen import frozen
+from engine.values import frozen
 
 REPORT_SCHEMA = "mailtriage.report/1"
 ACCOUNTS_SCHEMA = "mailtriage.accounts/1"

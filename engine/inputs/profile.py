@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from engine.frozen import frozen
+from engine.values import frozen
 
 MAX_ACCOUNTS = 1000  # a profile is a list a person keeps; far more is a mistake in generating it
 

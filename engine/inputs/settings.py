@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from engine.facts import Observation
+from engine.values import record
 
 if TYPE_CHECKING:  # an account from flags alone never touches a settings file
     from engine.inputs.configfiles.model import Imported
@@ -61,7 +62,7 @@ def source_address_problem(source: str, host: str | None = None) -> str | None:
 
 # A plain dataclass: every field is set by this program (flags are checked by the parser, files by
 # their readers), so there is nothing left to validate, and a pasted-text run need not load pydantic.
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class AccountSettings:
     """What the application is configured with; the password stays out of every output."""
 

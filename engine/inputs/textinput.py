@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from engine.frozen import frozen
 from engine.inputs.errors import TextInputError
+from engine.values import frozen
 
 MAX_LINE = 64 * 1024  # bytes of one line kept for matching and evidence; the rest is dropped
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from engine.frozen import frozen
 from engine.knowledge.model import Knowledge
+from engine.values import frozen
 
 # What varies between two occurrences of the same error, most specific first, each with the
 # pattern that stands for any value of it. Everything else is kept as the literal concept.

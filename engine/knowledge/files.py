@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import field
 from typing import Annotated, Literal
 
-from engine.frozen import frozen
 from engine.knowledge.schema import (
     Check,
     Contact,
@@ -23,6 +22,7 @@ from engine.knowledge.schema import (
     SignatureSpec,
     Strict,
 )
+from engine.values import frozen
 
 
 @frozen(kw_only=True)

@@ -7,13 +7,13 @@ and lint reads what it shows to be unreachable or unread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from engine.frozen import frozen
 from engine.knowledge import schema as s
 from engine.knowledge.conditions import facts_read, findings_read
 from engine.knowledge.lint import sentence_facts
 from engine.knowledge.model import Knowledge
+from engine.values import frozen, record
 
 # Where a fact comes from, by the first part of its name.
 SOURCES = {
@@ -45,7 +45,7 @@ class RuleNode:
     builds_on: frozenset[str]
 
 
-@dataclass
+@record
 class Graph:
     facts: dict[str, str] = field(default_factory=dict)  # fact read by a rule -> its source
     rules: list[RuleNode] = field(default_factory=list)

@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from engine.facts import FACT_NAME
-from engine.frozen import frozen
 from engine.knowledge import files
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge, KnowledgeInvalid, Problem, Where, did_you_mean, shipped_root
 from engine.knowledge.statuscodes import backbone_rules
 from engine.knowledge.yamlfile import Located, YamlError, load
+from engine.values import frozen
 
 M = TypeVar("M")
 TAGS = set(s.CONDITION_TAGS.values())

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from engine.frozen import frozen
 from engine.knowledge import schema as s
+from engine.values import frozen, record
 
 if TYPE_CHECKING:
     # Parsed YAML is kept only while loading, and rule tests and scenarios only for `knowledge
@@ -56,7 +56,7 @@ class Where:
 
 # eq=False: a knowledge base is compared and hashed by identity, so what is derived from it can
 # be cached per instance (engine.knowledge.prepared) and dropped when it goes.
-@dataclass(eq=False)
+@record(eq=False)
 class Knowledge:
     """The merged knowledge base: shipped files first, each --knowledge directory layered over."""
 

@@ -12,7 +12,7 @@ import re
 import time
 from multiprocessing.connection import Connection
 
-from engine.frozen import frozen
+from engine.values import frozen
 
 LINE = 10 * 1024
 LIMIT_SECONDS = 0.1

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import field, is_dataclass
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from engine.frozen import frozen
+from engine.values import frozen
 
 FactValue = bool | int | float | str
 Contact = Literal["network_admin", "cloud_support", "email_provider", "application_admin", "self"]

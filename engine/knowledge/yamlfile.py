@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from engine.values import record
 
 # The C loader is several times faster; fall back where PyYAML was built without libyaml.
 Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -24,7 +26,7 @@ class YamlError(Exception):
         self.message = message
 
 
-@dataclass
+@record
 class Located:
     """A parsed document plus the 1-based line of every mapping key and sequence item."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from engine.frozen import frozen
+from engine.values import frozen
 
 LAB_USER = "app@example.com"
 LAB_TOKEN = "lab-oauth-token"  # the only XOAUTH2 access token the lab accepts

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from engine.facts import Observation
+from engine.values import record
 
 ProbeStatus = Literal["ok", "fail", "skipped"]
 
 
-@dataclass
+@record
 class ProbeResult:
     name: str
     status: ProbeStatus

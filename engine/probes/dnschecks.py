@@ -8,12 +8,12 @@ import ipaddress
 from collections.abc import Callable
 
 from engine.facts import Observation
-from engine.frozen import frozen
 from engine.inputs.settings import domain_of
 from engine.knowledge.schema import DnsblZone, DnsChecksFile, EgressMethod
 from engine.probes import ProbeResult, Stopwatch
 from engine.probes.dnsquery import Answer, Querier
 from engine.probes.spf import check_host, spf_records
+from engine.values import frozen
 
 ORIGIN = "dnschecks"
 # The egress echo and the DMARC/MX lookups share the first timeout; SPF and the blocklists,

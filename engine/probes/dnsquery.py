@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import field
 from typing import Literal
 
-from engine.frozen import frozen
+from engine.values import frozen
 
 Status = Literal["ok", "nxdomain", "nodata", "timeout", "servfail", "error"]
 

@@ -7,11 +7,11 @@ import ssl
 from typing import Protocol
 
 from engine.facts import FactValue, Observation
-from engine.frozen import frozen
 from engine.probes import Stopwatch
 from engine.probes import tls as tlsmod
 from engine.probes.dial import Streams, dial
 from engine.probes.wire import Reply, Transcript, Wire, WireError
+from engine.values import frozen
 
 # How long a silent port is given before a TLS handshake is tried beside it.
 TLS_TRY_AFTER = 1.0

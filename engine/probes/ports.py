@@ -7,11 +7,11 @@ import ssl
 from collections.abc import Sequence
 
 from engine.facts import Observation
-from engine.frozen import frozen
 from engine.probes import ProbeResult, Stopwatch
 from engine.probes import tls as tlsmod
 from engine.probes.dial import dial
 from engine.probes.wire import Transcript, Wire, WireError
+from engine.values import frozen
 
 
 @frozen

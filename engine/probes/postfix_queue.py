@@ -9,12 +9,13 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.facts import Observation
 from engine.probes import ProbeResult, Stopwatch
+from engine.values import record
 
 POSTQUEUE = "postqueue"
 SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")
@@ -47,7 +48,7 @@ class QueuedMessage(BaseModel):
     recipients: list[Recipient] = []
 
 
-@dataclass
+@record
 class QueueListing:
     messages: list[QueuedMessage] = field(default_factory=list)
     bad_lines: list[int] = field(default_factory=list)  # 1-based line numbers that did not parse
@@ -112,7 +113,7 @@ def _last_line(text: str) -> str:
     return (lines[-1] if lines else "no message")[:MAX_DETAIL]
 
 
-@dataclass
+@record
 class Completed:
     returncode: int
     stdout: str

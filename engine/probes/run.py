@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from engine.facts import Observation
 from engine.inputs.settings import AccountSettings
@@ -16,6 +16,7 @@ from engine.probes.dns import probe_dns
 from engine.probes.smtp import Plan, probe_smtp
 from engine.probes.tcp import connect_tcp
 from engine.redact import Redactor
+from engine.values import record
 
 # Slack on top of the per-step timeouts for the whole run: set-up, teardown, scheduling.
 RUN_SLACK_SECONDS = 1.0
@@ -23,7 +24,7 @@ RUN_SLACK_SECONDS = 1.0
 SWEEP_AFTER_SECONDS = 1.0
 
 
-@dataclass
+@record
 class ProbeRun:
     results: list[ProbeResult] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)

@@ -7,7 +7,7 @@ import base64
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from engine.facts import FactValue, Observation
 from engine.probes import ProbeResult, Stopwatch
@@ -16,11 +16,12 @@ from engine.probes.dial import Streams
 from engine.probes.opening import Stop, Target, enhanced, open_smtp, tls_established, verify_failed, wire_failure
 from engine.probes.wire import Reply, Transcript, Wire, WireError
 from engine.redact import REDACTED, Redactor
+from engine.values import record
 
 TEST_SUBJECT = "mailtriage test message"
 
 
-@dataclass
+@record
 class Plan:
     """What to try: the account's settings as the dialogue needs them."""
 
@@ -42,7 +43,7 @@ class Plan:
     ehlo_name: str = field(default_factory=lambda: socket.gethostname() or "mailtriage.localdomain")
 
 
-@dataclass
+@record
 class Dialogue:
     """What the probe saw: facts, a result per stage, the transcript, and whether it delivered."""
 

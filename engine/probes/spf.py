@@ -10,9 +10,9 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from engine.frozen import frozen
 from engine.knowledge.schema import SpfResult, SpfVocabulary
 from engine.probes.dnsquery import Answer, Querier
+from engine.values import frozen
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -6,9 +6,9 @@ import datetime as dt
 import functools
 import ipaddress
 import ssl
-from dataclasses import dataclass
 
 from engine.facts import Observation
+from engine.values import record
 
 # OpenSSL's X509_V_ERR_* numbers that tell the kinds of failure apart.
 _VERIFY_KINDS = {
@@ -51,7 +51,7 @@ def handshake_kind(exc: BaseException) -> str:
     return "handshake_failure"
 
 
-@dataclass
+@record
 class CertInfo:
     subject: str
     issuer: str

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from engine.redact import Redactor
 from engine.reply_text import reply_words
+from engine.values import record
 
 MAX_LINE = 4096  # RFC 5321 allows 512 octets per reply line; this leaves room for odd servers
 MAX_REPLY_LINES = 100
@@ -32,7 +33,7 @@ class WireError(Exception):
         self.received = received
 
 
-@dataclass
+@record
 class Reply:
     code: int
     lines: list[str]
@@ -60,7 +61,7 @@ class Reply:
         return 200 <= self.code < 400
 
 
-@dataclass
+@record
 class Transcript:
     lines: list[str] = field(default_factory=list)
     redact: Redactor = field(default_factory=Redactor)

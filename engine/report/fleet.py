@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any
 
 from engine.inputs.nodereports import NodeReport, Unreadable
@@ -17,6 +17,7 @@ from engine.redact import Redactor
 from engine.report.formats import Format
 from engine.report.model import Tool, dump
 from engine.report.render import as_json, through_template
+from engine.values import record
 
 FLEET_SCHEMA = "mailtriage.fleet/1"
 # Reports further apart than this may not describe one state of the network: say so.
@@ -24,7 +25,7 @@ SPREAD_SECONDS = 3600
 FLEET_TEMPLATES: dict[str, str] = {"text": "fleet.txt.j2", "md": "fleet.md.j2", "html": "fleet.html.j2"}
 
 
-@dataclass
+@record
 class Node:
     name: str
     origin: str
@@ -41,14 +42,14 @@ class Node:
     findings: list[str]
 
 
-@dataclass
+@record
 class Address:
     node: str
     address: str
     kind: str  # egress (as the outside sees it) | local (inside any NAT)
 
 
-@dataclass
+@record
 class Cause:
     target: str
     finding: str | None  # None: the nodes with no blocking problem
@@ -61,13 +62,13 @@ class Cause:
     addresses: list[Address] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Notice:
     kind: str  # mixed_targets | mixed_versions | time_spread | duplicate_node | not_probed
     detail: str
 
 
-@dataclass
+@record
 class Fleet:
     nodes: list[Node]
     causes: list[Cause]

@@ -7,23 +7,24 @@ out; dump() gives the contract's JSON shape, where a field spelled with a traili
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from engine import __version__
 from engine.facts import FactValue
+from engine.values import record
 
 SCHEMA = "mailtriage.report/1"
 ACCOUNTS_SCHEMA = "mailtriage.accounts/1"
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class Tool:
     name: str = "mailtriage"
     version: str = __version__
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class Target:
     host: str | None
     port: int | None
@@ -33,7 +34,7 @@ class Target:
     to: str | None
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class FindingOut:
     id: str
     title: str
@@ -46,21 +47,21 @@ class FindingOut:
     explanation: list[str]
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class FactOut:
     name: str
     value: FactValue
     source: str
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class QuestionOut:
     id: str
     text: str
     answer: FactValue | None
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class ProbeOut:
     name: str
     status: str
@@ -68,7 +69,7 @@ class ProbeOut:
     detail: str
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class Report:
     """The whole report; the templates render a view of it."""
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from engine.frozen import frozen
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
+from engine.values import frozen
 
 SENTENCES = "sentences"  # Knowledge.derived key: sentence text -> Plan, or None to render with Jinja
 

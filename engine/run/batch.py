@@ -18,11 +18,10 @@ import os
 import sys
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from engine.decide.session import NoAsker
 from engine.facts import FactValue
-from engine.frozen import frozen
 from engine.inputs.settings import AccountSettings
 from engine.knowledge.model import Knowledge
 from engine.probes import ProbeResult
@@ -31,6 +30,7 @@ from engine.redact import Redactor
 from engine.report.build import build_report
 from engine.report.model import Report
 from engine.run.pipeline import Outcome, conclude
+from engine.values import frozen, record
 
 DEFAULT_JOBS = 8
 # Below this many accounts, forking workers costs more than the probing and inference they share.
@@ -38,7 +38,7 @@ PROCESSES_FROM = 8
 MAX_PROCESSES = 4
 
 
-@dataclass
+@record
 class AccountOutcome:
     name: str
     settings: AccountSettings
@@ -50,7 +50,7 @@ class AccountOutcome:
         return next((c.finding for c in self.outcome.session.inference.findings if c.severity == "error"), None)
 
 
-@dataclass
+@record
 class Group:
     """Accounts whose first blocking finding has one cause (same finding, same server or same account)."""
 

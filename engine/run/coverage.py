@@ -7,19 +7,20 @@ are real wordings, so the table shows what a person pasting that library's error
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from engine.decide.session import NoAsker
 from engine.inputs.textinput import Block
 from engine.knowledge.model import Knowledge
 from engine.knowledge.schema import ECOSYSTEMS
 from engine.run.pipeline import diagnose_text
+from engine.values import record
 
 # The ecosystems the product must cover for every error finding that text can show.
 MAJOR = ("java", "python", "node", "dotnet", "php")
 
 
-@dataclass
+@record
 class Coverage:
     findings: list[str]  # error findings, in catalogue order
     cells: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (finding, eco) -> signatures

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from engine.decide.session import Asker, SessionResult, run_session
 from engine.facts import FactSet, FactValue, Observation
-from engine.frozen import frozen
 from engine.inputs.settings import AccountSettings
 from engine.inputs.textinput import Block
 from engine.knowledge.model import Knowledge
 from engine.probes import ProbeResult
 from engine.redact import Redactor
 from engine.text.providers import Seen, TextWatch, from_host, from_transcript, recognise
+from engine.values import frozen, record
 
 if TYPE_CHECKING:  # the probes pull in asyncio and ssl, which reading pasted text never needs
     from engine.probes.run import ProbeRun
 
 
-@dataclass
+@record
 class Outcome:
     session: SessionResult
     probes: list[ProbeResult] = field(default_factory=list)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from engine.decide.inference import infer
 from engine.decide.session import NoAsker, check_answers
@@ -13,9 +13,10 @@ from engine.knowledge.conditions import describe, failing
 from engine.knowledge.model import Knowledge
 from engine.run.pipeline import diagnose_text, given_facts
 from engine.text.signatures import COUNTS
+from engine.values import record
 
 
-@dataclass
+@record
 class CaseResult:
     kind: str  # "rule" or "scenario"
     name: str
@@ -136,7 +137,7 @@ def check_all(kb: Knowledge) -> list[CaseResult]:
 CORPUS_PREFIX = "corpus-"
 
 
-@dataclass
+@record
 class CorpusScore:
     """How the labelled corpus of real error texts fares now, and how its texts fared when first seen."""
 

@@ -16,13 +16,13 @@ import functools
 import importlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import ModuleType
 from typing import Protocol, TypeVar
 
-from engine.frozen import frozen
 from engine.inputs.textinput import MAX_LINE
 from engine.text.prefilter import Wanted
+from engine.values import frozen, record
 
 
 @functools.cache
@@ -119,7 +119,7 @@ def _collect(buffer: Buffer, hits: dict[int, set[int]]) -> list[Nominated]:
     ]
 
 
-@dataclass
+@record
 class PythonFinder:
     """str.find for literals, one regex call per block for the rest: no compiled dependency."""
 
@@ -182,7 +182,7 @@ def _pcre_literal(literal: str) -> bytes:
     return "".join(c if c.isalnum() else f"\\x{ord(c):02x}" for c in literal).encode("ascii")
 
 
-@dataclass
+@record
 class HyperscanFinder:
     """All required literals, and the regexes of signatures without any, in one hyperscan database."""
 
@@ -260,7 +260,7 @@ class HyperscanFinder:
 HYPERSCAN_FROM = 48 * 1024
 
 
-@dataclass
+@record
 class SizedFinder:
     """The Python finder for short blocks, hyperscan (where installed) for long ones; each built
     when first needed."""

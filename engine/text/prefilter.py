@@ -13,7 +13,7 @@ import importlib
 import re
 from typing import Any
 
-from engine.frozen import frozen
+from engine.values import frozen
 
 # The standard library's own regex parser (re._parser since Python 3.11); it has no type stubs.
 sre_parse: Any = importlib.import_module("re._parser")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from engine.facts import Observation, Source
-from engine.frozen import frozen
 from engine.knowledge import schema as s
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import prepared
 from engine.text.prefilter import WANTED, Wanted, wanted_from
+from engine.values import frozen, record
 
 FLAGS = re.IGNORECASE | re.MULTILINE
 MAX_EVIDENCE = 300  # characters of a line kept as evidence
@@ -29,7 +29,7 @@ class Seen:
     origin: str  # config, greeting, ehlo, reply, or file:line for pasted text
 
 
-@dataclass
+@record
 class Patterns:
     """The patterns of one knowledge base, each compiled the first time a text could match it."""
 
@@ -129,7 +129,7 @@ def from_transcript(lines: Iterable[str]) -> list[Seen]:
     return out
 
 
-@dataclass
+@record
 class TextWatch:
     """Collects the lines of pasted text that name a provider; signatures.mine hands them over."""
 

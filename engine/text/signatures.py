@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from engine.facts import REPLY_PREFIX, FactValue, Observation
 from engine.inputs.textinput import Block
@@ -16,6 +16,7 @@ from engine.reply_text import reply_words
 from engine.text.multimatch import HYPERSCAN, Finder, finder_for, serialize
 from engine.text.prefilter import WANTED, Wanted, wanted_from
 from engine.text.providers import TextWatch, patterns_for
+from engine.values import record
 
 MAX_EVIDENCE = 400  # characters of a matched line kept as evidence
 # Lines kept as evidence per signature; later hits are counted, not kept, so memory stays
@@ -36,7 +37,7 @@ def derive_literal_sets(kb: Knowledge) -> None:
     kb.derived[HYPERSCAN] = serialize(Matcher.for_knowledge(kb).finder)
 
 
-@dataclass
+@record
 class Matcher:
     signatures: list[s.SignatureSpec]  # in file order
     fact_types: Mapping[str, str]  # the declared type of each fact a signature sets
@@ -98,7 +99,7 @@ class Matcher:
             return None
 
 
-@dataclass
+@record
 class TextFacts:
     observations: list[Observation]
     lines_read: int

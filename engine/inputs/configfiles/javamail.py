@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.frozen import frozen
 from engine.inputs.configfiles.model import HIDDEN, Format, Imported, Origin
 from engine.inputs.configfiles.properties import Entry
+from engine.values import frozen
 
 # Per-transport keys, after "mail.smtp." or "mail.smtps.", that become settings.
 _TEXT = {"host": "host", "user": "user", "from": "from_addr", "password": "password", "ssl.trust": "ssl_trust"}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
-from engine.frozen import frozen
 from engine.inputs.errors import ConfigFileError
+from engine.values import frozen, record
 
 __all__ = ["HIDDEN", "ConfigFileError", "Format", "Imported", "Origin", "Security"]
 
@@ -38,7 +38,7 @@ class Origin:
         return f"{self.key} at {self.where}"
 
 
-@dataclass
+@record
 class Imported:
     """Settings as the application would use them, each traced to the key that supplied it.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from engine.frozen import frozen
+from engine.values import frozen
 
 _WHITESPACE = " \t\f"
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
