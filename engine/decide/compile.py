@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from typing import Any
 
 from engine.decide.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
@@ -213,27 +213,67 @@ def reads_of(kb: Knowledge) -> Reads:
     return prepared(kb, "condition-reads", Reads.of)
 
 
-def could_hold(cond: Any, given: Given) -> bool | None:
+def could_hold(cond: Any, given: Given, findable: Set[str] | None = None) -> bool | None:
     """Whether a condition holds over the given facts: True, False, or None while it depends
     on findings that other rules may yet conclude.
 
     Rules only ever add conclusions and questions, never facts, so a fact or reply test is
     settled by the given facts alone; a rule whose condition is False can never fire.
+    findable: the findings some rule could conclude with these facts (None: any); a test of
+    another finding is False, since nothing will conclude it.
     """
     if isinstance(cond, s.AllOf):
-        parts = [could_hold(c, given) for c in cond.all]
+        parts = [could_hold(c, given, findable) for c in cond.all]
         return False if False in parts else (None if None in parts else True)
     if isinstance(cond, s.AnyOf):
-        parts = [could_hold(c, given) for c in cond.any]
+        parts = [could_hold(c, given, findable) for c in cond.any]
         return True if True in parts else (None if None in parts else False)
     if isinstance(cond, s.NotOf):
-        inner = could_hold(cond.not_, given)
+        inner = could_hold(cond.not_, given, findable)
         return None if inner is None else not inner
     if isinstance(cond, s.FindingTest):
-        return None
+        return None if findable is None or cond.finding in findable else False
     if isinstance(cond, s.ReplyTest):
         return any(reply_holds(cond.reply, dict(reply)) for reply in given.replies)
     return holds(cond, lambda name: given.values.get(name, []))
+
+
+def findings_tested(cond: Any) -> set[str]:
+    """The findings a condition tests, at any depth."""
+    if isinstance(cond, s.AllOf | s.AnyOf):
+        return set().union(*(findings_tested(c) for c in (cond.all if isinstance(cond, s.AllOf) else cond.any)))
+    if isinstance(cond, s.NotOf):
+        return findings_tested(cond.not_)
+    return {cond.finding} if isinstance(cond, s.FindingTest) else set()
+
+
+def live_rules(kb: Knowledge, given: Given) -> tuple[set[str], set[str]]:
+    """The rules that could fire with these facts, and the findings they could conclude.
+
+    Grown from no finding at all: a rule that needs a finding no live rule concludes is
+    False, and looked at again only when some rule that concludes that finding turns live.
+    In three-valued logic a test that turns from False to unknown can only make a condition
+    unknown, never False, so a live rule stays live and the growth ends where every rule
+    left out is False for good.
+    """
+    live: set[str] = set()
+    findable: set[str] = set()
+    waiting: dict[str, list[str]] = {}  # finding -> rules left out until it is findable
+    pending = [ident for ident, rule in kb.rules.items() if rule.status != "deprecated"]
+    while pending:
+        ident = pending.pop()
+        rule = kb.rules[ident]
+        if ident in live:
+            continue
+        if could_hold(rule.when, given, findable) is False:
+            for finding in findings_tested(rule.when) - findable:
+                waiting.setdefault(finding, []).append(ident)
+            continue
+        live.add(ident)
+        if rule.verdict == "found" and rule.finding not in findable:
+            findable.add(rule.finding)
+            pending.extend(waiting.pop(rule.finding, []))
+    return live, findable
 
 
 def compile_knowledge(kb: Knowledge, given: Given | None = None) -> Compiled:
@@ -244,11 +284,9 @@ def compile_knowledge(kb: Knowledge, given: Given | None = None) -> Compiled:
     names: set[str] = set()
     valued: set[str] = set()
 
-    def possible(cond: Any) -> bool:
-        return given is None or could_hold(cond, given) is not False
-
+    live, findable = live_rules(kb, given) if given is not None else (set(kb.rules), None)
     for ident, rule in kb.rules.items():
-        if rule.status == "deprecated" or not possible(rule.when):
+        if rule.status == "deprecated" or ident not in live:
             continue
         ce = _Builder(names, valued).build(rule.when)
         if rule.tier != "specific":
@@ -257,7 +295,7 @@ def compile_knowledge(kb: Knowledge, given: Given | None = None) -> Compiled:
         salience = s.TIER_SALIENCE[rule.tier] - (1 if _waits_for_findings(rule.when) else 0)
         namespace[f"rule__{ident}"] = Rule(ce, salience=salience)(_conclude(rule, severity))
     for ident, question in kb.questions.items():
-        if not possible(question.when):
+        if given is not None and could_hold(question.when, given, findable) is False:
             continue
         names.add(f"answer.{ident}")
         ce = AND(_Builder(names, valued).build(question.when), NOT(Obs(name=f"answer.{ident}")))
