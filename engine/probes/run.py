@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import field
+from typing import Any, TypeVar
 
 from engine.facts import Observation
 from engine.inputs.settings import AccountSettings
@@ -193,4 +194,23 @@ def run_probes(
     on_step: Callable[[ProbeResult], None] | None = None,
 ) -> ProbeRun:
     """probe_account in its own event loop, for one account at a time."""
-    return asyncio.run(probe_account(settings, redact, ports, dnschecks, on_step))
+    return run_loop(probe_account(settings, redact, ports, dnschecks, on_step))
+
+
+T = TypeVar("T")
+
+
+def run_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run(coro), with the result handed over beside the task rather than as its result.
+
+    When asyncio.run ends in the main thread, it asks signal.getsignal whether its Ctrl-C handler
+    is still set, and on Python 3.11 that formats the handler's repr, the finished task's
+    result among it: every fact of a run, or every account's report, printed for nothing.
+    """
+    results: list[T] = []
+
+    async def main() -> None:
+        results.append(await coro)
+
+    asyncio.run(main())
+    return results[0]

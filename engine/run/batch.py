@@ -25,7 +25,7 @@ from engine.facts import FactValue
 from engine.inputs.settings import AccountSettings
 from engine.knowledge.model import Knowledge
 from engine.probes import ProbeResult
-from engine.probes.run import ProbeRun, probe_account
+from engine.probes.run import ProbeRun, probe_account, run_loop
 from engine.redact import Redactor
 from engine.report.build import build_report
 from engine.report.model import Report
@@ -100,7 +100,7 @@ def _share(index: int) -> list[Diagnosed]:
     # Concluding here blocks this worker's loop for one inference at a time; the other
     # processes go on probing meanwhile, and accounts like ones concluded before cost little.
     jobs = batch.jobs // batch.processes + (index < batch.jobs % batch.processes)  # all together: batch.jobs
-    return asyncio.run(_diagnose_all(batch, mine, jobs, None))
+    return run_loop(_diagnose_all(batch, mine, jobs, None))
 
 
 async def _diagnose_all(
@@ -165,7 +165,7 @@ def _in_processes(batch: _Batch) -> list[Diagnosed]:
 def _in_this_process(batch: _Batch) -> list[Diagnosed]:
     # One thread only: the experta engine is shared and not made for threads.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailtriage-inference") as inference:
-        return asyncio.run(_diagnose_all(batch, batch.accounts, batch.jobs, inference))
+        return run_loop(_diagnose_all(batch, batch.accounts, batch.jobs, inference))
 
 
 def group(kb: Knowledge, outcomes: list[AccountOutcome]) -> list[Group]:
