@@ -19,6 +19,8 @@ from engine.probes.tcp import connect_tcp
 from engine.redact import Redactor
 from engine.values import record
 
+T = TypeVar("T")
+
 # Slack on top of the per-step timeouts for the whole run: set-up, teardown, scheduling.
 RUN_SLACK_SECONDS = 1.0
 # A connection that has not completed by then starts the sweep of other ports beside it.
@@ -195,9 +197,6 @@ def run_probes(
 ) -> ProbeRun:
     """probe_account in its own event loop, for one account at a time."""
     return run_loop(probe_account(settings, redact, ports, dnschecks, on_step))
-
-
-T = TypeVar("T")
 
 
 def run_loop(coro: Coroutine[Any, Any, T]) -> T:
