@@ -14,7 +14,7 @@ from typing import Any
 from engine.decide.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
 from engine.facts import FactValue
 from engine.knowledge import schema as s
-from engine.knowledge.conditions import fact_tests, holds, reply_holds, value_test
+from engine.knowledge.conditions import fact_tests, findings_read, holds, reply_holds, value_test
 from engine.knowledge.model import Knowledge
 from engine.knowledge.prepared import existing, prepared
 from engine.values import frozen, record
@@ -238,15 +238,6 @@ def could_hold(cond: Any, given: Given, findable: Set[str] | None = None) -> boo
     return holds(cond, lambda name: given.values.get(name, []))
 
 
-def findings_tested(cond: Any) -> set[str]:
-    """The findings a condition tests, at any depth."""
-    if isinstance(cond, s.AllOf | s.AnyOf):
-        return set().union(*(findings_tested(c) for c in (cond.all if isinstance(cond, s.AllOf) else cond.any)))
-    if isinstance(cond, s.NotOf):
-        return findings_tested(cond.not_)
-    return {cond.finding} if isinstance(cond, s.FindingTest) else set()
-
-
 def live_rules(kb: Knowledge, given: Given) -> tuple[set[str], set[str]]:
     """The rules that could fire with these facts, and the findings they could conclude.
 
@@ -266,7 +257,7 @@ def live_rules(kb: Knowledge, given: Given) -> tuple[set[str], set[str]]:
         if ident in live:
             continue
         if could_hold(rule.when, given, findable) is False:
-            for finding in findings_tested(rule.when) - findable:
+            for finding in findings_read(rule.when) - findable:
                 waiting.setdefault(finding, []).append(ident)
             continue
         live.add(ident)
