@@ -6,9 +6,12 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from engine.knowledge import cache as kbcache
 from engine.knowledge.cache import cached_knowledge
-from engine.knowledge.model import shipped_root
+from engine.knowledge.load import load_knowledge
+from engine.knowledge.model import KnowledgeInvalid, shipped_root
 from tests.layers import rule, write
 
 
@@ -123,10 +126,28 @@ def test_a_cached_base_stored_without_literal_sets_gets_them_when_a_caller_deriv
 def test_the_cache_holds_what_runs_need_and_leaves_scenarios_and_rule_tests_to_the_files(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
     first = cached_knowledge()
-    assert first.scenarios and first.rule_tests  # read from the files
+    assert first.scenarios == {} and first.rule_tests == {}  # not even read when the cache is filled
     cached = cached_knowledge()
     assert cached.scenarios == {} and cached.rule_tests == {}
-    assert cached.rules == first.rules and cached.signatures == first.signatures
+    full = load_knowledge()  # what `knowledge test` and lint read
+    assert full.scenarios and full.rule_tests
+    assert cached.rules == first.rules == full.rules and cached.signatures == first.signatures == full.signatures
+
+
+def test_a_run_is_not_refused_for_a_broken_scenario_or_a_rule_without_tests_which_lint_still_reports(
+    tmp_path: Path, monkeypatch
+):
+    monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    layer = tmp_path / "layer"
+    write(layer, "scenarios/broken.yaml", "scenarios:\n  - id: [unclosed\n")
+    rule(layer, "local-untested", "fact: tcp.connect\nequals: refused").with_suffix(".test.yaml").unlink()
+    kb = cached_knowledge([layer])
+    assert "local-untested" in kb.rules
+    with pytest.raises(KnowledgeInvalid) as caught:
+        load_knowledge([layer])
+    problems = [str(p) for p in caught.value.problems]
+    assert any("broken.yaml:2" in p for p in problems)
+    assert any("rule 'local-untested' has no test file" in p for p in problems)
 
 
 def test_old_caches_are_pruned_to_the_newest_few(tmp_path: Path, monkeypatch):

@@ -40,7 +40,7 @@ def cached_knowledge(
     # also names a directory that is missing.
     from engine.knowledge.load import load_knowledge
 
-    kb = load_knowledge(roots[1:], base=roots[0])
+    kb = load_knowledge(roots[1:], base=roots[0], tests=False)  # the cache keeps neither
     if derive is not None:
         derive(kb)
     store(kb)
@@ -96,14 +96,10 @@ def load(roots: list[Path]) -> Knowledge | None:
 
 
 def store(kb: Knowledge) -> None:
-    # What runs need, no more: parsed documents serve lint's line numbers (the places suffice),
-    # and scenarios and rule tests serve `knowledge test`, which always reads the files. Each
-    # would cost every run its unpickling.
+    # What runs need, no more: parsed documents serve lint's line numbers (the places suffice).
+    # Scenarios and rule tests were never loaded: they serve `knowledge test`, which reads the files.
     slim = dataclasses.replace(
-        kb,
-        where=StoredPlaces({k: dataclasses.replace(w, located=None) for k, w in kb.where.items()}),
-        scenarios={},
-        rule_tests={},
+        kb, where=StoredPlaces({k: dataclasses.replace(w, located=None) for k, w in kb.where.items()})
     )
     import tempfile  # only a run that fills the cache writes it
 

@@ -32,7 +32,8 @@ class Reader:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
-        # Kinds of file that failed to parse: cross-checks against them would only echo that.
+        # Kinds of file that failed to parse, or were not read: cross-checks against them would
+        # only echo that.
         self.failed: set[str] = set()
 
     def problem(self, path: Path, line: int, message: str) -> None:
@@ -84,6 +85,9 @@ class Kind:
     entries: Callable[[Any, Path], Iterator[Entry]] | None = None
     # Checks particular to this kind (file naming, name rules): (entry, path, line) -> problems.
     check: Callable[[Entry, Path, Located], list[tuple[int, str]]] | None = None
+    # False for what only `knowledge test` and lint read (rule tests, scenarios): half the
+    # YAML, which a run filling the knowledge cache need not parse, validate or check.
+    for_runs: bool = True
 
 
 def _file(name: str) -> Callable[[Path], list[Path]]:
@@ -166,25 +170,31 @@ KINDS: tuple[Kind, ...] = (
         "rule_tests",
         _whole_file,
         _check_test_file,
+        for_runs=False,
     ),
     Kind("question", _glob("questions"), files.QuestionsFile, "questions", _listed("questions")),
     Kind("signature", _glob("signatures"), files.SignaturesFile, "signatures", _signatures),
-    Kind("scenario", _glob("scenarios"), files.ScenariosFile, "scenarios", _listed("scenarios")),
+    Kind("scenario", _glob("scenarios"), files.ScenariosFile, "scenarios", _listed("scenarios"), for_runs=False),
 )
 
 
-def load_knowledge(extra_dirs: Iterable[Path] = (), *, base: Path | None = None) -> Knowledge:
-    """Read the shipped knowledge and each extra directory over it; raise KnowledgeInvalid."""
+def load_knowledge(extra_dirs: Iterable[Path] = (), *, base: Path | None = None, tests: bool = True) -> Knowledge:
+    """Read the shipped knowledge and each extra directory over it; raise KnowledgeInvalid.
+
+    tests=False leaves out rule tests and scenarios, and lint's checks of them: what a run needs.
+    """
     from engine.knowledge.lint import lint  # lint pulls in jinja2; only loading from files needs it
 
     reader = Reader()
+    kinds = [kind for kind in KINDS if tests or kind.for_runs]
+    reader.failed |= {kind.name for kind in KINDS if kind not in kinds}
     kb = Knowledge()
     for root in [base or shipped_root(), *extra_dirs]:
         if not root.is_dir():
             reader.problem(root, 1, "knowledge directory not found (check the --knowledge path)")
             continue
         kb.roots.append(root)
-        load_layer(root, reader, kb)
+        load_layer(root, reader, kb, kinds)
     add_backbone(kb)
     lint(kb, reader)
     if reader.problems:
@@ -192,10 +202,10 @@ def load_knowledge(extra_dirs: Iterable[Path] = (), *, base: Path | None = None)
     return kb
 
 
-def load_layer(root: Path, reader: Reader, kb: Knowledge) -> None:
+def load_layer(root: Path, reader: Reader, kb: Knowledge, kinds: Iterable[Kind] = KINDS) -> None:
     """One directory; an id it shares with an earlier layer replaces that entry."""
     seen_here: dict[tuple[str, str], Where] = {}
-    for kind in KINDS:
+    for kind in kinds:
         for path in kind.files(root):
             parsed, located = reader.parse(path, kind.model, kind.name)
             if parsed is None or located is None:
