@@ -202,9 +202,9 @@ class _Linter:
                             f"'{contact.by}'{did_you_mean(value, spec.choices)}",
                         )
 
-    def check_regex(self, pattern: str, where: Where) -> re.Pattern[str] | None:
+    def check_regex(self, pattern: str, where: Where, flags: int = 0) -> re.Pattern[str] | None:
         try:
-            return re.compile(pattern)
+            return re.compile(pattern, flags)
         except re.error as exc:
             self.problem(where, f"bad regex {pattern!r}: {exc}")
             return None
@@ -258,7 +258,7 @@ class _Linter:
 
     def check_signature(self, ident: str, sig: s.SignatureSpec) -> None:
         where = self.at("signature", ident)
-        compiled = self.check_regex(sig.pattern, where.sub("pattern"))
+        compiled = self.check_regex(sig.pattern, where.sub("pattern"), re.IGNORECASE if sig.ignore_case else 0)
         for name, value in sig.facts.items():
             spec = self.check_fact_name(name, where.sub("facts", name))
             refs = s.GROUP_REF_IN.findall(value) if isinstance(value, str) else []
@@ -272,8 +272,6 @@ class _Linter:
                 self.check_value(name, spec, value, where.sub("facts", name))
         if compiled is None:
             return
-        flags = re.IGNORECASE if sig.ignore_case else 0
-        compiled = re.compile(sig.pattern, flags)
         for i, example in enumerate(sig.examples.match):
             if not compiled.search(example):
                 self.problem(
