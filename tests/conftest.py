@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import os
 import socket
@@ -47,6 +48,13 @@ def knowledge_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("MAILTRIAGE_CACHE_DIR", None)
     else:
         os.environ["MAILTRIAGE_CACHE_DIR"] = previous
+
+
+@pytest.fixture(autouse=True)
+def collector_unfrozen() -> Iterator[None]:
+    """main() leaves its start-up objects frozen, as a process ends after it; this one lives on."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="session")

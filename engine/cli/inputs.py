@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.cli.environment import BadInput, Environment
+from engine.cli.environment import BadInput, Environment, resume_collection
 from engine.decide.session import AnswerError, Asker, NoAsker, check_answers
 from engine.inputs.textinput import Block, read_blocks
 from engine.knowledge.model import Knowledge
@@ -19,14 +19,18 @@ if TYPE_CHECKING:  # the pipeline is imported when a command needs it: start-up 
 
 
 def knowledge(args: argparse.Namespace, cached: bool = True) -> Knowledge:
+    """The knowledge base; loading it ends start-up, so the cyclic collector resumes after it."""
     dirs = [Path(d) for d in args.knowledge]
     if not cached:
         from engine.knowledge.load import load_knowledge
 
-        return load_knowledge(dirs)
-    from engine.knowledge.cache import cached_knowledge
+        kb = load_knowledge(dirs)
+    else:
+        from engine.knowledge.cache import cached_knowledge
 
-    return cached_knowledge(dirs, derive=derive)
+        kb = cached_knowledge(dirs, derive=derive)
+    resume_collection()
+    return kb
 
 
 def derive(kb: Knowledge) -> None:
