@@ -213,3 +213,145 @@ def test_keyword_only_records_refuse_positional_fields():
 
     with pytest.raises(TypeError):
         Options(True)  # type: ignore[misc]
+
+
+@frozen
+class Shaped:
+    name: str
+    size: int = 1
+    seen: list[str] = field(default_factory=list)
+    made: list[str] = field(default_factory=lambda: ["made"], init=False)
+    kind: str = field(default="plain", init=False)
+    unset: str = field(init=False)
+    flag: bool = field(default=False, kw_only=True)
+    note: str = field(kw_only=True, default="")
+
+    def __post_init__(self) -> None:
+        self.made.append(self.name)
+
+
+@dataclass(frozen=True)
+class ShapedTwin:
+    name: str
+    size: int = 1
+    seen: list[str] = field(default_factory=list)
+    made: list[str] = field(default_factory=lambda: ["made"], init=False)
+    kind: str = field(default="plain", init=False)
+    unset: str = field(init=False)
+    flag: bool = field(default=False, kw_only=True)
+    note: str = field(kw_only=True, default="")
+
+    def __post_init__(self) -> None:
+        self.made.append(self.name)
+
+
+def fields_of(instance: object) -> dict[str, object]:
+    return {f.name: getattr(instance, f.name, "<unset>") for f in dataclasses.fields(instance)}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [(("a",), {}), (("a", 2, ["x"]), {}), ((), {"name": "a", "flag": True, "note": "n", "seen": []})],
+)
+def test_init_takes_the_fields_as_a_dataclass_init_does(args, kwargs):
+    assert fields_of(Shaped(*args, **kwargs)) == fields_of(ShapedTwin(*args, **kwargs))
+
+
+def test_each_instance_gets_its_own_default_from_a_factory():
+    one, two = Shaped("a"), Shaped("b")
+    assert one.seen is not two.seen and one.made == ["made", "a"] and two.made == ["made", "b"]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        ((), {}),
+        (("a", 2, [], "extra"), {}),
+        (("a",), {"unknown": 1}),
+        (("a",), {"kind": "set"}),
+        (("a",), {"name": "b"}),
+    ],
+)
+def test_init_refuses_the_calls_a_dataclass_init_refuses(args, kwargs):
+    with pytest.raises(TypeError) as ours:
+        Shaped(*args, **kwargs)
+    with pytest.raises(TypeError):
+        ShapedTwin(*args, **kwargs)
+    assert "Shaped.__init__()" in str(ours.value)
+
+
+def test_keyword_only_fields_are_not_taken_by_position_and_match_args_agree():
+    with pytest.raises(TypeError):
+        Shaped("a", 1, [], True)  # type: ignore[misc]
+    assert Shaped.__match_args__ == ShapedTwin.__match_args__
+
+
+def test_init_is_written_when_the_first_instance_is_made_and_then_kept():
+    @frozen
+    class Late:
+        value: int = 0
+
+    waiting = Late.__dict__["__init__"]
+    Late(1)
+    written = Late.__dict__["__init__"]
+    assert written is not waiting and written.__qualname__.endswith("Late.__init__")
+    Late(2)
+    assert Late.__dict__["__init__"] is written
+
+
+def test_a_plain_subclass_made_first_gets_its_parents_init():
+    @record
+    class Parent:
+        name: str
+        count: int = 0
+
+    class Child(Parent):
+        pass
+
+    child = Child("c", 3)
+    assert (child.name, child.count) == ("c", 3) and Parent("p").count == 0
+
+
+def test_a_class_with_its_own_init_keeps_it():
+    @frozen
+    class Own:
+        value: int
+
+        def __init__(self, text: str) -> None:
+            object.__setattr__(self, "value", int(text))
+
+    assert Own("7").value == 7
+
+
+def test_a_field_without_default_after_one_with_a_default_is_refused_when_the_class_is_made():
+    with pytest.raises(TypeError, match="non-default argument 'late' follows default argument"):
+
+        @frozen
+        class Wrong:
+            early: int = 0
+            late: int  # type: ignore[misc]
+
+
+def test_an_argument_for_an_initvar_is_refused_rather_than_dropped():
+    @record
+    class WithInitVar:
+        seed: dataclasses.InitVar[int]
+
+    with pytest.raises(TypeError, match="unexpected keyword argument 'seed'"):
+        WithInitVar(seed=1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="positional argument"):
+        WithInitVar(1)  # type: ignore[call-arg]
+
+
+def test_a_class_without_a_docstring_keeps_none_and_one_with_a_docstring_keeps_it():
+    @frozen
+    class Bare:
+        value: int = 0
+
+    @record
+    class Told:
+        """Told apart by its docstring."""
+
+        value: int = 0
+
+    assert Bare.__doc__ is None and Told.__doc__ == "Told apart by its docstring."
