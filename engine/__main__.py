@@ -1,5 +1,17 @@
+"""`python -m engine`, and the `mailtriage` command (pyproject.toml's [project.scripts])."""
+
 import sys
 
-from engine.cli.main import main
+from engine.cli import collector
 
-sys.exit(main())
+collector.pause()  # before the imports below, which make most of what start-up keeps
+
+from engine.cli.main import main  # noqa: E402
+
+
+def run() -> int:
+    return main()
+
+
+if __name__ == "__main__":
+    sys.exit(run())

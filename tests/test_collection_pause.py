@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import gc
 import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from engine.cli import inputs
+from engine.cli import collector, inputs
 from engine.cli import lab as lab_command
-from engine.cli.environment import Environment, pause_collection, resume_collection
+from engine.cli.environment import Environment
 from engine.cli.main import main
 
 
@@ -20,7 +22,7 @@ from engine.cli.main import main
 def collector_as_it_was() -> Iterator[None]:
     was = gc.isenabled()
     yield
-    resume_collection()  # a test that paused and failed leaves nothing paused
+    collector.resume()  # a test that paused and failed leaves nothing paused
     gc.unfreeze()
     if was:
         gc.enable()
@@ -31,7 +33,7 @@ def quiet() -> Environment:
 
 
 def test_the_collector_resumes_once_the_knowledge_is_loaded_with_what_exists_set_aside():
-    pause_collection()
+    collector.pause()
     assert not gc.isenabled()
     inputs.knowledge(argparse.Namespace(knowledge=[]))
     assert gc.isenabled()
@@ -61,6 +63,24 @@ def test_a_collector_disabled_before_main_stays_disabled(tmp_path: Path):
 
 
 def test_the_lab_server_collects_as_it_serves_though_it_loads_no_knowledge():
-    pause_collection()
+    collector.pause()
     lab_command.run(argparse.Namespace(list=True, scenario=None, port=None), quiet())
     assert gc.isenabled()
+
+
+def test_the_entry_pauses_the_collector_before_it_imports_the_command_line():
+    # Imported, not run: the state it leaves is the one main() starts from.
+    probe = "import gc, engine.__main__, sys; print(gc.isenabled(), 'engine.cli.parser' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_the_installed_command_and_python_m_engine_run_through_the_same_entry(run_process):
+    result = run_process("--version")
+    assert result.code == 0 and "mailtriage" in result.out
+    scripts = Path(sys.executable).parent
+    installed = subprocess.run(
+        [str(scripts / "mailtriage"), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert installed.returncode == 0 and installed.stdout == result.out
+    assert "engine.__main__" in (scripts / "mailtriage").read_text(encoding="utf-8")

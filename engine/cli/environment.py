@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import gc
 import io
 import os
 import sys
@@ -49,28 +48,3 @@ class Environment:
         if buffer is not None:
             return buffer
         return io.BytesIO(self.stdin.read().encode("utf-8"))
-
-
-# Start-up makes some hundred thousand objects that the process keeps to its end: modules,
-# classes, the knowledge base. With the cyclic collector running, it walks each of them again and
-# again while they are made, and once more in Python's final collection at exit. main() pauses it
-# until the knowledge is loaded (or the command ends), then sets everything made so far aside
-# (gc.freeze): later collections, the final one among them, walk only what the command itself
-# made. The frozen objects stay frozen, as the process ends after main(); a caller that lives on
-# (the tests, which run main() in-process) calls gc.unfreeze().
-_start_up = {"paused": False}
-
-
-def pause_collection() -> None:
-    """Start-up begins: no cyclic collection until resume_collection (if it ran at all)."""
-    if gc.isenabled():
-        gc.disable()
-        _start_up["paused"] = True
-
-
-def resume_collection() -> None:
-    """Start-up is over: keep what exists out of later collections, and collect again."""
-    if _start_up["paused"]:
-        gc.freeze()
-        gc.enable()
-        _start_up["paused"] = False

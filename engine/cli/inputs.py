@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.cli.environment import BadInput, Environment, resume_collection
+from engine.cli import collector
+from engine.cli.environment import BadInput, Environment
 from engine.decide.session import AnswerError, Asker, NoAsker, check_answers
 from engine.inputs.textinput import Block, read_blocks
 from engine.knowledge.model import Knowledge
@@ -29,7 +30,7 @@ def knowledge(args: argparse.Namespace, cached: bool = True) -> Knowledge:
         from engine.knowledge.cache import cached_knowledge
 
         kb = cached_knowledge(dirs, derive=derive)
-    resume_collection()
+    collector.resume()
     return kb
 
 

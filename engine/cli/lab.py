@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import difflib
 
-from engine.cli.environment import BadInput, Environment, Exit, resume_collection
+from engine.cli import collector
+from engine.cli.environment import BadInput, Environment, Exit
 
 
 def run(args: argparse.Namespace, env: Environment) -> Exit:
-    resume_collection()  # a server runs until stopped; it loads no knowledge to end start-up
+    collector.resume()  # a server runs until stopped; it loads no knowledge to end start-up
     from engine import lab
 
     try:

@@ -13,7 +13,8 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
-from engine.cli.environment import BadInput, Environment, Exit, pause_collection, resume_collection
+from engine.cli import collector
+from engine.cli.environment import BadInput, Environment, Exit
 from engine.cli.parser import build_parser
 from engine.inputs.errors import InputError
 from engine.knowledge.model import KnowledgeInvalid
@@ -23,11 +24,11 @@ __all__ = ["Environment", "Exit", "main"]
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
-    pause_collection()  # until the knowledge is loaded: see engine.cli.environment
+    collector.pause()  # until the knowledge is loaded: see engine.cli.collector
     try:
         return _main(argv, env)
     finally:
-        resume_collection()
+        collector.resume()
 
 
 def _main(argv: Sequence[str] | None, env: Environment | None) -> int:
