@@ -68,11 +68,19 @@ def printable(text: str) -> str:
 
 def scrub(value: Any, redact: Redactor, clean: bool = False) -> Any:
     """Redact (and with clean, defang control characters in) every string of a nested structure."""
-    if isinstance(value, str):
-        value = redact(value)
-        return printable(value) if clean else value
-    if isinstance(value, list):
-        return [scrub(v, redact, clean) for v in value]
-    if isinstance(value, dict):
-        return {k: scrub(v, redact, clean) for k, v in value.items()}
-    return value
+    # The reports of many accounts repeat the same titles and steps: each text is redacted once.
+    done: dict[str, str] = {}
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            if value not in done:
+                text = redact(value)
+                done[value] = printable(text) if clean else text
+            return done[value]
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        return value
+
+    return walk(value)
