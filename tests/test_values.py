@@ -7,6 +7,7 @@ import dataclasses
 import math
 import pickle
 from dataclasses import FrozenInstanceError, dataclass, field
+from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
@@ -215,34 +216,27 @@ def test_keyword_only_records_refuse_positional_fields():
         Options(True)  # type: ignore[misc]
 
 
-@frozen
-class Shaped:
-    name: str
-    size: int = 1
-    seen: list[str] = field(default_factory=list)
-    made: list[str] = field(default_factory=lambda: ["made"], init=False)
-    kind: str = field(default="plain", init=False)
-    unset: str = field(init=False)
-    flag: bool = field(default=False, kw_only=True)
-    note: str = field(kw_only=True, default="")
+def shaped(decorate: Any) -> Any:
+    """One class body, made by the decorator under test or by dataclasses."""
 
-    def __post_init__(self) -> None:
-        self.made.append(self.name)
+    class Shaped:
+        name: str
+        size: int = 1
+        seen: list[str] = field(default_factory=list)
+        made: list[str] = field(default_factory=lambda: ["made"], init=False)
+        kind: str = field(default="plain", init=False)
+        unset: str = field(init=False)
+        flag: bool = field(default=False, kw_only=True)
+        note: str = field(kw_only=True, default="")
+
+        def __post_init__(self) -> None:
+            self.made.append(self.name)
+
+    return decorate(Shaped)
 
 
-@dataclass(frozen=True)
-class ShapedTwin:
-    name: str
-    size: int = 1
-    seen: list[str] = field(default_factory=list)
-    made: list[str] = field(default_factory=lambda: ["made"], init=False)
-    kind: str = field(default="plain", init=False)
-    unset: str = field(init=False)
-    flag: bool = field(default=False, kw_only=True)
-    note: str = field(kw_only=True, default="")
-
-    def __post_init__(self) -> None:
-        self.made.append(self.name)
+Shaped = shaped(frozen)
+ShapedTwin = shaped(dataclass(frozen=True))
 
 
 def fields_of(instance: object) -> dict[str, object]:
