@@ -8,10 +8,5 @@ collector.pause()  # before the imports below, which make most of what start-up 
 
 from engine.cli.main import main  # noqa: E402
 
-
-def run() -> int:
-    return main()
-
-
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(main())

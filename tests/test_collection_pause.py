@@ -55,7 +55,7 @@ def test_main_leaves_the_collector_running_when_the_command_fails_before_loading
     assert gc.isenabled()
 
 
-def test_a_collector_disabled_before_main_stays_disabled(tmp_path: Path):
+def test_a_collector_disabled_before_main_stays_disabled():
     gc.disable()
     main(["schema", "report"], quiet())
     assert not gc.isenabled()
