@@ -66,10 +66,14 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def scrub(value: Any, redact: Redactor, clean: bool = False) -> Any:
-    """Redact (and with clean, defang control characters in) every string of a nested structure."""
+def scrub(value: Any, redact: Redactor, clean: bool = False, memo: dict[str, str] | None = None) -> Any:
+    """Redact (and with clean, defang control characters in) every string of a nested structure.
+
+    memo: texts already scrubbed with this redact and clean, to share among calls (the reports
+    of one batch); without it, each text of this one structure is scrubbed once.
+    """
     # The reports of many accounts repeat the same titles and steps: each text is redacted once.
-    done: dict[str, str] = {}
+    done: dict[str, str] = {} if memo is None else memo
 
     def walk(value: Any) -> Any:
         if isinstance(value, str):

@@ -277,6 +277,13 @@ def test_many_accounts_in_a_real_process_conclude_in_forked_workers_the_same_as_
     # The workers write the reports; they redact as this process would.
     output = as_process.out + as_process.err
     assert not leaked(output, lab.LAB_PASSWORD) and not leaked(output, WRONG)
+    # Each report is encoded once, in its worker: its file and its place in the summary agree.
+    written = run_process(*argv, "--report-dir", str(tmp_path / "reports"), env=ENVIRON)
+    assert written.code == 1, written.err
+    summary = json.loads(written.out.split("\n10 reports written to")[0])
+    for item in summary["accounts"]:
+        text = (tmp_path / "reports" / f"{item['name']}.json").read_text(encoding="utf-8")
+        assert json.loads(text) == item["report"] and text.endswith("}\n")
 
 
 def test_accounts_are_shared_out_to_forked_processes_only_from_a_single_threaded_process(tmp_path):

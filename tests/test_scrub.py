@@ -20,3 +20,15 @@ def test_clean_defangs_control_characters_in_every_copy_and_leaves_other_values(
     data = ["bell\x07", "bell\x07", 3, None, True, {"k": "bell\x07"}]
     assert scrub(data, Redactor(), clean=True) == ["bell\\x07", "bell\\x07", 3, None, True, {"k": "bell\\x07"}]
     assert scrub(data, Redactor()) == data
+
+
+def test_a_memo_shared_by_several_structures_gives_what_each_alone_gives_and_is_consulted():
+    redact = Redactor.for_credentials("app@example.com", "s3cret-pass")
+    first = {"evidence": ["AUTH PLAIN failed for s3cret-pass", "ok"]}
+    second = ["ok", "AUTH PLAIN failed for s3cret-pass", "new text"]
+    memo: dict[str, str] = {}
+    assert scrub(first, redact, memo=memo) == scrub(first, redact)
+    assert scrub(second, redact, memo=memo) == scrub(second, redact)
+    assert set(memo) == {"AUTH PLAIN failed for s3cret-pass", "ok", "new text"}
+    # A text already in the memo is not scrubbed again: what the memo holds is what comes out.
+    assert scrub(["ok"], redact, memo={"ok": "from the memo"}) == ["from the memo"]

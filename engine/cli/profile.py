@@ -112,11 +112,13 @@ def run_many(
 ) -> bool:
     """Diagnose every account, print the summary, write or print each report; True if any failed."""
     from engine.report.accounts import render_accounts
-    from engine.report.render import render
+    from engine.report.render import render, report_json
     from engine.run.batch import diagnose_accounts, group
 
-    outcomes = diagnose_accounts(kb, accounts, answers, redact, args.jobs)
     fmt = chosen(args.format)
+    scrubbed: dict[str, str] = {}  # each batch worker fills its own copy
+    encode = (lambda report: report_json(report, redact, scrubbed)) if fmt == "json" else None
+    outcomes = diagnose_accounts(kb, accounts, answers, redact, args.jobs, encode)
     env.stdout.write(render_accounts(kb, outcomes, group(kb, outcomes), fmt, redact))
     if args.report_dir:
         directory = Path(args.report_dir)
@@ -129,7 +131,8 @@ def run_many(
                     stem += "_"
                 used.add(stem)
                 path = directory / f"{stem}.{EXTENSIONS[fmt]}"
-                path.write_text(render(kb, item.report, item.outcome.session, fmt, redact), encoding="utf-8")
+                text = item.encoded + "\n" if item.encoded is not None else None
+                path.write_text(text or render(kb, item.report, item.outcome.session, fmt, redact), encoding="utf-8")
         except OSError as exc:
             raise BadInput(f"cannot write reports to {directory}: {exc.strerror or exc}") from None
         env.stdout.write(f"\n{len(outcomes)} reports written to {directory}/\n")

@@ -102,13 +102,27 @@ def environment(html: bool) -> jinja2.Environment:
 
 def render(kb: Knowledge, report: Report, session: SessionResult, fmt: Format, redact: Redactor) -> str:
     if fmt == "json":
-        return as_json(dump(report), redact)
+        return report_json(report, redact) + "\n"
     return through_template(TEMPLATES[fmt], fmt == "html", view(kb, report, session), redact)
 
 
 def as_json(data: Any, redact: Redactor) -> str:
     """A JSON document (report, accounts summary, fleet) as the CLI writes it, secrets scrubbed."""
-    return json.dumps(scrub(data, redact), indent=2, ensure_ascii=False) + "\n"
+    return encoded(scrub(data, redact)) + "\n"
+
+
+def report_json(report: Report, redact: Redactor, memo: dict[str, str] | None = None) -> str:
+    """One report as JSON, secrets scrubbed, without the final newline: a file's text, or a
+    fragment that an accounts summary nests as it is (see engine/report/accounts.py).
+
+    memo: shared by the reports of one batch, whose texts repeat (see engine.redact.scrub).
+    """
+    return encoded(scrub(dump(report), redact, memo=memo))
+
+
+def encoded(data: Any) -> str:
+    """Data already scrubbed, in the layout every JSON output uses."""
+    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 def through_template(name: str, html: bool, context: dict[str, Any], redact: Redactor) -> str:

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import field
 
@@ -44,6 +45,7 @@ class AccountOutcome:
     settings: AccountSettings
     outcome: Outcome
     report: Report
+    encoded: str | None = None  # the report as the batch's encode made it, where it was built
 
     @property
     def first_error(self) -> str | None:
@@ -59,7 +61,7 @@ class Group:
     accounts: list[AccountOutcome] = field(default_factory=list)
 
 
-Diagnosed = tuple[Outcome, Report]
+Diagnosed = tuple[Outcome, Report, str | None]
 
 
 @frozen
@@ -72,12 +74,14 @@ class _Batch:
     redact: Redactor
     jobs: int  # accounts probed at the same time, in all processes together
     processes: int
+    encode: Callable[[Report], str] | None  # applied to each report where it is built
 
     def conclude_and_report(self, settings: AccountSettings, run: ProbeRun) -> Diagnosed:
-        """The account concluded and its report built, where it was probed: a worker process
-        hands back both, so that the parent only has to write them."""
+        """The account concluded, its report built and encoded, where it was probed: a worker
+        process hands back all three, so that the parent only has to write them."""
         outcome = conclude(self.kb, settings, run, NoAsker(), self.answers, redact=self.redact)
-        return outcome, build_report(self.kb, outcome.session, outcome.target, outcome.probes, outcome.transcript)
+        report = build_report(self.kb, outcome.session, outcome.target, outcome.probes, outcome.transcript)
+        return outcome, report, self.encode(report) if self.encode is not None else None
 
 
 # The batch a forked worker works on: set in the parent just before the fork, inherited.
@@ -136,15 +140,21 @@ def diagnose_accounts(
     answers: dict[str, FactValue] | None = None,
     redact: Redactor | None = None,
     jobs: int = DEFAULT_JOBS,
+    encode: Callable[[Report], str] | None = None,
 ) -> list[AccountOutcome]:
-    """Every account probed (at most `jobs` at a time) and concluded; questions stay unasked."""
+    """Every account probed (at most `jobs` at a time) and concluded; questions stay unasked.
+
+    encode: turns each report into the text the caller will write, in the worker that built it,
+    so that the work is shared out too (a worker is forked, so it need not pickle).
+    """
     jobs = max(1, jobs)
     settings = [s for _, s in accounts]
-    batch = _Batch(kb, settings, answers, redact or Redactor(), jobs, processes_for(len(accounts), jobs))
+    processes = processes_for(len(accounts), jobs)
+    batch = _Batch(kb, settings, answers, redact or Redactor(), jobs, processes, encode)
     done = _in_processes(batch) if batch.processes > 1 else _in_this_process(batch)
     return [
-        AccountOutcome(name, settings, outcome, report)
-        for (name, settings), (outcome, report) in zip(accounts, done, strict=True)
+        AccountOutcome(name, settings, outcome, report, text)
+        for (name, settings), (outcome, report, text) in zip(accounts, done, strict=True)
     ]
 
 
