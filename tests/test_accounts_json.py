@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
@@ -20,11 +21,11 @@ PASSWORDS = {"healthy": lab.LAB_PASSWORD, "bad-password": "Wr0ng-Pa55-for-lab"}
 
 
 @pytest.fixture(scope="module")
-def outcomes(kb) -> tuple[list[AccountOutcome], Redactor]:
-    """Two accounts diagnosed against real lab servers, each report encoded where it was built."""
+def accounts() -> Iterator[tuple[list[tuple[str, AccountSettings]], Redactor]]:
+    """Two accounts on real lab servers, one healthy and one with a wrong password."""
     with ExitStack() as stack:
         servers = {name: stack.enter_context(lab.start(name)) for name in PASSWORDS}
-        accounts = [
+        named = [
             (
                 name,
                 AccountSettings(
@@ -42,10 +43,16 @@ def outcomes(kb) -> tuple[list[AccountOutcome], Redactor]:
             for name, server in servers.items()
         ]
         redact = Redactor()
-        for _, settings in accounts:
+        for _, settings in named:
             redact.include(Redactor.for_credentials(settings.user, settings.password))
-        done = diagnose_accounts(kb, accounts, redact=redact, encode=lambda report: report_json(report, redact))
-    return done, redact
+        yield named, redact
+
+
+@pytest.fixture(scope="module")
+def outcomes(kb, accounts) -> tuple[list[AccountOutcome], Redactor]:
+    """The accounts diagnosed, each report encoded where it was built."""
+    named, redact = accounts
+    return diagnose_accounts(kb, named, redact=redact, encode=lambda report: report_json(report, redact)), redact
 
 
 def test_each_report_is_encoded_where_it_was_built_exactly_as_report_json_writes_it(outcomes):
@@ -87,3 +94,21 @@ def test_an_account_named_like_a_place_holder_keeps_its_name(kb, outcomes):
     assert data["accounts"][0]["name"] == lookalike
     assert lookalike in data["groups"][0]["accounts"] + data["groups"][1]["accounts"]
     assert data["accounts"][1]["report"] == json.loads(done[1].encoded or "")
+
+
+def test_sessions_come_back_only_when_the_reports_are_not_encoded(kb, accounts, outcomes):
+    # An encoded report is written as it is; only a report rendered through a template needs
+    # its session, which is the larger part of what a worker would send back.
+    done, _ = outcomes
+    assert all(item.session is None for item in done)
+    named, redact = accounts
+    rendered = diagnose_accounts(kb, named, redact=redact)
+    assert all(item.session is not None and item.encoded is None for item in rendered)
+    assert (
+        [item.first_error for item in rendered]
+        == [item.first_error for item in done]
+        == [
+            None,
+            "auth.credentials_rejected",
+        ]
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.cli import inputs
 from engine.cli.environment import BadInput, Environment, Exit
@@ -22,7 +22,10 @@ from engine.inputs.profile import ProfileError, load_profile
 from engine.inputs.settings import AccountSettings
 from engine.knowledge.model import Knowledge
 from engine.redact import Redactor
-from engine.report.formats import EXTENSIONS, chosen
+from engine.report.formats import EXTENSIONS, Format, chosen
+
+if TYPE_CHECKING:
+    from engine.run.batch import AccountOutcome
 
 # Flags that describe one account; with a profile the accounts come from the file instead.
 ACCOUNT_FLAGS = (
@@ -112,7 +115,7 @@ def run_many(
 ) -> bool:
     """Diagnose every account, print the summary, write or print each report; True if any failed."""
     from engine.report.accounts import render_accounts
-    from engine.report.render import render, report_json
+    from engine.report.render import report_json
     from engine.run.batch import diagnose_accounts, group
 
     fmt = chosen(args.format)
@@ -131,13 +134,22 @@ def run_many(
                     stem += "_"
                 used.add(stem)
                 path = directory / f"{stem}.{EXTENSIONS[fmt]}"
-                text = item.encoded + "\n" if item.encoded is not None else None
-                path.write_text(text or render(kb, item.report, item.outcome.session, fmt, redact), encoding="utf-8")
+                path.write_text(_report_text(kb, item, fmt, redact), encoding="utf-8")
         except OSError as exc:
             raise BadInput(f"cannot write reports to {directory}: {exc.strerror or exc}") from None
         env.stdout.write(f"\n{len(outcomes)} reports written to {directory}/\n")
     elif fmt != "json":
         for item in outcomes:
             env.stdout.write(f"\n{'=' * 20} account {item.name} {'=' * 20}\n")
-            env.stdout.write(render(kb, item.report, item.outcome.session, fmt, redact))
+            env.stdout.write(_report_text(kb, item, fmt, redact))
     return any(f.severity == "error" for item in outcomes for f in item.report.findings)
+
+
+def _report_text(kb: Knowledge, item: AccountOutcome, fmt: Format, redact: Redactor) -> str:
+    """One account's report as written: as its worker encoded it, or through its template."""
+    from engine.report.render import render
+
+    if item.encoded is not None:
+        return item.encoded + "\n"
+    assert item.session is not None, "a batch without encode keeps every session"
+    return render(kb, item.report, item.session, fmt, redact)

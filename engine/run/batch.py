@@ -4,7 +4,8 @@ Accounts are probed in an event loop, at most `jobs` at a time, because probes s
 waiting on the network; each account is concluded as soon as its own probes are done. Both
 probing (TLS, the dialogue) and inference (experta) also cost CPU, so with many accounts the
 accounts are shared out among worker processes, one per core, forked before any thread starts:
-each probes and concludes its share in its own loop and inherits the knowledge. Accounts whose
+each inherits the knowledge and, in its own loop, claims the next account whenever it has room
+to probe one, so that a worker slowed down takes fewer, then concludes it. Accounts whose
 facts the rules cannot tell apart share one inference within a worker. Where forking is not
 safe (other threads running, not Linux, one core) or not worth it (few accounts), this process
 probes them all and one thread concludes them.
@@ -13,15 +14,17 @@ probes them all and one thread concludes them.
 from __future__ import annotations
 
 import asyncio
+import mmap
 import multiprocessing
 import os
 import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import field
 
-from engine.decide.session import NoAsker
+from engine.decide.session import NoAsker, SessionResult
 from engine.facts import FactValue
 from engine.inputs.settings import AccountSettings
 from engine.knowledge.model import Knowledge
@@ -30,7 +33,7 @@ from engine.probes.run import ProbeRun, probe_account, run_loop
 from engine.redact import Redactor
 from engine.report.build import build_report
 from engine.report.model import Report
-from engine.run.pipeline import Outcome, conclude
+from engine.run.pipeline import conclude
 from engine.values import frozen, record
 
 DEFAULT_JOBS = 8
@@ -43,13 +46,10 @@ MAX_PROCESSES = 4
 class AccountOutcome:
     name: str
     settings: AccountSettings
-    outcome: Outcome
     report: Report
+    first_error: str | None  # the first blocking finding: what groups the account with others
+    session: SessionResult | None = None  # for reports rendered through templates (no encode)
     encoded: str | None = None  # the report as the batch's encode made it, where it was built
-
-    @property
-    def first_error(self) -> str | None:
-        return next((c.finding for c in self.outcome.session.inference.findings if c.severity == "error"), None)
 
 
 @record
@@ -61,7 +61,17 @@ class Group:
     accounts: list[AccountOutcome] = field(default_factory=list)
 
 
-Diagnosed = tuple[Outcome, Report, str | None]
+@record
+class Diagnosed:
+    """One account as a worker hands it back: what the parent writes, and nothing more."""
+
+    report: Report
+    first_error: str | None
+    session: SessionResult | None
+    encoded: str | None
+
+
+Numbered = tuple[int, Diagnosed]  # an account's place in the batch, and its diagnosis
 
 
 @frozen
@@ -78,14 +88,21 @@ class _Batch:
 
     def conclude_and_report(self, settings: AccountSettings, run: ProbeRun) -> Diagnosed:
         """The account concluded, its report built and encoded, where it was probed: a worker
-        process hands back all three, so that the parent only has to write them."""
+        process hands back what the parent writes, so that it only has to write it."""
         outcome = conclude(self.kb, settings, run, NoAsker(), self.answers, redact=self.redact)
-        report = build_report(self.kb, outcome.session, outcome.target, outcome.probes, outcome.transcript)
-        return outcome, report, self.encode(report) if self.encode is not None else None
+        session = outcome.session
+        report = build_report(self.kb, session, outcome.target, outcome.probes, outcome.transcript)
+        first_error = next((c.finding for c in session.inference.findings if c.severity == "error"), None)
+        if self.encode is None:
+            return Diagnosed(report, first_error, session, None)
+        # The session is what templates render from; an encoded report needs none of it, and
+        # it was half of what a worker pickled for the parent to unpickle.
+        return Diagnosed(report, first_error, None, self.encode(report))
 
 
-# The batch a forked worker works on: set in the parent just before the fork, inherited.
-_forked: _Batch | None = None
+# The batch a forked worker works on, and the claims its workers share: set in the parent just
+# before the fork, inherited.
+_forked: tuple[_Batch, Claims] | None = None
 
 
 def processes_for(accounts: int, jobs: int) -> int:
@@ -96,42 +113,74 @@ def processes_for(accounts: int, jobs: int) -> int:
     return min(cores, MAX_PROCESSES, jobs)
 
 
-def _share(index: int) -> list[Diagnosed]:
-    """In a worker: the accounts index, index + processes, ... probed and concluded in this process."""
+class Claims:
+    """Account numbers 0 .. count - 1 handed out one at a time, each once, to whichever asks.
+
+    Forked workers share one: each takes the next account when it has a free slot, so a worker
+    that the server or the scheduler slows down takes fewer (a fixed split left one worker 20 ms
+    behind the other). The number lives in anonymous shared memory, which fork does not copy.
+    """
+
+    def __init__(self, count: int, lock: AbstractContextManager[object]):
+        self.count = count
+        self.lock = lock  # a multiprocessing lock: the workers are processes
+        self.memory = mmap.mmap(-1, 8)
+
+    def __call__(self) -> int | None:
+        with self.lock:
+            taken = int.from_bytes(self.memory[:8], "little")
+            if taken >= self.count:
+                return None
+            self.memory[:8] = (taken + 1).to_bytes(8, "little")
+        return taken
+
+
+def _in_order(count: int) -> Callable[[], int | None]:
+    numbers = iter(range(count))
+    return lambda: next(numbers, None)
+
+
+def _share(index: int) -> list[Numbered]:
+    """In a worker: accounts claimed one by one from the batch's shared claims, probed and concluded here."""
     assert _forked is not None, "a worker must be forked after diagnose_accounts set the batch"
-    batch = _forked
-    mine = batch.accounts[index :: batch.processes]
+    batch, claims = _forked
     # Concluding here blocks this worker's loop for one inference at a time; the other
     # processes go on probing meanwhile, and accounts like ones concluded before cost little.
     jobs = batch.jobs // batch.processes + (index < batch.jobs % batch.processes)  # all together: batch.jobs
-    return run_loop(_diagnose_all(batch, mine, jobs, None))
+    return run_loop(_diagnose_all(batch, claims, jobs, None))
 
 
 async def _diagnose_all(
-    batch: _Batch, accounts: list[AccountSettings], jobs: int, inference: Executor | None
-) -> list[Diagnosed]:
-    """The accounts probed, at most jobs at a time, each concluded here or on the inference executor."""
+    batch: _Batch, claim: Callable[[], int | None], jobs: int, inference: Executor | None
+) -> list[Numbered]:
+    """Accounts claimed and probed, at most jobs at a time, each concluded here or on the inference
+    executor; each comes back with its number."""
     ports = [(p.port, p.security) for p in batch.kb.ports]
     gate = asyncio.Semaphore(jobs)
     loop = asyncio.get_running_loop()
 
     async def probe(settings: AccountSettings) -> ProbeRun:
-        async with gate:
-            try:
-                return await probe_account(settings, batch.redact, ports, batch.kb.dnschecks)
-            except Exception as exc:
-                run = ProbeRun()
-                run.add(ProbeResult("run", "fail", 0.0, f"internal error while probing: {type(exc).__name__}: {exc}"))
-                return run
+        try:
+            return await probe_account(settings, batch.redact, ports, batch.kb.dnschecks)
+        except Exception as exc:
+            run = ProbeRun()
+            run.add(ProbeResult("run", "fail", 0.0, f"internal error while probing: {type(exc).__name__}: {exc}"))
+            return run
 
-    async def one(settings: AccountSettings) -> Diagnosed:
-        run = await probe(settings)
+    async def one() -> Numbered | None:
+        async with gate:  # an account is claimed only when this process has a slot free for it
+            number = claim()
+            if number is None:
+                return None
+            settings = batch.accounts[number]
+            run = await probe(settings)
         if inference is None:
-            return batch.conclude_and_report(settings, run)
+            return number, batch.conclude_and_report(settings, run)
         # Concluded as soon as its own probes are done, while other accounts are on the wire.
-        return await loop.run_in_executor(inference, batch.conclude_and_report, settings, run)
+        return number, await loop.run_in_executor(inference, batch.conclude_and_report, settings, run)
 
-    return await asyncio.gather(*(one(settings) for settings in accounts))
+    done = await asyncio.gather(*(one() for _ in batch.accounts))
+    return [item for item in done if item is not None]
 
 
 def diagnose_accounts(
@@ -145,7 +194,8 @@ def diagnose_accounts(
     """Every account probed (at most `jobs` at a time) and concluded; questions stay unasked.
 
     encode: turns each report into the text the caller will write, in the worker that built it,
-    so that the work is shared out too (a worker is forked, so it need not pickle).
+    so that the work is shared out too (a worker is forked, so it need not pickle). With it, no
+    session comes back: what is written is the encoded text.
     """
     jobs = max(1, jobs)
     settings = [s for _, s in accounts]
@@ -153,29 +203,36 @@ def diagnose_accounts(
     batch = _Batch(kb, settings, answers, redact or Redactor(), jobs, processes, encode)
     done = _in_processes(batch) if batch.processes > 1 else _in_this_process(batch)
     return [
-        AccountOutcome(name, settings, outcome, report, text)
-        for (name, settings), (outcome, report, text) in zip(accounts, done, strict=True)
+        AccountOutcome(name, settings, d.report, d.first_error, d.session, d.encoded)
+        for (name, settings), d in zip(accounts, done, strict=True)
     ]
 
 
 def _in_processes(batch: _Batch) -> list[Diagnosed]:
     global _forked
-    _forked = batch
+    context = multiprocessing.get_context("fork")
+    _forked = batch, Claims(len(batch.accounts), context.Lock())
     try:
         # With fork, the pool starts all its workers at the first task, while this process
         # still has one thread and no event loop.
-        with ProcessPoolExecutor(batch.processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(batch.processes, mp_context=context) as pool:
             shares = list(pool.map(_share, range(batch.processes)))
     finally:
         _forked = None
-    # Account i went to worker i % processes, as its (i // processes)-th.
-    return [shares[i % batch.processes][i // batch.processes] for i in range(len(batch.accounts))]
+    return _in_numbered_order([item for share in shares for item in share], len(batch.accounts))
 
 
 def _in_this_process(batch: _Batch) -> list[Diagnosed]:
     # One thread only: the experta engine is shared and not made for threads.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailtriage-inference") as inference:
-        return run_loop(_diagnose_all(batch, batch.accounts, batch.jobs, inference))
+        done = run_loop(_diagnose_all(batch, _in_order(len(batch.accounts)), batch.jobs, inference))
+    return _in_numbered_order(done, len(batch.accounts))
+
+
+def _in_numbered_order(done: list[Numbered], count: int) -> list[Diagnosed]:
+    by_number = dict(done)
+    assert sorted(by_number) == list(range(count)) and len(done) == count, "each account is diagnosed once"
+    return [by_number[number] for number in range(count)]
 
 
 def group(kb: Knowledge, outcomes: list[AccountOutcome]) -> list[Group]:
