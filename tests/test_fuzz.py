@@ -27,6 +27,7 @@ from engine.inputs.configfiles.read import load_settings_file
 from engine.inputs.textinput import Block
 from engine.knowledge.load import load_knowledge
 from engine.knowledge.model import KnowledgeInvalid
+from engine.probes.dial import dial
 from engine.probes.wire import Transcript, Wire, WireError
 from engine.text.signatures import mine
 
@@ -103,8 +104,7 @@ def replies_from(payload: bytes) -> list[object]:
     async def run() -> list[object]:
         server = await asyncio.start_server(serve, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        wire, out = Wire(reader, writer, Transcript()), []
+        wire, out = Wire(await dial("127.0.0.1", port, 2.0), Transcript()), []
         deadline = asyncio.get_running_loop().time() + 2.0
         try:
             while True:

@@ -14,10 +14,9 @@ TIMEOUT = 1.0
 
 async def probe_tcp(addresses: list[str], port: int, timeout: float) -> ProbeResult:
     """The probe's result; a connection it made (which the dialogue would take over) is closed."""
-    result, streams = await connect_tcp(addresses, port, timeout)
-    if streams is not None:
-        streams[1].close()
-        await streams[1].wait_closed()
+    result, connection = await connect_tcp(addresses, port, timeout)
+    if connection is not None:
+        await connection.close()
     return result
 
 
@@ -88,8 +87,8 @@ def test_the_connection_made_is_handed_over_open_and_a_failure_hands_over_none(l
     async def both() -> tuple[bool, object]:
         _, made = await connect_tcp(["127.0.0.1"], listening_port, TIMEOUT)
         assert made is not None
-        still_open = not made[1].is_closing()
-        made[1].close()
+        still_open = not made.closing
+        await made.close()
         _, failed = await connect_tcp(["127.0.0.1"], closed_port, TIMEOUT)
         return still_open, failed
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import time
 from collections.abc import Callable
 
 from engine.facts import Observation
@@ -34,8 +35,7 @@ def _fact(name: str, value: str | int | bool, evidence: str | None = None) -> Ob
 
 async def probe_dnschecks(plan: CheckPlan, spec: DnsChecksFile) -> ProbeResult:
     watch = Stopwatch()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + plan.timeout * TIMEOUTS_PER_RUN
+    deadline = time.monotonic() + plan.timeout * TIMEOUTS_PER_RUN
 
     def querier(servers: list[str] | None) -> Querier:
         if plan.resolver is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import time
 from dataclasses import field
 from typing import Literal
 
@@ -36,12 +36,12 @@ class Querier:
         self.servers = servers
         self.port = port
         self.timeout = timeout
-        self.deadline = deadline  # on the event loop's clock; no question outlives it
+        self.deadline = deadline  # on time.monotonic(), as every probe deadline; no question outlives it
         # One run asks each question once: SPF reads the record it was handed, includes repeat.
         self._answers: dict[tuple[str, str], Answer] = {}
 
     def remaining(self) -> float:
-        return self.deadline - asyncio.get_running_loop().time()
+        return self.deadline - time.monotonic()
 
     async def ask(self, name: str, rdtype: str) -> Answer:
         key = (name.lower().rstrip("."), rdtype)

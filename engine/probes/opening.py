@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from typing import Protocol
 
 from engine.facts import FactValue, Observation
 from engine.probes import Stopwatch
 from engine.probes import tls as tlsmod
-from engine.probes.dial import Streams, dial
+from engine.probes.dial import Connection, dial
 from engine.probes.wire import Reply, Transcript, Wire, WireError
 from engine.values import frozen
 
@@ -35,9 +36,9 @@ class Target:
     ehlo_name: str  # for a second look at a certificate served after STARTTLS
     source: str | None = None  # the local address to connect from (--source-address)
 
-    async def dial(self, deadline: float, tls: ssl.SSLContext | None = None) -> Streams:
+    async def dial(self, deadline: float, tls: ssl.SSLContext | None = None) -> Connection:
         """A connection to the target from the run's source address, within what is left of deadline."""
-        remaining = deadline - asyncio.get_running_loop().time()
+        remaining = deadline - time.monotonic()
         return await dial(self.address, self.port, remaining, source=self.source, tls=tls, server_hostname=self.host)
 
 
@@ -55,14 +56,13 @@ class Record(Protocol):
     def reply(self, stage: str, reply: Reply) -> None: ...
 
 
-async def open_smtp(target: Target, d: Record, opened: Streams | None = None) -> Wire:
+async def open_smtp(target: Target, d: Record, opened: Connection | None = None) -> Wire:
     """Connect (with TLS first for implicit TLS) and read the greeting; raise Stop unless it is 220.
 
     A plain connection already open (the TCP probe's) is used as it is; implicit TLS dials anew,
     so that a failed handshake is told apart from the TCP connect exactly as a client sees it.
     """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + target.timeout
+    deadline = time.monotonic() + target.timeout
     watch = Stopwatch()
     implicit = target.implicit
     d.fact("tls.mode", "implicit" if implicit else ("starttls" if target.security in ("auto", "starttls") else "none"))
@@ -75,13 +75,12 @@ async def open_smtp(target: Target, d: Record, opened: Streams | None = None) ->
         )
     if implicit:
         if opened is not None:
-            opened[1].close()
+            await opened.close()
         wire = await _connect_tls(target, d, deadline)
     else:
-        reader, writer = opened or await _connect(target, d, deadline, ssl_ctx=None)
-        wire = Wire(reader, writer, d.transcript)
+        wire = Wire(opened or await _connect(target, d, deadline, ssl_ctx=None), d.transcript)
     try:
-        await _greeting(target, wire, d, deadline, loop, watch)
+        await _greeting(target, wire, d, deadline, watch)
     except Stop:
         await wire.close()  # the caller never gets this wire, so it cannot close it
         raise
@@ -121,15 +120,13 @@ async def verify_failed(target: Target, d: Record, exc: ssl.SSLCertVerificationE
         d.observations.extend(tlsmod.certificate_facts(tlsmod.parse_certificate(der), target.host))
 
 
-async def _greeting(
-    target: Target, wire: Wire, d: Record, deadline: float, loop: asyncio.AbstractEventLoop, watch: Stopwatch
-) -> None:
+async def _greeting(target: Target, wire: Wire, d: Record, deadline: float, watch: Stopwatch) -> None:
     d.stage = "greeting"
     greeting_watch = Stopwatch()
     if target.implicit:
         greeting = await _read(wire, d, "greeting", deadline)
     else:
-        greeting = await _greeting_or_tls(target, wire, d, deadline, loop)
+        greeting = await _greeting_or_tls(target, wire, d, deadline)
     d.fact("smtp.greeting_code", greeting.code, greeting.shown(), "greeting")
     d.fact("smtp.greeting", greeting.text, greeting.shown(), "greeting")
     d.fact("smtp.greeting_ms", greeting_watch.ms())
@@ -140,7 +137,7 @@ async def _greeting(
         raise Stop
 
 
-async def _connect(target: Target, d: Record, deadline: float, ssl_ctx: ssl.SSLContext | None) -> Streams:
+async def _connect(target: Target, d: Record, deadline: float, ssl_ctx: ssl.SSLContext | None) -> Connection:
     address, port = target.address, target.port
     try:
         return await target.dial(deadline, ssl_ctx)
@@ -177,10 +174,10 @@ async def _connect(target: Target, d: Record, deadline: float, ssl_ctx: ssl.SSLC
 async def _plain_look(target: Target, d: Record, deadline: float) -> None:
     """After a TLS hello got a non-TLS answer: is it SMTP in the clear (wrong mode) or junk?"""
     try:
-        reader, writer = await target.dial(deadline)
+        connection = await target.dial(deadline)
     except (TimeoutError, OSError):
         return
-    wire = Wire(reader, writer, Transcript())
+    wire = Wire(connection, Transcript())
     try:
         reply = await wire.reply(deadline)
     except WireError as exc:
@@ -202,9 +199,9 @@ async def _plain_look(target: Target, d: Record, deadline: float) -> None:
 
 
 async def _connect_tls(target: Target, d: Record, deadline: float) -> Wire:
-    reader, writer = await _connect(target, d, deadline, tlsmod.context(target.cafile))
-    tls_established(target, d, writer.get_extra_info("ssl_object"))
-    return Wire(reader, writer, d.transcript)
+    connection = await _connect(target, d, deadline, tlsmod.context(target.cafile))
+    tls_established(target, d, connection.ssl_object)
+    return Wire(connection, d.transcript)
 
 
 async def _read(wire: Wire, d: Record, stage: str, deadline: float) -> Reply:
@@ -215,9 +212,7 @@ async def _read(wire: Wire, d: Record, stage: str, deadline: float) -> Reply:
         raise Stop from None
 
 
-async def _greeting_or_tls(
-    target: Target, wire: Wire, d: Record, deadline: float, loop: asyncio.AbstractEventLoop
-) -> Reply:
+async def _greeting_or_tls(target: Target, wire: Wire, d: Record, deadline: float) -> Reply:
     """Wait for the greeting; if the port stays silent, try a TLS handshake beside it, same deadline."""
     greeting = asyncio.ensure_future(wire.reply(deadline))
     done, _ = await asyncio.wait({greeting}, timeout=min(TLS_TRY_AFTER, target.timeout / 2))
@@ -225,7 +220,7 @@ async def _greeting_or_tls(
     if not done and wire.received == 0:
         tls_try = asyncio.ensure_future(_tls_hello(target, deadline))
         done, _ = await asyncio.wait(
-            {greeting, tls_try}, return_when=asyncio.FIRST_COMPLETED, timeout=max(deadline - loop.time(), 0)
+            {greeting, tls_try}, return_when=asyncio.FIRST_COMPLETED, timeout=max(deadline - time.monotonic(), 0)
         )
         if tls_try in done and not greeting.done() and tls_try.result():
             greeting.cancel()
@@ -252,38 +247,32 @@ async def _greeting_or_tls(
 async def _tls_hello(target: Target, deadline: float) -> bool:
     """True when the port completes a TLS handshake (any certificate): it speaks implicit TLS."""
     try:
-        _, writer = await target.dial(deadline, tlsmod.context(None, verify=False))
+        connection = await target.dial(deadline, tlsmod.context(None, verify=False))
     except (TimeoutError, OSError, ssl.SSLError):
         return False
-    writer.transport.abort()  # the handshake was the question; no need to close politely
+    connection.abort()  # the handshake was the question; no need to close politely
     return True
 
 
 async def _fetch_certificate(target: Target, deadline: float) -> bytes | None:
     """The certificate as served, without trusting it; no credentials go over that connection."""
-    loop = asyncio.get_running_loop()
-    writer: asyncio.StreamWriter | None = None
+    connection: Connection | None = None
     try:
         if target.implicit:
-            _, opened = await target.dial(deadline, tlsmod.context(None, verify=False))
-            writer = opened
+            connection = await target.dial(deadline, tlsmod.context(None, verify=False))
         else:
-            reader, opened = await target.dial(deadline)
-            writer = opened
-            wire = Wire(reader, opened, Transcript())
+            connection = await target.dial(deadline)
+            wire = Wire(connection, Transcript())
             await wire.reply(deadline)
             await wire.command(f"EHLO {target.ehlo_name}", deadline)
             if (await wire.command("STARTTLS", deadline)).code != 220:
                 return None
-            await asyncio.wait_for(
-                opened.start_tls(tlsmod.context(None, verify=False), server_hostname=target.host),
-                max(deadline - loop.time(), 0.01),
-            )
-        ssl_object = opened.get_extra_info("ssl_object")
+            await connection.start_tls(tlsmod.context(None, verify=False), target.host, deadline - time.monotonic())
+        ssl_object = connection.ssl_object
         return ssl_object.getpeercert(binary_form=True) if ssl_object else None
     except (TimeoutError, OSError, ssl.SSLError, WireError):
         return None
     finally:
-        if writer is not None:
+        if connection is not None:
             # A look, not a session: drop the connection at once rather than wait for TLS close.
-            writer.transport.abort()
+            connection.abort()

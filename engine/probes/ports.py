@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import Sequence
 
 from engine.facts import Observation
@@ -23,13 +24,12 @@ class PortAnswer:
 
 async def _try(address: str, port: int, security: str, deadline: float, source: str | None) -> PortAnswer | None:
     """A port answers when it gives an SMTP greeting (over TLS for implicit-TLS ports)."""
-    loop = asyncio.get_running_loop()
     ctx = tlsmod.context(None, verify=False) if security == "ssl" else None
     try:
-        reader, writer = await dial(address, port, deadline - loop.time(), source=source, tls=ctx)
+        connection = await dial(address, port, deadline - time.monotonic(), source=source, tls=ctx)
     except (TimeoutError, OSError, ssl.SSLError):
         return None
-    wire = Wire(reader, writer, Transcript())
+    wire = Wire(connection, Transcript())
     try:
         reply = await wire.reply(deadline)
     except WireError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import field
 from typing import Any, TypeVar
@@ -12,7 +13,7 @@ from engine.facts import Observation
 from engine.inputs.settings import AccountSettings
 from engine.knowledge.schema import DnsChecksFile
 from engine.probes import ProbeResult, location
-from engine.probes.dial import Streams
+from engine.probes.dial import Connection
 from engine.probes.dns import probe_dns
 from engine.probes.smtp import Plan, probe_smtp
 from engine.probes.tcp import connect_tcp
@@ -49,13 +50,12 @@ def skipped(name: str, why: str) -> ProbeResult:
 
 async def _connect(
     settings: AccountSettings, addresses: list[str], run: ProbeRun, ports: Sequence[tuple[int, str]]
-) -> Streams | None:
+) -> Connection | None:
     """TCP connect; if it fails or lags, sweep the other submission ports within the same timeout.
 
     The connection made stays open for the dialogue (the caller closes it if it never gets there).
     """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + settings.timeout
+    deadline = time.monotonic() + settings.timeout
     tcp = asyncio.ensure_future(connect_tcp(addresses, settings.port, settings.timeout, settings.source_address))
     done, _ = await asyncio.wait({tcp}, timeout=min(SWEEP_AFTER_SECONDS, settings.timeout / 3))
     swept = None
@@ -63,14 +63,14 @@ async def _connect(
         from engine.probes.ports import sweep  # only when the port fails or lags
 
         swept = asyncio.ensure_future(sweep(addresses[0], settings.port, ports, deadline, settings.source_address))
-    result, streams = await tcp
+    result, connection = await tcp
     run.add(result)
     if swept is not None:
         if result.status == "ok":
             swept.cancel()
         else:
             run.add(await swept)
-    return streams
+    return connection
 
 
 async def _probe_all(
@@ -106,16 +106,16 @@ async def _probe_all(
         run.add(skipped("tcp", f"port {settings.port} is not a TCP port"))
         run.observations.extend(location.route_source(addresses[0], settings.source_address))
         return
-    streams = await _connect(settings, addresses, run, ports)
+    connection = await _connect(settings, addresses, run, ports)
     if not any(o.name == "probe.local_address" for o in run.observations):
         run.observations.extend(location.route_source(addresses[0], settings.source_address))
-    if streams is None:
+    if connection is None:
         return
     try:
-        await _dialogue(settings, settings.host, run, redact, ports, streams)
+        await _dialogue(settings, settings.host, run, redact, ports, connection)
     finally:
-        if not streams[1].is_closing():  # cut off before the dialogue took the connection over
-            streams[1].transport.abort()
+        if not connection.closing:  # cut off before the dialogue took the connection over
+            connection.abort()
 
 
 async def _dialogue(
@@ -124,7 +124,7 @@ async def _dialogue(
     run: ProbeRun,
     redact: Redactor,
     ports: Sequence[tuple[int, str]],
-    streams: Streams,
+    connection: Connection,
 ) -> None:
     address = next(o.value for o in run.observations if o.name == "tcp.address")
     plan = Plan(
@@ -142,7 +142,7 @@ async def _dialogue(
         implicit_tls_ports=frozenset(port for port, security in ports if security == "ssl"),
         source_address=settings.source_address,
     )
-    dialogue = await probe_smtp(plan, str(address), redact, run.on_step, streams)
+    dialogue = await probe_smtp(plan, str(address), redact, run.on_step, connection)
     run.results.extend(dialogue.results)
     run.observations.extend(dialogue.observations)
     run.transcript = dialogue.transcript.lines

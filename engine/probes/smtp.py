@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import field
 
 from engine.facts import FactValue, Observation
 from engine.probes import ProbeResult, Stopwatch
 from engine.probes import tls as tlsmod
-from engine.probes.dial import Streams
+from engine.probes.dial import Connection
 from engine.probes.opening import Stop, Target, enhanced, open_smtp, tls_established, verify_failed, wire_failure
 from engine.probes.wire import Reply, Transcript, Wire, WireError
 from engine.redact import REDACTED, Redactor
@@ -96,24 +96,23 @@ async def probe_smtp(
     address: str,
     redactor: Redactor | None = None,
     on_step: Callable[[ProbeResult], None] | None = None,
-    opened: Streams | None = None,
+    opened: Connection | None = None,
 ) -> Dialogue:
     """The dialogue, on `opened` (the TCP probe's connection) when given, else on a new connection."""
     d = Dialogue(on_step=on_step)
     if redactor is not None:
         d.transcript.redact = redactor
-    loop = asyncio.get_running_loop()
     wire: Wire | None = None
     try:
         target = _target(plan, address)
         wire = await open_smtp(target, d, opened)
-        await _dialogue(plan, target, wire, d, loop)
+        await _dialogue(plan, target, wire, d)
         d.stage = "done"
     except Stop:
         pass
     finally:
         if wire is not None:
-            await _goodbye(wire, d, loop)
+            await _goodbye(wire, d)
     d.fact("smtp.stage", d.stage)
     return d
 
@@ -160,15 +159,15 @@ async def _command(wire: Wire, d: Dialogue, stage: str, line: str, deadline: flo
     return reply
 
 
-async def _dialogue(plan: Plan, target: Target, wire: Wire, d: Dialogue, loop: asyncio.AbstractEventLoop) -> None:
+async def _dialogue(plan: Plan, target: Target, wire: Wire, d: Dialogue) -> None:
     def deadline() -> float:
-        return loop.time() + plan.timeout
+        return time.monotonic() + plan.timeout
 
     extensions = await _ehlo(plan, wire, d, deadline(), "")
     encrypted = target.implicit
     if not encrypted and plan.security in ("auto", "starttls"):
         if "STARTTLS" in extensions:
-            wire = await _starttls(plan, target, wire, d, deadline(), loop)
+            wire = await _starttls(plan, target, wire, d, deadline())
             extensions = await _ehlo(plan, wire, d, deadline(), "_tls")
             encrypted = True
             if plan.security == "auto":
@@ -197,9 +196,7 @@ async def _dialogue(plan: Plan, target: Target, wire: Wire, d: Dialogue, loop: a
         await _envelope(plan, wire, d, deadline())
 
 
-async def _starttls(
-    plan: Plan, target: Target, wire: Wire, d: Dialogue, deadline: float, loop: asyncio.AbstractEventLoop
-) -> Wire:
+async def _starttls(plan: Plan, target: Target, wire: Wire, d: Dialogue, deadline: float) -> Wire:
     d.stage = "starttls"
     watch = Stopwatch()
     reply = await _command(wire, d, "starttls", "STARTTLS", deadline)
@@ -214,10 +211,7 @@ async def _starttls(
         raise Stop
     d.stage = "tls"
     try:
-        await asyncio.wait_for(
-            wire.writer.start_tls(tlsmod.context(plan.cafile), server_hostname=plan.host),
-            max(deadline - loop.time(), 0.01),
-        )
+        await wire.connection.start_tls(tlsmod.context(plan.cafile), plan.host, deadline - time.monotonic())
     except TimeoutError:
         d.fact("tls.handshake", "timeout", f"no TLS handshake within {plan.timeout:g} s after STARTTLS", "tls")
         d.result("tls", False, watch, "handshake timed out")
@@ -231,7 +225,7 @@ async def _starttls(
         d.fact("tls.handshake", kind, f"TLS handshake after STARTTLS: {getattr(exc, 'reason', None) or exc}", "tls")
         d.result("tls", False, watch, str(exc))
         raise Stop from None
-    tls_established(target, d, wire.writer.get_extra_info("ssl_object"))
+    tls_established(target, d, wire.connection.ssl_object)
     d.result("tls", True, watch, "STARTTLS handshake and verification passed")
     return wire
 
@@ -336,10 +330,10 @@ async def _data(plan: Plan, wire: Wire, d: Dialogue, deadline: float) -> None:
     d.result("data", ok, watch, reply.shown())
 
 
-async def _goodbye(wire: Wire, d: Dialogue, loop: asyncio.AbstractEventLoop) -> None:
+async def _goodbye(wire: Wire, d: Dialogue) -> None:
     """RSET and QUIT if the server is still talking; never let politeness cost more than a second."""
     if d.stage not in ("greeting",) and "smtp.failure" not in {o.name for o in d.observations}:
-        deadline = loop.time() + 1.0
+        deadline = time.monotonic() + 1.0
         try:
             if not d.delivered and d.stage in ("mail", "rcpt", "done"):
                 await wire.command("RSET", deadline)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
+import time
 
 from engine.facts import Observation
 from engine.probes import ProbeResult, Stopwatch
-from engine.probes.dial import Streams, dial
+from engine.probes.dial import Connection, dial
 
 _ERRNO_OUTCOME = {
     errno.ECONNREFUSED: "refused",
@@ -21,23 +21,22 @@ _ERRNO_OUTCOME = {
 
 async def connect_tcp(
     addresses: list[str], port: int, timeout: float, source: str | None = None
-) -> tuple[ProbeResult, Streams | None]:
+) -> tuple[ProbeResult, Connection | None]:
     """Try each address in turn, as a client library would, inside one shared deadline.
 
     The connection that succeeds stays open for the SMTP dialogue that follows, as an
     application's own session would be: one connection per run, not a probe and then another.
     """
     watch = Stopwatch()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = time.monotonic() + timeout
     outcome, detail, address = "error", "no address to connect to", ""
     for address in addresses:
-        remaining = deadline - loop.time()
+        remaining = deadline - time.monotonic()
         if remaining <= 0:
             outcome, detail = "timeout", f"no answer from {address}:{port} within {timeout:g} s"
             break
         try:
-            reader, writer = await dial(address, port, remaining, source=source)
+            connection = await dial(address, port, remaining, source=source)
         except TimeoutError:
             outcome, detail = "timeout", f"connect to {address}:{port}: no answer within {timeout:g} s"
             continue
@@ -48,7 +47,7 @@ async def connect_tcp(
             detail = f"connect to {address}:{port}: {reason}"
             continue
         elapsed = watch.ms()
-        local = writer.get_extra_info("sockname")
+        local = connection.local_address
         evidence = f"TCP connected to {address}:{port} in {elapsed} ms"
         facts = [
             Observation("tcp.connect", "ok", "probe", evidence, "tcp"),
@@ -59,7 +58,7 @@ async def connect_tcp(
             shown = f"local end of the TCP connection to {address}:{port}: {local[0]}:{local[1]}"
             facts.append(Observation("probe.local_address", str(local[0]), "probe", shown, "tcp"))
             facts.append(Observation("probe.local_address_method", "tcp_connection", "probe", None, "tcp"))
-        return ProbeResult("tcp", "ok", elapsed, evidence, facts), (reader, writer)
+        return ProbeResult("tcp", "ok", elapsed, evidence, facts), connection
     elapsed = watch.ms()
     facts = [
         Observation("tcp.connect", outcome, "probe", detail, "tcp"),

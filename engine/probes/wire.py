@@ -6,11 +6,12 @@ meets servers that drip, flood or speak another protocol, so it reads its own wa
 
 from __future__ import annotations
 
-import asyncio
 import re
 import ssl
+import time
 from dataclasses import field
 
+from engine.probes.dial import Connection
 from engine.redact import Redactor
 from engine.reply_text import reply_words
 from engine.values import record
@@ -79,20 +80,18 @@ class Transcript:
 class Wire:
     """One SMTP connection: commands out, bounded replies in, every line in the transcript."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, transcript: Transcript):
-        self.reader = reader
-        self.writer = writer
+    def __init__(self, connection: Connection, transcript: Transcript):
+        self.connection = connection
         self.transcript = transcript
         self.buffer = bytearray()
         self.received = 0
 
     async def _chunk(self, deadline: float) -> None:
-        loop = asyncio.get_running_loop()
-        remaining = deadline - loop.time()
+        remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise WireError("timeout", "no complete reply in time", self.received)
         try:
-            chunk = await asyncio.wait_for(self.reader.read(4096), remaining)
+            chunk = await self.connection.read(4096, remaining)
         except TimeoutError:
             raise WireError("timeout", "no complete reply in time", self.received) from None
         except (ConnectionError, ssl.SSLError, OSError) as exc:
@@ -156,8 +155,7 @@ class Wire:
     async def send(self, line: str, shown: str | None = None) -> None:
         self.transcript.add("C", shown if shown is not None else line)
         try:
-            self.writer.write(line.encode("utf-8") + b"\r\n")
-            await self.writer.drain()
+            await self.connection.write(line.encode("utf-8") + b"\r\n")
         except (ConnectionError, OSError) as exc:
             raise WireError("closed", f"connection lost while sending: {exc}", self.received) from None
 
@@ -169,11 +167,4 @@ class Wire:
         return len(self.buffer)
 
     async def close(self) -> None:
-        self.writer.close()
-        try:
-            await asyncio.wait_for(self.writer.wait_closed(), 0.5)
-        except (TimeoutError, ConnectionError, OSError, ssl.SSLError):
-            pass  # closing is a courtesy; the diagnosis is already made
-        # A TLS close that did not finish in time must not leak the socket; on a transport that
-        # is already closed, abort does nothing.
-        self.writer.transport.abort()
+        await self.connection.close()
