@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 ONE_LINE = "java.net.UnknownHostException: smtp.example.invalid\n"
 FLOOR_TEXT = "import engine.decide.compat, jinja2"  # experta; the text report's templates
-FLOOR_DIAGNOSE = "import engine.decide.compat, asyncio, ssl"  # experta; the probes
+FLOOR_DIAGNOSE = "import engine.decide.compat, socket, ssl"  # experta; the probes (no asyncio for one account)
 
 
 def main() -> None:
@@ -96,7 +96,7 @@ def main() -> None:
         ratio = ms[f"diagnose, {where}"] / ms[f"{peer} dialogue, {where}"]
         print(f"  diagnose / {peer}, {where}: {ratio:.2f}x (target <= 2x swaks on the real Postfix)")
         floor_ratio = ms["floor, diagnose"] / ms[f"{peer} dialogue, {where}"]
-        print(f"    of which importing asyncio, ssl and experta alone: {floor_ratio:.2f}x {peer}")
+        print(f"    of which importing socket, ssl and experta alone: {floor_ratio:.2f}x {peer}")
     for command in ("analyze-log, warm", "diagnose, lab"):
         own = ms[command] - ms[f"floor, {command.split(',')[0]}"]
         print(f"  {command}: {own:.0f} ms beyond its libraries' imports")

@@ -1,25 +1,24 @@
 """Every connection a probe opens, from the local address the run was asked to use.
 
-The probes reach a socket only through Connection: reading within a time limit, writing, TLS
-on an open connection, closing. What the event loop does with streams stays here.
+The probes reach a socket only through a Connection: reading within a time limit, writing, TLS
+on an open connection, closing. Under an event loop it is an asyncio stream (engine/probes/
+streams.py); without one, a blocking socket (engine/probes/sockets.py), which is how a single
+account is probed: one connection at a time needs no event loop, and importing asyncio alone
+cost more than the whole dialogue with a local server. Every deadline is on time.monotonic().
 """
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-from typing import Any
+import sys
+from typing import Any, Protocol
 
 # How long a polite close (TLS close_notify, FIN) may take before the connection is cut.
 CLOSE_GRACE = 0.5
 
 
-class Connection:
+class Connection(Protocol):
     """One TCP connection, in the clear or over TLS, as the probes use it."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
-        self._reader = reader
-        self._writer = writer
 
     async def read(self, limit: int, timeout: float) -> bytes:
         """Up to limit bytes as they come, b"" once the peer has closed.
@@ -27,45 +26,48 @@ class Connection:
         Raises TimeoutError when nothing comes within timeout, and what the socket or TLS
         raises (ConnectionError, OSError, ssl.SSLError) when the connection breaks.
         """
-        return await asyncio.wait_for(self._reader.read(limit), timeout)
+        ...
 
     async def write(self, data: bytes) -> None:
         """Raises ConnectionError or OSError when the connection is gone."""
-        self._writer.write(data)
-        await self._writer.drain()
+        ...
 
     async def start_tls(self, context: ssl.SSLContext, server_hostname: str, timeout: float) -> None:
         """The TLS handshake on this connection (after STARTTLS); raises as dial() does."""
-        await asyncio.wait_for(self._writer.start_tls(context, server_hostname=server_hostname), max(timeout, 0.01))
+        ...
 
     @property
-    def ssl_object(self) -> ssl.SSLObject | None:
+    def ssl_object(self) -> ssl.SSLObject | ssl.SSLSocket | None:
         """The TLS session, once there is one: its version, cipher and the peer's certificate."""
-        found: ssl.SSLObject | None = self._writer.get_extra_info("ssl_object")
-        return found
+        ...
 
     @property
     def local_address(self) -> Any:
         """The local end (address, port, ...) as the socket reports it, if it does."""
-        return self._writer.get_extra_info("sockname")
+        ...
 
     @property
-    def closing(self) -> bool:
-        return self._writer.is_closing()
+    def closing(self) -> bool: ...
 
     def abort(self) -> None:
         """Cut the connection at once; on one already closed, nothing happens."""
-        self._writer.transport.abort()
+        ...
 
     async def close(self) -> None:
         """Close politely within CLOSE_GRACE, then cut whatever is left."""
-        self._writer.close()
-        try:
-            await asyncio.wait_for(self._writer.wait_closed(), CLOSE_GRACE)
-        except (TimeoutError, ConnectionError, OSError, ssl.SSLError):
-            pass  # closing is a courtesy; the diagnosis is already made
-        # A TLS close that did not finish in time must not leak the socket.
-        self.abort()
+        ...
+
+
+def evented() -> bool:
+    """Whether an asyncio event loop runs in this thread (a batch), or the probes block (one account)."""
+    asyncio = sys.modules.get("asyncio")  # a loop runs only if asyncio was imported
+    if asyncio is None:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 async def dial(
@@ -79,18 +81,14 @@ async def dial(
 ) -> Connection:
     """A connection within timeout, bound to source (as swaks --local-interface) when given.
 
-    Raises what open_connection raises: TimeoutError, OSError (EADDRNOTAVAIL for a source the
-    machine lacks), ssl.SSLError; callers say what each means at their stage.
+    Raises TimeoutError, OSError (ECONNREFUSED and the like; EADDRNOTAVAIL for a source the
+    machine lacks) or ssl.SSLError; callers say what each means at their stage. A peer that
+    closes during the TLS handshake raises ConnectionResetError either way.
     """
-    reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(
-            address,
-            port,
-            ssl=tls,
-            server_hostname=server_hostname if tls else None,
-            ssl_handshake_timeout=max(timeout, 0.1) if tls else None,
-            local_addr=(source, 0) if source else None,
-        ),
-        max(timeout, 0.01),
-    )
-    return Connection(reader, writer)
+    if evented():
+        from engine.probes.streams import open_stream
+
+        return await open_stream(address, port, timeout, source=source, tls=tls, server_hostname=server_hostname)
+    from engine.probes.sockets import open_socket
+
+    return open_socket(address, port, timeout, source=source, tls=tls, server_hostname=server_hostname)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 
 from engine.facts import Observation
-from engine.probes import ProbeResult, Stopwatch
+from engine.probes import ProbeResult, Stopwatch, beside
 
 # getaddrinfo's error numbers, as the C library defines them; mapped to dns.error's choices.
 _GAI_ERRORS = {
@@ -25,7 +24,7 @@ async def probe_dns(
     watch = Stopwatch()
     try:
         if resolver is None:
-            addresses = await asyncio.wait_for(_system(host), timeout)
+            addresses = _unique(info[4][0] for info in await beside.resolve(host, timeout))
         else:
             addresses = await _dnspython(host, timeout, resolver)
     except TimeoutError:
@@ -54,11 +53,6 @@ def _failed(host: str, kind: str, detail: str, watch: Stopwatch) -> ProbeResult:
         Observation("dns.lookup_ms", elapsed, "probe", None, "dns"),
     ]
     return ProbeResult("dns", "fail", elapsed, evidence, facts)
-
-
-async def _system(host: str) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    return _unique(info[4][0] for info in infos)
 
 
 class _DnsFailure(Exception):
@@ -98,7 +92,7 @@ async def _dnspython(host: str, timeout: float, server: tuple[str, int]) -> list
             return _DnsFailure("timeout", f"no DNS answer from {where} within {timeout:g} s")
         return [rr.to_text() for rr in answer]
 
-    results = await asyncio.gather(query("A"), query("AAAA"))
+    results = await beside.gather(query("A"), query("AAAA"))
     addresses = [a for r in results if isinstance(r, list) for a in r]
     if addresses:
         return _unique(addresses)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 import time
 from typing import Protocol
 
 from engine.facts import FactValue, Observation
-from engine.probes import Stopwatch
+from engine.probes import Stopwatch, beside
 from engine.probes import tls as tlsmod
 from engine.probes.dial import Connection, dial
 from engine.probes.wire import Reply, Transcript, Wire, WireError
@@ -100,7 +99,7 @@ def enhanced(d: Record, name: str, reply: Reply, origin: str) -> None:
         d.fact(name, reply.enhanced, reply.shown(), origin)
 
 
-def tls_established(target: Target, d: Record, ssl_object: ssl.SSLObject | None) -> None:
+def tls_established(target: Target, d: Record, ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> None:
     d.fact("tls.handshake", "ok", None, "tls")
     d.fact("tls.verify", "ok", f"certificate of {target.host} verified", "tls")
     d.observations.extend(tlsmod.session_facts(ssl_object))
@@ -214,15 +213,12 @@ async def _read(wire: Wire, d: Record, stage: str, deadline: float) -> Reply:
 
 async def _greeting_or_tls(target: Target, wire: Wire, d: Record, deadline: float) -> Reply:
     """Wait for the greeting; if the port stays silent, try a TLS handshake beside it, same deadline."""
-    greeting = asyncio.ensure_future(wire.reply(deadline))
-    done, _ = await asyncio.wait({greeting}, timeout=min(TLS_TRY_AFTER, target.timeout / 2))
-    tls_try: asyncio.Future | None = None
-    if not done and wire.received == 0:
-        tls_try = asyncio.ensure_future(_tls_hello(target, deadline))
-        done, _ = await asyncio.wait(
-            {greeting, tls_try}, return_when=asyncio.FIRST_COMPLETED, timeout=max(deadline - time.monotonic(), 0)
-        )
-        if tls_try in done and not greeting.done() and tls_try.result():
+    greeting = beside.start(wire.reply(deadline))
+    tls_try: beside.Side[bool] | None = None
+    if not await greeting.wait(min(TLS_TRY_AFTER, target.timeout / 2)) and wire.received == 0:
+        tls_try = beside.start(_tls_hello(target, deadline))
+        await beside.first([greeting, tls_try], max(deadline - time.monotonic(), 0))
+        if tls_try.done() and not greeting.done() and tls_try.result():
             greeting.cancel()
             d.stage = "greeting"
             d.fact("smtp.failure", "timeout", f"no greeting in the clear from {target.address}:{target.port}")
@@ -234,7 +230,7 @@ async def _greeting_or_tls(target: Target, wire: Wire, d: Record, deadline: floa
             )
             raise Stop
     if not greeting.done():
-        await asyncio.wait({greeting})  # the reply itself honours the deadline
+        await greeting.wait()  # the reply itself honours the deadline
     if tls_try is not None and not tls_try.done():
         tls_try.cancel()
     try:

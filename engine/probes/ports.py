@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 import time
 from collections.abc import Sequence
 
 from engine.facts import Observation
-from engine.probes import ProbeResult, Stopwatch
+from engine.probes import ProbeResult, Stopwatch, beside
 from engine.probes import tls as tlsmod
 from engine.probes.dial import dial
 from engine.probes.wire import Transcript, Wire, WireError
@@ -45,7 +44,7 @@ async def sweep(
     """All other submission ports (knowledge/ports.yaml, in order of preference) at once."""
     watch = Stopwatch()
     candidates = [(p, s) for p, s in ports if p != configured]
-    answers = await asyncio.gather(*(_try(address, p, s, deadline, source) for p, s in candidates))
+    answers = await beside.gather(*(_try(address, p, s, deadline, source) for p, s in candidates))
     found = [a for a in answers if a is not None]
     tried = ", ".join(str(p) for p, _ in candidates)
     if not found:

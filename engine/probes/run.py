@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -12,7 +11,7 @@ from typing import Any, TypeVar
 from engine.facts import Observation
 from engine.inputs.settings import AccountSettings
 from engine.knowledge.schema import DnsChecksFile
-from engine.probes import ProbeResult, location
+from engine.probes import ProbeResult, beside, location
 from engine.probes.dial import Connection
 from engine.probes.dns import probe_dns
 from engine.probes.smtp import Plan, probe_smtp
@@ -56,20 +55,19 @@ async def _connect(
     The connection made stays open for the dialogue (the caller closes it if it never gets there).
     """
     deadline = time.monotonic() + settings.timeout
-    tcp = asyncio.ensure_future(connect_tcp(addresses, settings.port, settings.timeout, settings.source_address))
-    done, _ = await asyncio.wait({tcp}, timeout=min(SWEEP_AFTER_SECONDS, settings.timeout / 3))
+    tcp = beside.start(connect_tcp(addresses, settings.port, settings.timeout, settings.source_address))
     swept = None
-    if not done or tcp.result()[0].status != "ok":
+    if not await tcp.wait(min(SWEEP_AFTER_SECONDS, settings.timeout / 3)) or tcp.result()[0].status != "ok":
         from engine.probes.ports import sweep  # only when the port fails or lags
 
-        swept = asyncio.ensure_future(sweep(addresses[0], settings.port, ports, deadline, settings.source_address))
-    result, connection = await tcp
+        swept = beside.start(sweep(addresses[0], settings.port, ports, deadline, settings.source_address))
+    result, connection = await tcp.outcome()
     run.add(result)
     if swept is not None:
         if result.status == "ok":
             swept.cancel()
         else:
-            run.add(await swept)
+            run.add(await swept.outcome())
     return connection
 
 
@@ -154,7 +152,7 @@ async def _check_dns(settings: AccountSettings, checks: DnsChecksFile, budget: f
 
     plan = CheckPlan(sender=settings.from_addr or settings.user, resolver=settings.resolver, timeout=settings.timeout)
     try:
-        return await asyncio.wait_for(probe_dnschecks(plan, checks), budget)
+        return await beside.within(probe_dnschecks(plan, checks), budget)
     except TimeoutError:
         return skipped("dnschecks", f"the DNS checks did not finish within {budget:g} s")
 
@@ -178,13 +176,13 @@ async def probe_account(
     run.observations.extend(location.machine(settings.source_address))
     checking = None
     if settings.check_dns and dnschecks is not None:
-        checking = asyncio.ensure_future(_check_dns(settings, dnschecks, budget))
+        checking = beside.start(_check_dns(settings, dnschecks, budget))
     try:
-        await asyncio.wait_for(_probe_all(settings, run, redact or Redactor(), ports or []), budget)
+        await beside.within(_probe_all(settings, run, redact or Redactor(), ports or []), budget)
     except TimeoutError:
         run.add(skipped("run", f"the probes did not finish within {budget:g} s"))
     if checking is not None:
-        run.add(await checking)
+        run.add(await checking.outcome())
     return run
 
 
@@ -195,8 +193,12 @@ def run_probes(
     dnschecks: DnsChecksFile | None = None,
     on_step: Callable[[ProbeResult], None] | None = None,
 ) -> ProbeRun:
-    """probe_account in its own event loop, for one account at a time."""
-    return run_loop(probe_account(settings, redact, ports, dnschecks, on_step))
+    """probe_account for one account: without an event loop, unless its resolver or its DNS
+    checks need one (dnspython's asynchronous resolver)."""
+    probing = probe_account(settings, redact, ports, dnschecks, on_step)
+    if settings.resolver is None and not settings.check_dns:
+        return beside.drive(probing)
+    return run_loop(probing)
 
 
 def run_loop(coro: Coroutine[Any, Any, T]) -> T:
@@ -206,6 +208,8 @@ def run_loop(coro: Coroutine[Any, Any, T]) -> T:
     is still set, and on Python 3.11 that formats the handler's repr, the finished task's
     result among it: every fact of a run, or every account's report, printed for nothing.
     """
+    import asyncio  # here: a single account is probed without it (beside.drive)
+
     results: list[T] = []
 
     async def main() -> None:

@@ -1,0 +1,76 @@
+"""Connections under an event loop: asyncio streams, for runs that probe accounts side by side."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import Any
+
+from engine.probes.dial import CLOSE_GRACE
+
+
+class StreamConnection:
+    """A Connection (engine/probes/dial.py) on an asyncio stream pair."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self._reader = reader
+        self._writer = writer
+
+    async def read(self, limit: int, timeout: float) -> bytes:
+        return await asyncio.wait_for(self._reader.read(limit), timeout)
+
+    async def write(self, data: bytes) -> None:
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def start_tls(self, context: ssl.SSLContext, server_hostname: str, timeout: float) -> None:
+        await asyncio.wait_for(self._writer.start_tls(context, server_hostname=server_hostname), max(timeout, 0.01))
+
+    @property
+    def ssl_object(self) -> ssl.SSLObject | None:
+        found: ssl.SSLObject | None = self._writer.get_extra_info("ssl_object")
+        return found
+
+    @property
+    def local_address(self) -> Any:
+        return self._writer.get_extra_info("sockname")
+
+    @property
+    def closing(self) -> bool:
+        return self._writer.is_closing()
+
+    def abort(self) -> None:
+        self._writer.transport.abort()
+
+    async def close(self) -> None:
+        self._writer.close()
+        try:
+            await asyncio.wait_for(self._writer.wait_closed(), CLOSE_GRACE)
+        except (TimeoutError, ConnectionError, OSError, ssl.SSLError):
+            pass  # closing is a courtesy; the diagnosis is already made
+        # A TLS close that did not finish in time must not leak the socket.
+        self.abort()
+
+
+async def open_stream(
+    address: str,
+    port: int,
+    timeout: float,
+    *,
+    source: str | None = None,
+    tls: ssl.SSLContext | None = None,
+    server_hostname: str | None = None,
+) -> StreamConnection:
+    """dial() under an event loop."""
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(
+            address,
+            port,
+            ssl=tls,
+            server_hostname=server_hostname if tls else None,
+            ssl_handshake_timeout=max(timeout, 0.1) if tls else None,
+            local_addr=(source, 0) if source else None,
+        ),
+        max(timeout, 0.01),
+    )
+    return StreamConnection(reader, writer)

@@ -1,0 +1,118 @@
+"""One account is probed without an event loop; it must find exactly what an event loop finds."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from engine import lab
+from engine.inputs.settings import AccountSettings
+from engine.probes.beside import drive, within
+from engine.probes.dial import dial
+from engine.probes.run import ProbeRun, probe_account, run_loop, run_probes
+from engine.redact import Redactor
+
+TIMEOUT = 1.0
+# Scenarios whose fault shows only without credentials (the server wants AUTH first).
+NO_CREDENTIALS = {"auth-required"}
+# Facts whose values are durations, or counts that depend on when a drip was cut off.
+TIMING = ("_ms", "smtp.bytes_received")
+
+
+def settings_for(server: lab.LabServer, name: str) -> AccountSettings:
+    with_credentials = name not in NO_CREDENTIALS
+    return AccountSettings(
+        host="127.0.0.1",
+        port=server.port,
+        security=server.scenario.security,
+        cafile=str(server.cafile),
+        user=lab.LAB_USER if with_credentials else None,
+        password=lab.LAB_PASSWORD if with_credentials else None,
+        from_addr=lab.LAB_SENDER,
+        to_addr=lab.LAB_RECIPIENT,
+        timeout=TIMEOUT,
+    )
+
+
+def seen(run: ProbeRun) -> tuple[list[tuple[str, str]], list[tuple[str, object]]]:
+    """What a run found, as far as it does not depend on timing: each step's status and each fact."""
+    steps = [(r.name, r.status) for r in run.results]
+    facts = [(o.name, o.value) for o in run.observations if not o.name.endswith(TIMING)]
+    return steps, facts
+
+
+@pytest.mark.parametrize("name", sorted(lab.SCENARIOS))
+def test_each_lab_scenario_probed_without_an_event_loop_finds_what_an_event_loop_finds(kb, name):
+    ports = [(p.port, p.security) for p in kb.ports]
+    with lab.start(name) as server:
+        settings = settings_for(server, name)
+        blocking = run_probes(settings, Redactor(), ports)
+        evented = run_loop(probe_account(settings, Redactor(), ports))
+    assert seen(blocking) == seen(evented)
+    assert blocking.transcript == evented.transcript
+
+
+def test_a_single_account_is_probed_without_importing_asyncio_when_nothing_needs_it(tmp_path):
+    script = (
+        "import sys\n"
+        "from engine.inputs.settings import AccountSettings\n"
+        "from engine.probes.run import run_probes\n"
+        f"run = run_probes(AccountSettings(host='127.0.0.1', port={free_port()}, timeout=1.0))\n"
+        "print(run.results[1].name, run.results[1].status, 'asyncio' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    # A refused port, then the sweep of other ports beside it: all without an event loop.
+    assert done.stdout.strip() == "tcp fail False", done.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_within_cuts_a_blocking_read_at_the_budget_and_raises_timeout_error(silent_port):
+    # Without an event loop nothing can cancel a read; every socket call is cut to the budget.
+    port, _ = silent_port
+
+    async def read_long() -> bytes:
+        connection = await dial("127.0.0.1", port, 5.0)
+        try:
+            return await connection.read(100, 30.0)  # a silent server: its own limit is 30 s
+        finally:
+            connection.abort()
+
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        drive(within(read_long(), 0.3))
+    assert time.monotonic() - started < 15.0  # far less than the read's own 30 s
+
+
+def test_within_reports_a_coroutine_that_ran_past_its_budget_even_if_it_ended():
+    async def slow() -> str:
+        time.sleep(0.2)  # a step that no socket call could cut short
+        return "done"
+
+    with pytest.raises(TimeoutError):
+        drive(within(slow(), 0.1))
+    assert drive(within(slow(), 5.0)) == "done"
+
+
+def test_driving_a_coroutine_that_waits_on_an_event_loop_is_refused():
+    async def waits() -> None:
+        await asyncio.sleep(0)
+
+    with pytest.raises(RuntimeError, match="without one"):
+        drive(waits())
