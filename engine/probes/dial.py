@@ -13,6 +13,8 @@ import ssl
 import sys
 from typing import Any, Protocol
 
+from engine.values import frozen
+
 # How long a polite close (TLS close_notify, FIN) may take before the connection is cut.
 CLOSE_GRACE = 0.5
 
@@ -58,6 +60,18 @@ class Connection(Protocol):
         ...
 
 
+@frozen
+class Dialing:
+    """What dial() was asked for, as each kind of connection gets it."""
+
+    address: str
+    port: int
+    timeout: float
+    source: str | None  # the local address to connect from
+    tls: ssl.SSLContext | None  # TLS from the first byte (implicit TLS)
+    server_hostname: str | None  # the name the certificate must carry, with tls
+
+
 def evented() -> bool:
     """Whether an asyncio event loop runs in this thread (a batch), or the probes block (one account)."""
     asyncio = sys.modules.get("asyncio")  # a loop runs only if asyncio was imported
@@ -85,10 +99,11 @@ async def dial(
     machine lacks) or ssl.SSLError; callers say what each means at their stage. A peer that
     closes during the TLS handshake raises ConnectionResetError either way.
     """
+    how = Dialing(address, port, timeout, source, tls, server_hostname if tls else None)
     if evented():
         from engine.probes.streams import open_stream
 
-        return await open_stream(address, port, timeout, source=source, tls=tls, server_hostname=server_hostname)
+        return await open_stream(how)
     from engine.probes.sockets import open_socket
 
-    return open_socket(address, port, timeout, source=source, tls=tls, server_hostname=server_hostname)
+    return open_socket(how)

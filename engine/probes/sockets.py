@@ -13,7 +13,7 @@ import ssl
 import time
 from typing import Any
 
-from engine.probes.dial import CLOSE_GRACE
+from engine.probes.dial import CLOSE_GRACE, Dialing
 
 # The run's overall deadline on time.monotonic(), where one is set (engine.probes.beside.within):
 # under an event loop the run is cancelled there, here no call may block past it.
@@ -105,25 +105,19 @@ def _handshake(sock: socket.socket, context: ssl.SSLContext, server_hostname: st
     return wrapped
 
 
-def open_socket(
-    address: str,
-    port: int,
-    timeout: float,
-    *,
-    source: str | None = None,
-    tls: ssl.SSLContext | None = None,
-    server_hostname: str | None = None,
-) -> SocketConnection:
+def open_socket(how: Dialing) -> SocketConnection:
     """dial() without an event loop."""
-    deadline = time.monotonic() + max(timeout, 0.01)
+    deadline = time.monotonic() + max(how.timeout, 0.01)
     sock = socket.create_connection(
-        (address, port), timeout=_allowed(deadline - time.monotonic()), source_address=(source, 0) if source else None
+        (how.address, how.port),
+        timeout=_allowed(deadline - time.monotonic()),
+        source_address=(how.source, 0) if how.source else None,
     )
     try:
         # As asyncio does for its streams: a command must not wait for the previous one's ACK.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if tls is not None:
-            sock = _handshake(sock, tls, server_hostname or address, deadline - time.monotonic())
+        if how.tls is not None:
+            sock = _handshake(sock, how.tls, how.server_hostname or how.address, deadline - time.monotonic())
     except BaseException:
         sock.close()
         raise

@@ -6,7 +6,7 @@ import asyncio
 import ssl
 from typing import Any
 
-from engine.probes.dial import CLOSE_GRACE
+from engine.probes.dial import CLOSE_GRACE, Dialing
 
 
 class StreamConnection:
@@ -52,25 +52,17 @@ class StreamConnection:
         self.abort()
 
 
-async def open_stream(
-    address: str,
-    port: int,
-    timeout: float,
-    *,
-    source: str | None = None,
-    tls: ssl.SSLContext | None = None,
-    server_hostname: str | None = None,
-) -> StreamConnection:
+async def open_stream(how: Dialing) -> StreamConnection:
     """dial() under an event loop."""
     reader, writer = await asyncio.wait_for(
         asyncio.open_connection(
-            address,
-            port,
-            ssl=tls,
-            server_hostname=server_hostname if tls else None,
-            ssl_handshake_timeout=max(timeout, 0.1) if tls else None,
-            local_addr=(source, 0) if source else None,
+            how.address,
+            how.port,
+            ssl=how.tls,
+            server_hostname=how.server_hostname,
+            ssl_handshake_timeout=max(how.timeout, 0.1) if how.tls else None,
+            local_addr=(how.source, 0) if how.source else None,
         ),
-        max(timeout, 0.01),
+        max(how.timeout, 0.01),
     )
     return StreamConnection(reader, writer)
