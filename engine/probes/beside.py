@@ -13,7 +13,7 @@ import contextvars
 import socket
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
 from engine.probes.dial import evented
@@ -99,10 +99,6 @@ class Side(Generic[T]):
             self._task.cancel()
 
 
-def start(coro: Coroutine[Any, Any, T]) -> Side[T]:
-    return Side(coro)
-
-
 async def first(sides: list[Side[Any]], timeout: float) -> None:
     """Return once any of sides has finished, or timeout has passed."""
     if evented():
@@ -161,13 +157,18 @@ async def resolve(host: str, timeout: float) -> list[tuple[Any, ...]]:
     if evented():
         import asyncio
 
-        lookup = asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-        return list(await asyncio.wait_for(lookup, timeout))
-    side = Side(_getaddrinfo(host))
+        lookup = asyncio.get_running_loop().run_in_executor(None, _getaddrinfo, host)
+        return await asyncio.wait_for(lookup, timeout)
+    side = Side(_later(_getaddrinfo, host))
     if not await side.wait(timeout):
         raise TimeoutError
     return side.result()
 
 
-async def _getaddrinfo(host: str) -> list[tuple[Any, ...]]:
+def _getaddrinfo(host: str) -> list[tuple[Any, ...]]:
     return list(socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP))
+
+
+async def _later(call: Callable[[str], T], argument: str) -> T:
+    """A blocking call as a coroutine, for a thread to drive."""
+    return call(argument)

@@ -213,10 +213,10 @@ async def _read(wire: Wire, d: Record, stage: str, deadline: float) -> Reply:
 
 async def _greeting_or_tls(target: Target, wire: Wire, d: Record, deadline: float) -> Reply:
     """Wait for the greeting; if the port stays silent, try a TLS handshake beside it, same deadline."""
-    greeting = beside.start(wire.reply(deadline))
+    greeting = beside.Side(wire.reply(deadline))
     tls_try: beside.Side[bool] | None = None
     if not await greeting.wait(min(TLS_TRY_AFTER, target.timeout / 2)) and wire.received == 0:
-        tls_try = beside.start(_tls_hello(target, deadline))
+        tls_try = beside.Side(_tls_hello(target, deadline))
         await beside.first([greeting, tls_try], max(deadline - time.monotonic(), 0))
         if tls_try.done() and not greeting.done() and tls_try.result():
             greeting.cancel()

@@ -55,12 +55,12 @@ async def _connect(
     The connection made stays open for the dialogue (the caller closes it if it never gets there).
     """
     deadline = time.monotonic() + settings.timeout
-    tcp = beside.start(connect_tcp(addresses, settings.port, settings.timeout, settings.source_address))
+    tcp = beside.Side(connect_tcp(addresses, settings.port, settings.timeout, settings.source_address))
     swept = None
     if not await tcp.wait(min(SWEEP_AFTER_SECONDS, settings.timeout / 3)) or tcp.result()[0].status != "ok":
         from engine.probes.ports import sweep  # only when the port fails or lags
 
-        swept = beside.start(sweep(addresses[0], settings.port, ports, deadline, settings.source_address))
+        swept = beside.Side(sweep(addresses[0], settings.port, ports, deadline, settings.source_address))
     result, connection = await tcp.outcome()
     run.add(result)
     if swept is not None:
@@ -176,7 +176,7 @@ async def probe_account(
     run.observations.extend(location.machine(settings.source_address))
     checking = None
     if settings.check_dns and dnschecks is not None:
-        checking = beside.start(_check_dns(settings, dnschecks, budget))
+        checking = beside.Side(_check_dns(settings, dnschecks, budget))
     try:
         await beside.within(_probe_all(settings, run, redact or Redactor(), ports or []), budget)
     except TimeoutError:
