@@ -89,6 +89,20 @@ def test_help_works_as_a_real_process(run_process):
     assert result.err == ""
 
 
+@pytest.mark.parametrize("columns", ["50", "120", "", "junk"])
+def test_help_is_wrapped_as_argparse_wraps_it_for_the_same_terminal(monkeypatch, columns):
+    import argparse
+
+    from engine.cli.parser import build_parser
+
+    monkeypatch.setenv("COLUMNS", columns)
+    command = build_parser(["diagnose"])._subparsers._group_actions[0].choices["diagnose"]  # type: ignore[union-attr]
+    ours = command.format_help()
+    command.formatter_class = argparse.HelpFormatter
+    assert ours == command.format_help()
+    assert ours.count("\n") > 40
+
+
 def test_diagnose_help_shows_how_to_give_the_password_without_the_command_line(cli):
     out = cli("diagnose", "--help").out
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -12,7 +14,33 @@ from engine.cli.environment import BadInput
 from engine.report.formats import FORMATS
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, told the terminal's width. Left to itself, it imports shutil (and
+    with it bz2 and lzma, some 2 ms) to ask, and argparse makes one for every option it adds."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size tells it: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> Any:  # one line, no usage dump
         raise BadInput(f"{self.prog}: {message} (see '{self.prog} --help')")
 
