@@ -116,3 +116,34 @@ def test_driving_a_coroutine_that_waits_on_an_event_loop_is_refused():
 
     with pytest.raises(RuntimeError, match="without one"):
         drive(waits())
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_an_address_is_resolved_as_getaddrinfo_gives_it_without_starting_a_thread_or_task(monkeypatch, host):
+    from engine.probes import beside
+
+    wanted = list(socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP))
+
+    def started(*args: object) -> None:
+        raise AssertionError("an address went to the resolver")
+
+    monkeypatch.setattr(beside, "Side", started)
+    monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "run_in_executor", started)
+    assert drive(beside.resolve(host, 1.0)) == wanted
+    assert run_loop(beside.resolve(host, 1.0)) == wanted
+
+
+def test_a_name_goes_to_the_resolver_on_a_thread_of_its_own(monkeypatch):
+    from engine.probes import beside
+
+    started: list[object] = []
+
+    class Counted(beside.Side):  # type: ignore[type-arg]
+        def __init__(self, coro):  # type: ignore[no-untyped-def]
+            started.append(coro)
+            super().__init__(coro)
+
+    monkeypatch.setattr(beside, "Side", Counted)
+    found = drive(beside.resolve("localhost", 5.0))
+    assert len(started) == 1
+    assert {info[4][0] for info in found} & {"127.0.0.1", "::1"}

@@ -152,8 +152,13 @@ async def within(coro: Coroutine[Any, Any, T], timeout: float) -> T:
 async def resolve(host: str, timeout: float) -> list[tuple[Any, ...]]:
     """getaddrinfo for a TCP connection to host, or TimeoutError after timeout.
 
-    The C library's resolver cannot be interrupted, so it runs on another thread either way.
+    The C library's resolver cannot be interrupted, so it runs on another thread either way;
+    an address needs no resolver, and no thread.
     """
+    try:
+        return _getaddrinfo(host, socket.AI_NUMERICHOST)
+    except socket.gaierror:
+        pass  # a name
     if evented():
         import asyncio
 
@@ -165,8 +170,8 @@ async def resolve(host: str, timeout: float) -> list[tuple[Any, ...]]:
     return side.result()
 
 
-def _getaddrinfo(host: str) -> list[tuple[Any, ...]]:
-    return list(socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP))
+def _getaddrinfo(host: str, flags: int = 0) -> list[tuple[Any, ...]]:
+    return list(socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=flags))
 
 
 async def _later(call: Callable[[str], T], argument: str) -> T:
