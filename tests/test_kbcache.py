@@ -197,3 +197,27 @@ def test_a_cached_base_unpickles_its_places_only_when_one_is_looked_up(tmp_path:
     key = ("rule", "tcp-connection-refused")
     assert str(cached.where[key]) == str(read.where[key])
     assert len(cached.where) == len(read.where) and set(cached.where) == set(read.where)
+
+
+def test_a_cached_base_carries_what_its_conditions_read_so_a_warm_run_works_none_of_it_out(tmp_path: Path, monkeypatch):
+    from engine.cli.inputs import derive
+    from engine.decide import compile as c
+    from engine.knowledge.conditions import findings_read
+
+    monkeypatch.setenv("MAILTRIAGE_CACHE_DIR", str(tmp_path / "cache"))
+    cold = cached_knowledge(derive=derive)
+    fresh = c.Reads.of(cold)
+    read = {ident: frozenset(findings_read(rule.when)) for ident, rule in cold.rules.items()}
+    warm = cached_knowledge(derive=derive)
+    assert warm is not cold
+
+    def worked_out(*args: object) -> None:
+        raise AssertionError("a warm run read the conditions again")
+
+    monkeypatch.setattr(c.Reads, "of", worked_out)
+    monkeypatch.setattr(c, "findings_read", worked_out)
+    reads = c.reads_of(warm)
+    assert (reads.names, reads.presence_only) == (fresh.names, fresh.presence_only)
+    assert reads.findings == read
+    assert reads.findings["dns-host-not-found"] == frozenset()
+    assert any(reads.findings.values())  # some rule builds on another's finding

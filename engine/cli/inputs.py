@@ -35,12 +35,15 @@ def knowledge(args: argparse.Namespace, cached: bool = True) -> Knowledge:
 
 
 def derive(kb: Knowledge) -> None:
-    """What the cache keeps beside the knowledge: the text finder's literals, the sentences' plans."""
+    """What the cache keeps beside the knowledge: the text finder's literals, the sentences' plans,
+    what the rules' conditions read."""
+    from engine.decide.compile import derive_reads
     from engine.report.sentences import derive_sentence_plans
     from engine.text.signatures import derive_literal_sets
 
     derive_literal_sets(kb)
     derive_sentence_plans(kb)
+    derive_reads(kb)
 
 
 def read_mapping(path: str, what: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Set
+from dataclasses import field
 from typing import Any
 
 from engine.decide.compat import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
@@ -190,10 +191,11 @@ class Given:
 @frozen
 class Reads:
     """What the conditions of the rules and questions can tell apart: the facts they test, and
-    those they test only for presence."""
+    those they test only for presence; and for each rule, the findings its condition builds on."""
 
     names: frozenset[str]
     presence_only: frozenset[str]
+    findings: Mapping[str, frozenset[str]] = field(default_factory=dict, compare=False)  # rule id -> findings
 
     @classmethod
     def of(cls, kb: Knowledge) -> Reads:
@@ -201,7 +203,8 @@ class Reads:
         for cond in [r.when for r in kb.rules.values()] + [q.when for q in kb.questions.values()]:
             tests |= fact_tests(cond)
         names = {name for name, _ in tests}
-        return cls(frozenset(names), frozenset(names - {name for name, valued in tests if valued}))
+        findings = {ident: frozenset(findings_read(rule.when)) for ident, rule in kb.rules.items()}
+        return cls(frozenset(names), frozenset(names - {name for name, valued in tests if valued}), findings)
 
     def relevant(self, pairs: Iterable[tuple[str, FactValue]]) -> list[tuple[str, FactValue]]:
         """The facts as far as a condition can tell: timings and such left out, presence-only
@@ -209,8 +212,17 @@ class Reads:
         return [(name, True if name in self.presence_only else value) for name, value in pairs if name in self.names]
 
 
+READS = "condition-reads"  # Knowledge.derived key: the Reads of its rules and questions
+
+
+def derive_reads(kb: Knowledge) -> None:
+    """Fill kb.derived with what the conditions read, for the knowledge cache to keep."""
+    kb.derived[READS] = Reads.of(kb)
+
+
 def reads_of(kb: Knowledge) -> Reads:
-    return prepared(kb, "condition-reads", Reads.of)
+    stored = kb.derived.get(READS)
+    return stored if isinstance(stored, Reads) else prepared(kb, READS, Reads.of)
 
 
 def could_hold(cond: Any, given: Given, findable: Set[str] | None = None) -> bool | None:
@@ -247,6 +259,7 @@ def live_rules(kb: Knowledge, given: Given) -> tuple[set[str], set[str]]:
     unknown, never False, so a live rule stays live and the growth ends where every rule
     left out is False for good.
     """
+    reads = reads_of(kb).findings
     live: set[str] = set()
     findable: set[str] = set()
     waiting: dict[str, list[str]] = {}  # finding -> rules left out until it is findable
@@ -257,7 +270,7 @@ def live_rules(kb: Knowledge, given: Given) -> tuple[set[str], set[str]]:
         if ident in live:
             continue
         if could_hold(rule.when, given, findable) is False:
-            for finding in findings_read(rule.when) - findable:
+            for finding in reads[ident] - findable:
                 waiting.setdefault(finding, []).append(ident)
             continue
         live.add(ident)

@@ -57,7 +57,7 @@ def cache_dir() -> Path:
 
 # Raised whenever what is stored changes shape (the knowledge model, or what a caller derives
 # into it), so an older pickle is never read as a newer one.
-CACHE_FORMAT = 14
+CACHE_FORMAT = 15
 
 
 def fingerprint(roots: list[Path]) -> str:

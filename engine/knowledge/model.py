@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, MutableMapping
 from dataclasses import field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from engine.knowledge import schema as s
 from engine.values import frozen, record
@@ -76,9 +76,9 @@ class Knowledge:
     where: MutableMapping[tuple[str, str], Where] = field(default_factory=dict)
     # Rules made from knowledge tables (the status-code backbone) rather than written one per file.
     generated: set[str] = field(default_factory=set)
-    # What the cache adds so a warm run need not work it out again (pattern analysis): plain
-    # data keyed by what it was derived from, filled by engine.knowledge.cache.
-    derived: dict[str, dict[object, object]] = field(default_factory=dict)
+    # What the cache adds so a warm run need not work it out again (pattern analysis, what the
+    # conditions read), each under its own key; filled by the derive engine.knowledge.cache is given.
+    derived: dict[str, Any] = field(default_factory=dict)
 
     def fact_spec(self, name: str) -> s.FactSpec | None:
         """Declared facts plus answer.<id> for every question."""

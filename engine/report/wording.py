@@ -40,7 +40,7 @@ def render_step(kb: Knowledge, template: str, facts: FactSet) -> str:
     """A knowledge sentence with the facts in play filled in (fact(name, default))."""
     if "{" not in template:
         return " ".join(template.split())
-    plans: dict[str, Plan | None] = kb.derived.get(SENTENCES, {})  # type: ignore[assignment]
+    plans: dict[str, Plan | None] = kb.derived.get(SENTENCES, {})
     plan = plans.get(template)
     values = facts.as_dict()
     text = fill(plan, values) if plan is not None else render_with_jinja(template, values)
