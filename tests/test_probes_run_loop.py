@@ -47,3 +47,41 @@ def test_each_call_runs_in_a_fresh_loop_that_is_closed_after():
     run_loop(note())
     run_loop(note())
     assert loops[0] is not loops[1] and all(loop.is_closed() for loop in loops)
+
+
+def test_a_healthy_account_is_probed_on_its_own_task_not_a_task_per_reply(kb):
+    # Each deadline is set on the probe's task; asyncio.wait_for made a task for every read.
+    from engine import lab
+    from engine.inputs.settings import AccountSettings
+    from engine.probes.run import probe_account
+    from engine.redact import Redactor
+
+    made: list[object] = []
+
+    async def probe(settings: AccountSettings) -> object:
+        loop = asyncio.get_running_loop()
+
+        def counted(loop: asyncio.AbstractEventLoop, coro: object, **kwargs: object) -> asyncio.Task[object]:
+            made.append(coro)
+            return asyncio.Task(coro, loop=loop, **kwargs)  # type: ignore[arg-type]
+
+        loop.set_task_factory(counted)  # type: ignore[arg-type]
+        return await probe_account(settings, Redactor(), [(p.port, p.security) for p in kb.ports])
+
+    with lab.start("healthy") as server:
+        settings = AccountSettings(
+            host="127.0.0.1",
+            port=server.port,
+            security="starttls",
+            cafile=str(server.cafile),
+            user=lab.LAB_USER,
+            password=lab.LAB_PASSWORD,
+            from_addr=lab.LAB_SENDER,
+            to_addr=lab.LAB_RECIPIENT,
+            timeout=5.0,
+        )
+        run = run_loop(probe(settings))
+    assert len(run.transcript) > 10  # a whole dialogue, with a reply to every command
+    replies = sum(1 for line in run.transcript if line.startswith("S:"))
+    assert replies >= 8
+    assert len(made) < replies / 2  # the run's own few (the probe, the connect, the loop's shutdown)

@@ -17,14 +17,18 @@ class StreamConnection:
         self._writer = writer
 
     async def read(self, limit: int, timeout: float) -> bytes:
-        return await asyncio.wait_for(self._reader.read(limit), timeout)
+        # Deadlines are set on the probe's own task (asyncio.timeout): wait_for would wrap every
+        # read in a task of its own, which was much of the event loop's work per reply.
+        async with asyncio.timeout(timeout):
+            return await self._reader.read(limit)
 
     async def write(self, data: bytes) -> None:
         self._writer.write(data)
         await self._writer.drain()
 
     async def start_tls(self, context: ssl.SSLContext, server_hostname: str, timeout: float) -> None:
-        await asyncio.wait_for(self._writer.start_tls(context, server_hostname=server_hostname), max(timeout, 0.01))
+        async with asyncio.timeout(max(timeout, 0.01)):
+            await self._writer.start_tls(context, server_hostname=server_hostname)
 
     @property
     def ssl_object(self) -> ssl.SSLObject | None:
@@ -45,7 +49,8 @@ class StreamConnection:
     async def close(self) -> None:
         self._writer.close()
         try:
-            await asyncio.wait_for(self._writer.wait_closed(), CLOSE_GRACE)
+            async with asyncio.timeout(CLOSE_GRACE):
+                await self._writer.wait_closed()
         except (TimeoutError, ConnectionError, OSError, ssl.SSLError):
             pass  # closing is a courtesy; the diagnosis is already made
         # A TLS close that did not finish in time must not leak the socket.
@@ -54,15 +59,13 @@ class StreamConnection:
 
 async def open_stream(how: Dialing) -> StreamConnection:
     """dial() under an event loop."""
-    reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(
+    async with asyncio.timeout(max(how.timeout, 0.01)):
+        reader, writer = await asyncio.open_connection(
             how.address,
             how.port,
             ssl=how.tls,
             server_hostname=how.server_hostname,
             ssl_handshake_timeout=max(how.timeout, 0.1) if how.tls else None,
             local_addr=(how.source, 0) if how.source else None,
-        ),
-        max(how.timeout, 0.01),
-    )
+        )
     return StreamConnection(reader, writer)
