@@ -14,14 +14,11 @@ probes them all and one thread concludes them.
 from __future__ import annotations
 
 import asyncio
-import mmap
-import multiprocessing
 import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import field
 
 from engine.decide.session import NoAsker, SessionResult
@@ -33,6 +30,7 @@ from engine.probes.run import ProbeRun, probe_account, run_loop
 from engine.redact import Redactor
 from engine.report.build import build_report
 from engine.report.model import Report
+from engine.run.forked import Claims, in_forks
 from engine.run.pipeline import conclude
 from engine.values import frozen, record
 
@@ -100,11 +98,6 @@ class _Batch:
         return Diagnosed(report, first_error, None, self.encode(report))
 
 
-# The batch a forked worker works on, and the claims its workers share: set in the parent just
-# before the fork, inherited.
-_forked: tuple[_Batch, Claims] | None = None
-
-
 def processes_for(accounts: int, jobs: int) -> int:
     """How many processes share the accounts: one per core when forking is safe and worth it, else 1."""
     cores = os.cpu_count() or 1
@@ -113,37 +106,13 @@ def processes_for(accounts: int, jobs: int) -> int:
     return min(cores, MAX_PROCESSES, jobs)
 
 
-class Claims:
-    """Account numbers 0 .. count - 1 handed out one at a time, each once, to whichever asks.
-
-    Forked workers share one: each takes the next account when it has a free slot, so a worker
-    that the server or the scheduler slows down takes fewer (a fixed split left one worker 20 ms
-    behind the other). The number lives in anonymous shared memory, which fork does not copy.
-    """
-
-    def __init__(self, count: int, lock: AbstractContextManager[object]):
-        self.count = count
-        self.lock = lock  # a multiprocessing lock: the workers are processes
-        self.memory = mmap.mmap(-1, 8)
-
-    def __call__(self) -> int | None:
-        with self.lock:
-            taken = int.from_bytes(self.memory[:8], "little")
-            if taken >= self.count:
-                return None
-            self.memory[:8] = (taken + 1).to_bytes(8, "little")
-        return taken
-
-
 def _in_order(count: int) -> Callable[[], int | None]:
     numbers = iter(range(count))
     return lambda: next(numbers, None)
 
 
-def _share(index: int) -> list[Numbered]:
-    """In a worker: accounts claimed one by one from the batch's shared claims, probed and concluded here."""
-    assert _forked is not None, "a worker must be forked after diagnose_accounts set the batch"
-    batch, claims = _forked
+def _share(batch: _Batch, claims: Claims, index: int) -> list[Numbered]:
+    """In a forked worker: accounts claimed one by one from the batch's shared claims, probed and concluded here."""
     # Concluding here blocks this worker's loop for one inference at a time; the other
     # processes go on probing meanwhile, and accounts like ones concluded before cost little.
     jobs = batch.jobs // batch.processes + (index < batch.jobs % batch.processes)  # all together: batch.jobs
@@ -209,16 +178,9 @@ def diagnose_accounts(
 
 
 def _in_processes(batch: _Batch) -> list[Diagnosed]:
-    global _forked
-    context = multiprocessing.get_context("fork")
-    _forked = batch, Claims(len(batch.accounts), context.Lock())
-    try:
-        # With fork, the pool starts all its workers at the first task, while this process
-        # still has one thread and no event loop.
-        with ProcessPoolExecutor(batch.processes, mp_context=context) as pool:
-            shares = list(pool.map(_share, range(batch.processes)))
-    finally:
-        _forked = None
+    # Forked while this process has one thread and no event loop; the workers inherit the batch.
+    claims = Claims(len(batch.accounts))
+    shares = in_forks(lambda index: _share(batch, claims, index), batch.processes, claims)
     return _in_numbered_order([item for share in shares for item in share], len(batch.accounts))
 
 
