@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from engine.knowledge.model import Knowledge
+from engine.probes import location
 from tests.postfixtarget import DOMAIN, PostfixTarget, Target, postfix_target
 
 USER = f"app@{DOMAIN}"
@@ -370,7 +371,7 @@ def test_diagnose_calls_ehlo_localhost_rejected(
     cli, strict_helo: PostfixTarget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The probe says EHLO with the machine's host name: make it the name applications often send.
-    monkeypatch.setattr(socket, "gethostname", lambda: "localhost")
+    monkeypatch.setattr(location, "host_name", lambda: "localhost")
     diagnosis = diagnose(cli, strict_helo)
     assert "C: EHLO localhost" in diagnosis.report["transcript"], diagnosis.report["transcript"]
     said = f"RCPT TO with {shown(HELO_REJECTED)!r} (smtpd_delay_reject = yes)"

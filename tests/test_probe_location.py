@@ -134,3 +134,22 @@ def test_pasted_text_alone_claims_no_location(cli, tmp_path):
     result = cli("analyze-log", str(log), "--non-interactive")
 
     assert "Probed from" not in result.out
+
+
+def test_the_host_name_is_asked_of_the_system_once_a_process(monkeypatch):
+    from engine.probes import location
+
+    asked: list[str] = []
+
+    def gethostname() -> str:
+        asked.append("name")
+        return "app-node-1"
+
+    location.host_name.cache_clear()
+    monkeypatch.setattr(socket, "gethostname", gethostname)
+    try:
+        names = [location.machine()[0].value for _ in range(3)]
+    finally:
+        location.host_name.cache_clear()
+    assert names == ["app-node-1"] * 3
+    assert asked == ["name"]

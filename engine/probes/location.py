@@ -7,6 +7,7 @@ kernel would route from, which connect() on a UDP socket picks without sending a
 
 from __future__ import annotations
 
+import functools
 import socket
 
 from engine.facts import Observation
@@ -16,9 +17,16 @@ ORIGIN = "location"
 _ROUTE_PORT = 9
 
 
+@functools.cache
+def host_name() -> str:
+    """This machine's host name, asked once a process: a batch would ask for each account twice
+    (this fact, and the name the probe gives in EHLO)."""
+    return socket.gethostname()
+
+
 def machine(source: str | None = None) -> list[Observation]:
     """The machine's name, and the local address the run was told to leave from, if any."""
-    name = socket.gethostname()
+    name = host_name()
     facts = [Observation("probe.hostname", name, "probe", f"this machine's host name: {name}", ORIGIN)]
     if source:
         shown = f"source address {source} asked for (--source-address or the profile): every probe connection uses it"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-import socket
 import ssl
 import time
 from collections.abc import Callable
 from dataclasses import field
 
 from engine.facts import FactValue, Observation
-from engine.probes import ProbeResult, Stopwatch
+from engine.probes import ProbeResult, Stopwatch, location
 from engine.probes import tls as tlsmod
 from engine.probes.dial import Connection
 from engine.probes.opening import Stop, Target, enhanced, open_smtp, tls_established, verify_failed, wire_failure
@@ -40,7 +39,7 @@ class Plan:
     implicit_tls_ports: frozenset[int] = frozenset()
     source_address: str | None = None  # the local address to connect from (--source-address)
     # gethostname, not getfqdn: no lookup (and no DNS traffic) just to name ourselves.
-    ehlo_name: str = field(default_factory=lambda: socket.gethostname() or "mailtriage.localdomain")
+    ehlo_name: str = field(default_factory=lambda: location.host_name() or "mailtriage.localdomain")
 
 
 @record
