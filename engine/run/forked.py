@@ -13,8 +13,8 @@ import pickle
 import selectors
 import signal
 import traceback
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -96,7 +96,10 @@ def in_forks(work: Callable[[int], T], processes: int, claims: Claims | None = N
             writing.discard(write)
         if claims is not None:
             claims.hand_out()
-        payloads = _read_all([read for read, _ in pipes])
+        # Each result is unpickled as soon as its worker is done, while the others still work.
+        sent: list[tuple[bool, Any] | None] = [None] * processes
+        for index, payload in _read_all([read for read, _ in pipes]):
+            sent[index] = pickle.loads(payload) if payload else None
     except BaseException:
         for pid in children:  # Ctrl-C reached the workers too; anything else would leave them working
             _kill(pid)
@@ -108,10 +111,10 @@ def in_forks(work: Callable[[int], T], processes: int, claims: Claims | None = N
             claims.close()
         statuses = [os.waitpid(pid, 0)[1] for pid in children]
     results: list[T] = []
-    for index, (payload, status) in enumerate(zip(payloads, statuses, strict=True)):
-        if not payload:
+    for index, (outcome, status) in enumerate(zip(sent, statuses, strict=True)):
+        if outcome is None:
             raise WorkerFailed(f"batch worker {index} ended without its results ({_how_it_ended(status)})")
-        ok, value = pickle.loads(payload)
+        ok, value = outcome
         if not ok:
             raise WorkerFailed(f"batch worker {index} failed:\n{value}")
         results.append(value)
@@ -138,8 +141,8 @@ def _work_and_exit(
         os._exit(status)  # never back into the parent's code, never its exit handlers
 
 
-def _read_all(fds: list[int]) -> list[bytes]:
-    """Everything each pipe carries until its writer closes it, read as it comes."""
+def _read_all(fds: list[int]) -> Iterator[tuple[int, bytes]]:
+    """(i, everything fds[i] carried) as each pipe's writer closes it, in the order they close."""
     received: dict[int, list[bytes]] = {fd: [] for fd in fds}
     with selectors.DefaultSelector() as selector:
         for fd in fds:
@@ -151,7 +154,7 @@ def _read_all(fds: list[int]) -> list[bytes]:
                     received[key.fd].append(chunk)
                 else:
                     selector.unregister(key.fd)
-    return [b"".join(received[fd]) for fd in fds]
+                    yield fds.index(key.fd), b"".join(received.pop(key.fd))
 
 
 def _kill(pid: int) -> None:
