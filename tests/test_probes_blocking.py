@@ -147,3 +147,24 @@ def test_a_name_goes_to_the_resolver_on_a_thread_of_its_own(monkeypatch):
     found = drive(beside.resolve("localhost", 5.0))
     assert len(started) == 1
     assert {info[4][0] for info in found} & {"127.0.0.1", "::1"}
+
+
+def test_under_an_event_loop_an_account_is_probed_on_its_own_task_not_a_task_per_reply(kb):
+    # Each deadline is set on the probe's task (asyncio.timeout); asyncio.wait_for made a task for every read.
+    made: list[object] = []
+
+    async def probe(settings: AccountSettings) -> ProbeRun:
+        loop = asyncio.get_running_loop()
+
+        def counted(loop: asyncio.AbstractEventLoop, coro: object, **kwargs: object) -> asyncio.Task[object]:
+            made.append(coro)
+            return asyncio.Task(coro, loop=loop, **kwargs)  # type: ignore[arg-type]
+
+        loop.set_task_factory(counted)  # type: ignore[arg-type]
+        return await probe_account(settings, Redactor(), [(p.port, p.security) for p in kb.ports])
+
+    with lab.start("healthy") as server:
+        run = run_loop(probe(settings_for(server, "healthy")))
+    replies = sum(1 for line in run.transcript if line.startswith("S:"))
+    assert replies >= 8  # a whole dialogue
+    assert len(made) < replies / 2  # the run's own few (the probe, the connect, the loop's shutdown)
