@@ -12,7 +12,7 @@ from engine.cli.main import main  # noqa: E402
 def run() -> None:
     """The command, then the process's end without the interpreter's teardown.
 
-    Freeing every module and object start-up made costs some 5 ms of a 100 ms diagnosis and
+    Freeing every module and object start-up made costs 2 to 5 ms of a 100 ms diagnosis and
     serves nothing once the exit handlers have run and the output is flushed. Every file the
     commands write is closed by then (they write in `with` blocks). A thread still at work, or
     output that cannot be flushed, gets the interpreter's own exit, which waits for the one and

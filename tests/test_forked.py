@@ -72,3 +72,21 @@ def test_a_worker_never_returns_into_the_callers_code():
     results = in_forks(lambda index: os.getpid(), 2)
     assert os.getpid() == marker
     assert len(set(results)) == 2 and marker not in results
+
+
+class Unreadable:
+    """A result that pickles in the worker and cannot be rebuilt in the parent."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return _refuse, ()
+
+
+def _refuse() -> None:
+    raise ValueError("not here")
+
+
+def test_a_result_that_cannot_be_read_back_is_reported_as_the_workers_failure():
+    with pytest.raises(
+        WorkerFailed, match="batch worker 1 failed:\nits results could not be read: ValueError: not here"
+    ):
+        in_forks(lambda index: Unreadable() if index == 1 else index, 2)

@@ -77,7 +77,7 @@ class Knowledge:
     # Rules made from knowledge tables (the status-code backbone) rather than written one per file.
     generated: set[str] = field(default_factory=set)
     # What the cache adds so a warm run need not work it out again (pattern analysis, what the
-    # conditions read), each under its own key; filled by the derive engine.knowledge.cache is given.
+    # conditions read), each under its own key: filled by the `derive` given to cached_knowledge.
     derived: dict[str, Any] = field(default_factory=dict)
 
     def fact_spec(self, name: str) -> s.FactSpec | None:

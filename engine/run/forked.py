@@ -79,8 +79,9 @@ class Claims:
 def in_forks(work: Callable[[int], T], processes: int, claims: Claims | None = None) -> list[T]:
     """[work(0), ..., work(processes - 1)], each called in a process forked from this one.
 
-    claims, if given, is handed out once the workers exist. A worker that raises or dies makes
-    this raise WorkerFailed, after the other workers are stopped.
+    claims, if given, is handed out once the workers exist. A worker that raises, dies, or
+    sends what cannot be read makes this raise WorkerFailed once every worker has ended; an
+    exception here (Ctrl-C) kills the workers first.
     """
     pipes = [os.pipe() for _ in range(processes)]
     writing = {write for _, write in pipes}  # write ends this process still holds
@@ -99,7 +100,7 @@ def in_forks(work: Callable[[int], T], processes: int, claims: Claims | None = N
         # Each result is unpickled as soon as its worker is done, while the others still work.
         sent: list[tuple[bool, Any] | None] = [None] * processes
         for index, payload in _read_all([read for read, _ in pipes]):
-            sent[index] = pickle.loads(payload) if payload else None
+            sent[index] = _unpickled(payload)
     except BaseException:
         for pid in children:  # Ctrl-C reached the workers too; anything else would leave them working
             _kill(pid)
@@ -139,6 +140,17 @@ def _work_and_exit(
         status = 0
     finally:
         os._exit(status)  # never back into the parent's code, never its exit handlers
+
+
+def _unpickled(payload: bytes) -> tuple[bool, Any] | None:
+    """What a worker sent; None if it sent nothing."""
+    if not payload:
+        return None
+    try:
+        sent: tuple[bool, Any] = pickle.loads(payload)
+    except Exception as exc:  # cut short, or a value that cannot be rebuilt here
+        return False, f"its results could not be read: {type(exc).__name__}: {exc}"
+    return sent
 
 
 def _read_all(fds: list[int]) -> Iterator[tuple[int, bytes]]:
