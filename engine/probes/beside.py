@@ -134,7 +134,8 @@ async def within(coro: Coroutine[Any, Any, T], timeout: float) -> T:
     if evented():
         import asyncio
 
-        return await asyncio.wait_for(coro, timeout)
+        async with asyncio.timeout(timeout):  # on this task, as every probe deadline (streams.py)
+            return await coro
     from engine.probes.sockets import budget
 
     cap = time.monotonic() + timeout
