@@ -119,8 +119,8 @@ def run_many(
     from engine.run.batch import diagnose_accounts, group
 
     fmt = chosen(args.format)
-    scrubbed: dict[str, str] = {}  # each batch worker fills its own copy
-    encode = (lambda report: report_json(report, redact, scrubbed)) if fmt == "json" else None
+    written: dict[str, str] = {}  # each batch worker fills its own copy
+    encode = (lambda report: report_json(report, redact, written)) if fmt == "json" else None
     outcomes = diagnose_accounts(kb, accounts, answers, redact, args.jobs, encode)
     env.stdout.write(render_accounts(kb, outcomes, group(kb, outcomes), fmt, redact))
     if args.report_dir:

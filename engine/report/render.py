@@ -11,6 +11,7 @@ from engine.decide.session import SessionResult
 from engine.knowledge.model import Knowledge
 from engine.redact import Redactor, scrub
 from engine.report.formats import Format
+from engine.report.jsontext import Unwritable, json_text
 from engine.report.labels import CONTACTS, CONTACTS_SHORT
 from engine.report.model import Report, dump
 from engine.report.view import view
@@ -115,9 +116,12 @@ def report_json(report: Report, redact: Redactor, memo: dict[str, str] | None = 
     """One report as JSON, secrets scrubbed, without the final newline: a file's text, or a
     fragment that an accounts summary nests as it is (see engine/report/accounts.py).
 
-    memo: shared by the reports of one batch, whose texts repeat (see engine.redact.scrub).
+    memo: each text's JSON form, shared by the reports of one batch, whose texts repeat.
     """
-    return encoded(scrub(dump(report), redact, memo=memo))
+    try:
+        return json_text(report, redact, {} if memo is None else memo)
+    except Unwritable:
+        return encoded(scrub(dump(report), redact))
 
 
 def encoded(data: Any) -> str:
