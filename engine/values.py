@@ -67,7 +67,10 @@ _NO_VALUE: Any = object()  # the default of a parameter whose field has a defaul
 
 def _write_init(cls: Any) -> Callable[..., None]:
     """The class's `__init__`, as dataclasses would write it."""
-    names: dict[str, Any] = {"_NO_VALUE": _NO_VALUE}
+    names: dict[str, Any] = {"_NO_VALUE": _NO_VALUE, "_SET": object.__setattr__}
+    # A frozen class's own __setattr__ refuses changes; __init__ sets each field once, past it,
+    # as dataclasses do: a call into Python per field was most of the cost of making a value.
+    frozen = getattr(cls, "__setattr__", None) is _setattr
     positional: list[str] = []
     keyword: list[str] = []
     body: list[str] = []
@@ -90,7 +93,7 @@ def _write_init(cls: Any) -> Callable[..., None]:
             value = f"{factory}()"
         else:
             continue  # init=False and no default: left unset, as dataclasses leaves it
-        body.append(f"__value_self__.{f.name} = {value}")
+        body.append(f"_SET(__value_self__, {f.name!r}, {value})" if frozen else f"__value_self__.{f.name} = {value}")
     if hasattr(cls, "__post_init__"):
         body.append("__value_self__.__post_init__()")
     params = ", ".join(["__value_self__", *positional, *(["*", *keyword] if keyword else [])])

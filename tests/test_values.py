@@ -102,6 +102,28 @@ def test_assigning_a_field_after_init_raises():
     assert point.x == 1
 
 
+def test_init_sets_a_frozen_value_s_fields_without_calling_its_refusing_setattr():
+    @frozen
+    class Pair:
+        left: int
+        right: list[int] = field(default_factory=list)
+
+    Pair(0)  # writes __init__
+    calls: list[str] = []
+    refusing = Pair.__setattr__
+
+    def counted(self: Any, name: str, value: object) -> None:
+        calls.append(name)
+        refusing(self, name, value)
+
+    Pair.__setattr__ = counted  # type: ignore[assignment,method-assign]
+    pair = Pair(1)
+    assert calls == [] and (pair.left, pair.right) == (1, [])
+    with pytest.raises(FrozenInstanceError):
+        pair.left = 2  # type: ignore[misc]
+    assert calls == ["left"]
+
+
 def test_adding_an_attribute_raises():
     with pytest.raises(FrozenInstanceError):
         Point(1).extra = 5  # type: ignore[attr-defined]
