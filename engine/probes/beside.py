@@ -134,7 +134,7 @@ async def within(coro: Coroutine[Any, Any, T], timeout: float) -> T:
     if evented():
         import asyncio
 
-        async with asyncio.timeout(timeout):  # on this task, as every probe deadline (streams.py)
+        async with asyncio.timeout(timeout):  # on this task, as every probe deadline (loopsockets.py)
             return await coro
     from engine.probes.sockets import budget
 

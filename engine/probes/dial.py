@@ -1,10 +1,10 @@
 """Every connection a probe opens, from the local address the run was asked to use.
 
 The probes reach a socket only through a Connection: reading within a time limit, writing, TLS
-on an open connection, closing. Under an event loop it is an asyncio stream (engine/probes/
-streams.py); without one, a blocking socket (engine/probes/sockets.py), which is how a single
-account is probed: one connection at a time needs no event loop, and importing asyncio alone
-cost more than the whole dialogue with a local server. Every deadline is on time.monotonic().
+on an open connection, closing. Under an event loop it is a non-blocking socket the loop waits
+on (engine/probes/loopsockets.py); without one, a blocking socket (engine/probes/sockets.py),
+which is how a single account is probed: one connection at a time needs no event loop, and
+importing asyncio alone cost more than the whole dialogue with a local server. Every deadline is on time.monotonic().
 """
 
 from __future__ import annotations
@@ -101,9 +101,9 @@ async def dial(
     """
     how = Dialing(address, port, timeout, source, tls, server_hostname if tls else None)
     if evented():
-        from engine.probes.streams import open_stream
+        from engine.probes.loopsockets import open_loop_socket
 
-        return await open_stream(how)
+        return await open_loop_socket(how)
     from engine.probes.sockets import open_socket
 
     return open_socket(how)

@@ -1,16 +1,19 @@
 """Connections without an event loop: blocking sockets with a time limit on every call.
 
 A single account's probes run one step after another on one connection; each call here blocks
-for at most its own timeout, and never past the run's budget (see budget below). What a call
-raises is what the same call raises on an asyncio stream, so the probes cannot tell them apart.
+for at most its own timeout, and never past the run's budget (see budget below). Under an event
+loop the same calls are made on a non-blocking socket (engine/probes/loopsockets.py), so what a
+call raises is the same either way, and the probes cannot tell them apart.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import socket
 import ssl
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from engine.probes.dial import CLOSE_GRACE, Dialing
@@ -92,17 +95,28 @@ class SocketConnection:
 
 def _handshake(sock: socket.socket, context: ssl.SSLContext, server_hostname: str, timeout: float) -> ssl.SSLSocket:
     sock.settimeout(_allowed(timeout))
-    wrapped = context.wrap_socket(sock, server_hostname=server_hostname, do_handshake_on_connect=False)
-    try:
+    wrapped = wrap(sock, context, server_hostname)
+    with handshaking(wrapped):
         wrapped.do_handshake()
+    return wrapped
+
+
+def wrap(sock: socket.socket, context: ssl.SSLContext, server_hostname: str) -> ssl.SSLSocket:
+    return context.wrap_socket(sock, server_hostname=server_hostname, do_handshake_on_connect=False)
+
+
+@contextlib.contextmanager
+def handshaking(wrapped: ssl.SSLSocket) -> Iterator[None]:
+    """A failed handshake closes the socket; a peer that hung up during it is a reset."""
+    try:
+        yield
     except ssl.SSLEOFError as exc:
         wrapped.close()
-        # An event loop reports a peer that hangs up mid-handshake as a reset; so does this.
+        # As asyncio reports it: the probes read a reset as "went away during the handshake".
         raise ConnectionResetError("the peer closed the connection during the TLS handshake") from exc
     except BaseException:
         wrapped.close()
         raise
-    return wrapped
 
 
 def open_socket(how: Dialing) -> SocketConnection:

@@ -1,0 +1,56 @@
+"""engine.probes.loopsockets: a connection cut while it waits on the loop, against real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+
+from engine.probes.dial import dial
+from engine.probes.loopsockets import LoopSocketConnection
+
+
+async def silent_server() -> tuple[asyncio.Server, int, list[asyncio.StreamWriter]]:
+    clients: list[asyncio.StreamWriter] = []
+
+    async def keep(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        clients.append(writer)
+
+    server = await asyncio.start_server(keep, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1], clients
+
+
+def test_a_read_waiting_when_its_connection_is_cut_ends_at_once_with_nothing():
+    async def run() -> tuple[bytes, bool]:
+        server, port, _ = await silent_server()
+        async with server:
+            connection = await dial("127.0.0.1", port, 2.0)
+            assert isinstance(connection, LoopSocketConnection)
+            reading = asyncio.ensure_future(connection.read(4096, 5.0))
+            await asyncio.sleep(0.05)  # the read is waiting on the loop
+            connection.abort()
+            data = await asyncio.wait_for(reading, 1.0)
+            return data, connection.closing
+
+    assert asyncio.run(run()) == (b"", True)
+
+
+def test_a_cut_connection_leaves_alone_the_next_socket_that_gets_its_descriptor():
+    async def run() -> bytes:
+        server, port, clients = await silent_server()
+        async with server:
+            first = await dial("127.0.0.1", port, 2.0)
+            reading = asyncio.ensure_future(first.read(4096, 5.0))
+            await asyncio.sleep(0.05)
+            fd = first._sock.fileno()
+            first.abort()
+            second = await dial("127.0.0.1", port, 2.0)
+            assert second._sock.fileno() == fd  # the kernel hands out the lowest free number
+            waiting = asyncio.ensure_future(second.read(4096, 2.0))
+            await asyncio.sleep(0.05)  # the first read wakes and finishes meanwhile
+            assert (await reading) == b""
+            clients[-1].write(b"220 second\r\n")
+            try:
+                return await waiting
+            finally:
+                second.abort()
+
+    assert asyncio.run(run()) == b"220 second\r\n"
