@@ -3,12 +3,12 @@
 Accounts are probed in an event loop, at most `jobs` at a time, because probes spend their time
 waiting on the network; each account is concluded as soon as its own probes are done. Both
 probing (TLS, the dialogue) and inference (experta) also cost CPU, so with many accounts the
-accounts are shared out among worker processes, one per core, forked before any thread starts:
-each inherits the knowledge and, in its own loop, claims the next account whenever it has room
-to probe one, so that a worker slowed down takes fewer, then concludes it. Accounts whose
-facts the rules cannot tell apart share one inference within a worker. Where forking is not
-safe (other threads running, not Linux, one core) or not worth it (few accounts), this process
-probes them all and one thread concludes them.
+accounts are shared out among worker processes, one per core: this one, and the others forked
+from it before any thread starts. Each inherits the knowledge and, in its own loop, claims the
+next account whenever it has room to probe one, so that a worker slowed down takes fewer, then
+concludes it. Accounts whose facts the rules cannot tell apart share one inference within a
+worker. Where forking is not safe (other threads running, not Linux, one core) or not worth it
+(few accounts), this process probes them all and one thread concludes them.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def _in_order(count: int) -> Callable[[], int | None]:
 
 
 def _share(batch: _Batch, claims: Claims, index: int) -> list[Numbered]:
-    """In a forked worker: accounts claimed one by one from the batch's shared claims, probed and concluded here."""
+    """In one worker process: accounts claimed one by one from the batch's shared claims, probed and concluded here."""
     # Concluding here blocks this worker's loop for one inference at a time; the other
     # processes go on probing meanwhile, and accounts like ones concluded before cost little.
     jobs = batch.jobs // batch.processes + (index < batch.jobs % batch.processes)  # all together: batch.jobs
@@ -178,7 +178,8 @@ def diagnose_accounts(
 
 
 def _in_processes(batch: _Batch) -> list[Diagnosed]:
-    # Forked while this process has one thread and no event loop; the workers inherit the batch.
+    # Forked while this process has one thread and no event loop; the workers inherit the batch,
+    # and this process works as the first of them.
     claims = Claims(len(batch.accounts))
     shares = in_forks(lambda index: _share(batch, claims, index), batch.processes, claims)
     return _in_numbered_order([item for share in shares for item in share], len(batch.accounts))

@@ -1,15 +1,17 @@
-"""Work shared out to processes forked from this one: numbered items claimed one at a time, and
-each process's result sent back through a pipe of its own.
+"""Work shared out to this process and processes forked from it: numbered items claimed one at a
+time, and each forked process's result sent back through a pipe of its own.
 
 Plain os.fork and pipes (Linux only, from a process with one thread): a batch needs no more of a
 process pool, whose modules, helper threads and queues cost a run some 10 ms before and after
-the workers did anything.
+the workers did anything. This process takes a share too rather than wait: one fork fewer, and
+its share's results need no pickling.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import select
 import selectors
 import signal
 import traceback
@@ -19,6 +21,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _NUMBER = 4  # bytes of one claimed item number in the claims pipe
+# Numbers written at once: a pipe write of at most PIPE_BUF bytes is never split, nor interleaved.
+_CHUNK = select.PIPE_BUF // _NUMBER
 
 
 class WorkerFailed(RuntimeError):
@@ -26,36 +30,47 @@ class WorkerFailed(RuntimeError):
 
 
 class Claims:
-    """Item numbers 0 .. count - 1, each taken by whichever forked process asks first.
+    """Item numbers 0 .. count - 1, each taken by whichever process asks first.
 
-    The parent writes every number into a pipe once the workers are forked, then closes it; a
-    worker reads one number at a time. Linux reads a pipe under a lock, and every read here is
-    of one whole number, so no number is read twice or split. A worker that dies holds nothing
-    the others wait for.
+    The numbers go through a pipe. Linux reads a pipe under a lock, every write here is of whole
+    numbers and never split, and every read is of one number, so no number is read twice or
+    split. The forking process writes what the pipe holds once the workers exist (start), tops
+    it up whenever it claims a number itself, and writes the rest once its own share is done
+    (finish), then closes the pipe. A worker that dies holds nothing the others wait for.
     """
 
     def __init__(self, count: int):
         self.count = count
+        self._unwritten = 0  # the first number not yet in the pipe
         self._read: int | None
         self._write: int | None
         self._read, self._write = os.pipe()
 
     def __call__(self) -> int | None:
-        """In a worker: the next number, or None when every number is taken."""
+        """The next number, or None when every number is taken."""
         assert self._read is not None, "claimed after the claims were closed"
+        if self._write is not None:  # the forking process: the pipe must not run dry before it reads
+            self._fill(wait=False)
         data = os.read(self._read, _NUMBER)
         return int.from_bytes(data, "little") if data else None
 
     def in_worker(self) -> None:
         self._close_write()  # else the pipe never ends for the workers
 
-    def hand_out(self) -> None:
-        """In the parent, after the fork: every number, then the end."""
-        self._close_read()
-        assert self._write is not None, "handed out twice"
+    def start(self) -> None:
+        """In the forking process, once the workers exist: as many numbers as the pipe holds."""
+        assert self._write is not None, "started twice"
+        os.set_blocking(self._write, False)
+        self._fill(wait=False)
+
+    def finish(self) -> None:
+        """In the forking process, after its own share: every number left, then the end."""
+        self._close_read()  # so that a write fails, rather than waits, once no worker reads
+        if self._write is None:
+            return
+        os.set_blocking(self._write, True)
         try:
-            for number in range(self.count):
-                os.write(self._write, number.to_bytes(_NUMBER, "little"))
+            self._fill(wait=True)
         except BrokenPipeError:
             pass  # every worker has ended; their results tell why
         finally:
@@ -63,6 +78,18 @@ class Claims:
 
     def close(self) -> None:
         self._close_read()
+        self._close_write()
+
+    def _fill(self, wait: bool) -> None:
+        assert self._write is not None
+        while self._unwritten < self.count:
+            upto = min(self.count, self._unwritten + _CHUNK)
+            chunk = b"".join(n.to_bytes(_NUMBER, "little") for n in range(self._unwritten, upto))
+            try:
+                os.write(self._write, chunk)  # all of it or, without wait, none when it does not fit
+            except BlockingIOError:
+                return
+            self._unwritten = upto
         self._close_write()
 
     def _close_read(self) -> None:
@@ -77,17 +104,18 @@ class Claims:
 
 
 def in_forks(work: Callable[[int], T], processes: int, claims: Claims | None = None) -> list[T]:
-    """[work(0), ..., work(processes - 1)], each called in a process forked from this one.
+    """[work(0), ..., work(processes - 1)]: work(0) in this process, each other in a process
+    forked from it.
 
-    claims, if given, is handed out once the workers exist. A worker that raises, dies, or
-    sends what cannot be read makes this raise WorkerFailed once every worker has ended; an
-    exception here (Ctrl-C) kills the workers first.
+    claims, if given, is shared by them all. A forked worker that raises, dies, or sends what
+    cannot be read makes this raise WorkerFailed once every worker has ended; an exception in
+    this process (its own share, or Ctrl-C) kills the forked workers first.
     """
-    pipes = [os.pipe() for _ in range(processes)]
+    pipes = [os.pipe() for _ in range(processes - 1)]
     writing = {write for _, write in pipes}  # write ends this process still holds
     children: list[int] = []
     try:
-        for index, (_, write) in enumerate(pipes):
+        for index, (_, write) in enumerate(pipes, start=1):
             pid = os.fork()
             if pid == 0:  # the worker: it never returns from here
                 inherited = [read for read, _ in pipes] + sorted(writing - {write})
@@ -96,9 +124,12 @@ def in_forks(work: Callable[[int], T], processes: int, claims: Claims | None = N
             os.close(write)
             writing.discard(write)
         if claims is not None:
-            claims.hand_out()
+            claims.start()
+        mine = work(0)
+        if claims is not None:
+            claims.finish()
         # Each result is unpickled as soon as its worker is done, while the others still work.
-        sent: list[tuple[bool, Any] | None] = [None] * processes
+        sent: list[tuple[bool, Any] | None] = [None] * len(children)
         for index, payload in _read_all([read for read, _ in pipes]):
             sent[index] = _unpickled(payload)
     except BaseException:
@@ -111,8 +142,8 @@ def in_forks(work: Callable[[int], T], processes: int, claims: Claims | None = N
         if claims is not None:
             claims.close()
         statuses = [os.waitpid(pid, 0)[1] for pid in children]
-    results: list[T] = []
-    for index, (outcome, status) in enumerate(zip(sent, statuses, strict=True)):
+    results: list[T] = [mine]
+    for index, (outcome, status) in enumerate(zip(sent, statuses, strict=True), start=1):
         if outcome is None:
             raise WorkerFailed(f"batch worker {index} ended without its results ({_how_it_ended(status)})")
         ok, value = outcome
