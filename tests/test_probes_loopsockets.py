@@ -54,3 +54,29 @@ def test_a_cut_connection_leaves_alone_the_next_socket_that_gets_its_descriptor(
                 second.abort()
 
     assert asyncio.run(run()) == b"220 second\r\n"
+
+
+def test_a_read_whose_data_is_there_and_a_write_the_kernel_takes_set_no_timer():
+    async def run() -> tuple[bytes, int]:
+        async def greet(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.write(b"220 ready\r\n")
+            await writer.drain()
+            await _reader.read()
+
+        server = await asyncio.start_server(greet, "127.0.0.1", 0)
+        async with server:
+            connection = await dial("127.0.0.1", server.sockets[0].getsockname()[1], 2.0)
+            await asyncio.sleep(0.05)  # the greeting has arrived
+            loop = asyncio.get_running_loop()
+            timers: list[float] = []
+            scheduled = loop.call_at
+            loop.call_at = lambda when, *args, **kwargs: (timers.append(when), scheduled(when, *args, **kwargs))[1]  # type: ignore[method-assign]
+            try:
+                greeting = await connection.read(4096, 2.0)
+                await connection.write(b"EHLO probe\r\n")
+            finally:
+                loop.call_at = scheduled  # type: ignore[method-assign]
+                connection.abort()
+            return greeting, len(timers)
+
+    assert asyncio.run(run()) == (b"220 ready\r\n", 0)

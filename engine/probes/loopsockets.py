@@ -32,27 +32,27 @@ class LoopSocketConnection(SocketConnection):
         self._watching: tuple[asyncio.Future[None], int, bool] | None = None  # (waiter, fd, for writing)
 
     async def read(self, limit: int, timeout: float) -> bytes:
-        async with asyncio.timeout(timeout):
-            data = await self._when_ready(self._sock.recv, limit)
+        data = await self._when_ready(self._loop.time() + timeout, self._sock.recv, limit)
         return b"" if data is None else data  # cut off while it waited: as a stream that ended
 
     async def write(self, data: bytes) -> None:
         view = memoryview(data)
-        async with asyncio.timeout(SEND_TIMEOUT):
-            while view:
-                sent = await self._when_ready(self._sock.send, view)
-                if sent is None:
-                    raise ConnectionResetError("the connection was closed")
-                view = view[sent:]
+        deadline = self._loop.time() + SEND_TIMEOUT
+        while view:
+            sent = await self._when_ready(deadline, self._sock.send, view)
+            if sent is None:
+                raise ConnectionResetError("the connection was closed")
+            view = view[sent:]
 
     async def start_tls(self, context: ssl.SSLContext, server_hostname: str, timeout: float) -> None:
         async with asyncio.timeout(max(timeout, 0.01)):
             await self._handshake(context, server_hostname)
 
     async def _handshake(self, context: ssl.SSLContext, server_hostname: str) -> None:
+        """The handshake, within the caller's deadline."""
         wrapped = self._sock = wrap(self._sock, context, server_hostname)
         with handshaking(wrapped):
-            await self._when_ready(wrapped.do_handshake)
+            await self._when_ready(None, wrapped.do_handshake)
             if self._closed:
                 raise ConnectionResetError("the connection was cut during the TLS handshake")
 
@@ -67,21 +67,31 @@ class LoopSocketConnection(SocketConnection):
         try:
             if isinstance(self._sock, ssl.SSLSocket):
                 async with asyncio.timeout(CLOSE_GRACE):
-                    await self._when_ready(self._sock.unwrap)  # close_notify, and the peer's in return
+                    await self._when_ready(None, self._sock.unwrap)  # close_notify, and the peer's in return
         except (OSError, ValueError):
             pass  # closing is a courtesy; the diagnosis is already made (TimeoutError is an OSError)
         finally:
             self.abort()
 
-    async def _when_ready(self, call: Callable[..., T], *args: Any) -> T | None:
-        """call(*args) once the socket lets it through; None if the connection was cut meanwhile."""
+    async def _when_ready(self, deadline: float | None, call: Callable[..., T], *args: Any) -> T | None:
+        """call(*args) once the socket lets it through, or TimeoutError at deadline (on the loop's
+        clock; None: the caller's own); None if the connection was cut meanwhile.
+
+        Most calls go through at once (the reply is there, the kernel takes the command), and
+        they set no timer: half the timers an account set were never needed.
+        """
         while not self._closed:
             try:
                 return call(*args)
             except (BlockingIOError, ssl.SSLWantReadError):
-                await self._ready(writing=False)
+                writing = False
             except ssl.SSLWantWriteError:
-                await self._ready(writing=True)
+                writing = True
+            if deadline is None:
+                await self._ready(writing)
+                continue
+            async with asyncio.timeout_at(deadline):
+                await self._ready(writing)
         return None
 
     async def _ready(self, writing: bool) -> None:
