@@ -3,8 +3,9 @@
 Both profiles point at the same healthy server (STARTTLS + AUTH, stop after RCPT TO): the lab's,
 or with --server postfix a real Postfix with Cyrus SASL (a server with a process per session, as
 production ones are; the lab serves every session from one thread). Runs alternate so that drift
-in machine load hits both alike. Prints each median and the ratio (target: fifty accounts in at
-most 2x one account's time); it asserts nothing.
+in machine load hits both alike. Prints each median, their ratio, and the median of the ratios
+of runs made back to back (a shared virtual machine's speed drifts within seconds; a pair shares
+its moment). The target: fifty accounts in at most 2x one account's time. It asserts nothing.
 
     .venv/bin/python benchmarks/bench_accounts.py [--server lab|postfix] [--accounts 50] [--runs 7] [--jobs 8]
 """
@@ -85,10 +86,12 @@ def main() -> None:
                     verdicts = [a["verdict"] for a in json.loads(out)["accounts"]]
                     assert len(verdicts) == args.accounts and set(verdicts) == {"ok"}, verdicts
     one_s, many_s = statistics.median(times["one"]), statistics.median(times["many"])
+    paired = statistics.median(m / o for o, m in zip(times["one"], times["many"], strict=True))
     print(f"healthy {args.server} server, {args.runs} runs (median), --jobs {args.jobs}")
     print(f"  1 account      {one_s:6.2f} s")
     print(f"  {args.accounts} accounts   {many_s:6.2f} s   (every account concluded ok)")
     print(f"  {args.accounts} accounts / 1 account = {many_s / one_s:.2f}x  (target <= 2x)")
+    print(f"  median of the {args.runs} back-to-back pairs' ratios = {paired:.2f}x")
 
 
 if __name__ == "__main__":
