@@ -4,7 +4,8 @@ The probes reach a socket only through a Connection: reading within a time limit
 on an open connection, closing. Under an event loop it is a non-blocking socket the loop waits
 on (engine/probes/loopsockets.py); without one, a blocking socket (engine/probes/sockets.py),
 which is how a single account is probed: one connection at a time needs no event loop, and
-importing asyncio alone cost more than the whole dialogue with a local server. Every deadline is on time.monotonic().
+importing asyncio alone cost more than the whole dialogue with a local server. Every deadline
+is on time.monotonic().
 """
 
 from __future__ import annotations

@@ -61,17 +61,9 @@ class LoopSocketConnection(SocketConnection):
         self._closed = True
         self._sock.close()
 
-    async def close(self) -> None:
-        if self._closed:
-            return
-        try:
-            if isinstance(self._sock, ssl.SSLSocket):
-                async with asyncio.timeout(CLOSE_GRACE):
-                    await self._when_ready(None, self._sock.unwrap)  # close_notify, and the peer's in return
-        except (OSError, ValueError):
-            pass  # closing is a courtesy; the diagnosis is already made (TimeoutError is an OSError)
-        finally:
-            self.abort()
+    async def _unwrap(self, sock: ssl.SSLSocket) -> None:
+        async with asyncio.timeout(CLOSE_GRACE):
+            await self._when_ready(None, sock.unwrap)
 
     async def _when_ready(self, deadline: float | None, call: Callable[..., T], *args: Any) -> T | None:
         """call(*args) once the socket lets it through, or TimeoutError at deadline (on the loop's
@@ -140,7 +132,11 @@ async def open_loop_socket(how: Dialing) -> LoopSocketConnection:
 async def _connected(how: Dialing) -> LoopSocketConnection:
     error: OSError = OSError(f"no address for {how.address}")
     for family, kind, proto, _, address in await resolve(how.address, how.timeout):
-        sock = socket.socket(family, kind, proto)
+        try:
+            sock = socket.socket(family, kind, proto)
+        except OSError as exc:  # a family this machine lacks: the next address may do
+            error = exc
+            continue
         connection = LoopSocketConnection(sock)
         try:
             if how.source:

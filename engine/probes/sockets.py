@@ -85,12 +85,15 @@ class SocketConnection:
             return
         try:
             if isinstance(self._sock, ssl.SSLSocket):
-                self._sock.settimeout(CLOSE_GRACE)
-                self._sock.unwrap()  # close_notify, and the peer's in return
+                await self._unwrap(self._sock)  # close_notify, and the peer's in return
         except (OSError, ValueError):
-            pass  # closing is a courtesy; the diagnosis is already made
+            pass  # closing is a courtesy; the diagnosis is already made (TimeoutError is an OSError)
         finally:
             self.abort()
+
+    async def _unwrap(self, sock: ssl.SSLSocket) -> None:
+        sock.settimeout(CLOSE_GRACE)
+        sock.unwrap()
 
 
 def _handshake(sock: socket.socket, context: ssl.SSLContext, server_hostname: str, timeout: float) -> ssl.SSLSocket:

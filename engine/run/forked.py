@@ -50,7 +50,7 @@ class Claims:
         """The next number, or None when every number is taken."""
         assert self._read is not None, "claimed after the claims were closed"
         if self._write is not None:  # the forking process: the pipe must not run dry before it reads
-            self._fill(wait=False)
+            self._fill()
         data = os.read(self._read, _NUMBER)
         return int.from_bytes(data, "little") if data else None
 
@@ -61,7 +61,7 @@ class Claims:
         """In the forking process, once the workers exist: as many numbers as the pipe holds."""
         assert self._write is not None, "started twice"
         os.set_blocking(self._write, False)
-        self._fill(wait=False)
+        self._fill()
 
     def finish(self) -> None:
         """In the forking process, after its own share: every number left, then the end."""
@@ -70,7 +70,7 @@ class Claims:
             return
         os.set_blocking(self._write, True)
         try:
-            self._fill(wait=True)
+            self._fill()
         except BrokenPipeError:
             pass  # every worker has ended; their results tell why
         finally:
@@ -80,13 +80,15 @@ class Claims:
         self._close_read()
         self._close_write()
 
-    def _fill(self, wait: bool) -> None:
+    def _fill(self) -> None:
+        """Numbers into the pipe until every one is in (then the end), or until one write does
+        not fit while the pipe is non-blocking (between start and finish)."""
         assert self._write is not None
         while self._unwritten < self.count:
             upto = min(self.count, self._unwritten + _CHUNK)
             chunk = b"".join(n.to_bytes(_NUMBER, "little") for n in range(self._unwritten, upto))
             try:
-                os.write(self._write, chunk)  # all of it or, without wait, none when it does not fit
+                os.write(self._write, chunk)  # all of it, or (non-blocking) none when it does not fit
             except BlockingIOError:
                 return
             self._unwritten = upto
