@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 
 from engine import lab
 from engine.inputs.settings import AccountSettings
-from engine.probes.beside import drive, within
+from engine.probes.beside import Side, drive, within
 from engine.probes.dial import dial
 from engine.probes.run import ProbeRun, probe_account, run_loop, run_probes
 from engine.redact import Redactor
@@ -168,3 +169,22 @@ def test_under_an_event_loop_an_account_is_probed_on_its_own_task_not_a_task_per
     replies = sum(1 for line in run.transcript if line.startswith("S:"))
     assert replies >= 8  # a whole dialogue
     assert len(made) < replies / 2  # the run's own few (the probe, the connect, the loop's shutdown)
+
+
+def test_side_work_that_fails_after_nobody_waits_for_it_is_not_printed_as_never_retrieved():
+    # A run cut short (Ctrl-C, its budget) aborts the connection a side task still reads.
+    printed: list[str] = []
+
+    async def run() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: printed.append(context["message"]))
+
+        async def fails_later() -> None:
+            await asyncio.sleep(0.01)
+            raise ConnectionResetError("the connection was cut")
+
+        Side(fails_later())
+        await asyncio.sleep(0.05)
+        gc.collect()  # asyncio reports an unread exception when the task is freed
+
+    asyncio.run(run())
+    assert printed == []

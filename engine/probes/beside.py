@@ -48,6 +48,10 @@ class Side(Generic[T]):
             import asyncio
 
             self._task = asyncio.ensure_future(coro)
+            # Work nobody waits for any more (the run was cut short, the connection it read
+            # aborted) may still end in an error that is not this run's to report; unread,
+            # asyncio would print it as a task exception never retrieved.
+            self._task.add_done_callback(_read_out)
             return
         context = contextvars.copy_context()  # the run's budget goes with it
 
@@ -97,6 +101,11 @@ class Side(Generic[T]):
         """No longer wanted: a task is cancelled, a thread is left to end at its own deadline."""
         if self._task is not None:
             self._task.cancel()
+
+
+def _read_out(task: Any) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 async def first(sides: list[Side[Any]], timeout: float) -> None:
