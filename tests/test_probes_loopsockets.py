@@ -3,25 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from engine.probes.dial import dial
 from engine.probes.loopsockets import LoopSocketConnection
 
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
-async def silent_server() -> tuple[asyncio.Server, int, list[asyncio.StreamWriter]]:
+
+@contextlib.asynccontextmanager
+async def serving(handler: Handler | None = None) -> AsyncIterator[tuple[int, list[asyncio.StreamWriter]]]:
+    """A loopback server (silent without handler): its port, and its end of each connection.
+
+    Its connections are cut at the end; a server's close waits for every one from Python 3.12.
+    """
     clients: list[asyncio.StreamWriter] = []
 
-    async def keep(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         clients.append(writer)
+        if handler is not None:
+            await handler(reader, writer)
 
-    server = await asyncio.start_server(keep, "127.0.0.1", 0)
-    return server, server.sockets[0].getsockname()[1], clients
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1], clients
+    finally:
+        for writer in clients:
+            writer.transport.abort()
+        server.close()
 
 
 def test_a_read_waiting_when_its_connection_is_cut_ends_at_once_with_nothing():
     async def run() -> tuple[bytes, bool]:
-        server, port, _ = await silent_server()
-        async with server:
+        async with serving() as (port, _):
             connection = await dial("127.0.0.1", port, 2.0)
             assert isinstance(connection, LoopSocketConnection)
             reading = asyncio.ensure_future(connection.read(4096, 5.0))
@@ -35,8 +50,7 @@ def test_a_read_waiting_when_its_connection_is_cut_ends_at_once_with_nothing():
 
 def test_a_cut_connection_leaves_alone_the_next_socket_that_gets_its_descriptor():
     async def run() -> bytes:
-        server, port, clients = await silent_server()
-        async with server:
+        async with serving() as (port, clients):
             first = await dial("127.0.0.1", port, 2.0)
             reading = asyncio.ensure_future(first.read(4096, 5.0))
             await asyncio.sleep(0.05)
@@ -63,9 +77,8 @@ def test_a_read_whose_data_is_there_and_a_write_the_kernel_takes_set_no_timer():
             await writer.drain()
             await _reader.read()
 
-        server = await asyncio.start_server(greet, "127.0.0.1", 0)
-        async with server:
-            connection = await dial("127.0.0.1", server.sockets[0].getsockname()[1], 2.0)
+        async with serving(greet) as (port, _):
+            connection = await dial("127.0.0.1", port, 2.0)
             await asyncio.sleep(0.05)  # the greeting has arrived
             loop = asyncio.get_running_loop()
             timers: list[float] = []
