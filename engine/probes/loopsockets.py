@@ -79,10 +79,7 @@ class LoopSocketConnection(SocketConnection):
                 writing = False
             except ssl.SSLWantWriteError:
                 writing = True
-            if deadline is None:
-                await self._ready(writing)
-                continue
-            async with asyncio.timeout_at(deadline):
+            async with asyncio.timeout_at(deadline):  # None: no timer of its own
                 await self._ready(writing)
         return None
 
